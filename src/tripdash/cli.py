@@ -1,0 +1,228 @@
+"""The ``tripdash`` command: the dashboard, and the ``check`` and ``agenda`` verbs.
+
+Exit codes: 0 success, 1 an invalid trip (or a failed action), 2 usage errors
+or an unreadable path. Errors go to stderr; no traceback reaches the user for
+bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from tripdash.domain import loader
+from tripdash.domain.loader import LoadResult, Problem, TripInvalid
+from tripdash.domain.model import Trip
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A mistake on the command line or a path that cannot be used (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
+    for p in problems:
+        print(p, file=out)
+
+
+def trip_files(paths: Sequence[str]) -> list[Path]:
+    """Expand files and folders into trip files; raise :class:`UsageError` when unusable."""
+    found: list[Path] = []
+    for raw in paths:
+        try:
+            files = loader.discover(raw)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise UsageError(f"{raw}: {reason}") from None
+        if not files:
+            raise UsageError(f"{raw}: no .toml trip files in this folder")
+        found.extend(files)
+    return found
+
+
+def load_single(path: str) -> LoadResult:
+    """Load the one trip at ``path`` (a file, or a folder holding exactly one trip).
+
+    Raises :class:`UsageError` or :class:`TripInvalid`.
+    """
+    files = trip_files([path])
+    if len(files) > 1:
+        names = ", ".join(f.name for f in files)
+        raise UsageError(f"{path} holds {len(files)} trips ({names}): name one file")
+    return loader.load_trip(files[0])
+
+
+# -- verbs ----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    files = trip_files(args.paths)
+    status = EXIT_OK
+    seen_ids: dict[str, Path] = {}
+    for f in files:
+        try:
+            result = loader.load_trip(f)
+        except TripInvalid as exc:
+            status = EXIT_INVALID
+            errors = len(exc.errors)
+            print(f"FAIL  {f}  {errors} error{'s' if errors != 1 else ''}")
+            _print_problems(exc.problems, sys.stderr)
+            continue
+        trip = result.trip
+        if trip.id in seen_ids:
+            status = EXIT_INVALID
+            print(f"FAIL  {f}  1 error")
+            print(
+                f"{f}:1: trip.id: trip id {trip.id!r} is also the id of {seen_ids[trip.id]}: "
+                "marks would be shared; give one of them another id",
+                file=sys.stderr,
+            )
+            continue
+        seen_ids[trip.id] = f
+        print(f"ok  {f}  {_counts(trip)}")
+        _print_problems(result.warnings, sys.stderr)
+    return status
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _counts(trip: Trip) -> str:
+    return ", ".join(
+        [
+            _plural(len(trip.events), "event"),
+            _plural(len(trip.counterparts), "counterpart"),
+            _plural(len(trip.places), "place"),
+        ]
+    )
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2023-01-17") from None
+
+
+def cmd_agenda(args: argparse.Namespace) -> int:
+    from tripdash.domain.agenda import agenda_json, agenda_text
+
+    result = load_single(args.path)
+    _print_problems(result.warnings, sys.stderr)
+    trip = result.trip
+    done: set[str] = set()
+    if args.json:
+        sys.stdout.write(agenda_json(trip, done, args.day) + "\n")
+    else:
+        sys.stdout.write(agenda_text(trip, done, args.day))
+    return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from tripdash.domain.times import parse_instant
+
+    at = None
+    if args.at is not None:
+        try:
+            at = parse_instant(args.at)
+        except ValueError as exc:
+            raise UsageError(f"--at: {exc}") from None
+    path = args.path if args.path is not None else "trips"
+    if args.path is None and not Path(path).exists():
+        raise UsageError(
+            "no PATH given and there is no trips/ folder here: run `tripdash PATH` with a "
+            "trip file or a folder of them"
+        )
+    files = trip_files([path])
+    from tripdash.app import run_dashboard
+
+    return run_dashboard(files, at=at)
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
+    verbs: dict[str, tuple[argparse.ArgumentParser, Handler]] = {}
+
+    check = _Parser(
+        prog="tripdash check",
+        description="Validate trip files and report every problem as FILE:LINE: field: message.",
+        epilog="Exit status: 0 all valid, 1 any invalid, 2 usage error or unreadable path.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="a trip file or a folder of them")
+    verbs["check"] = (check, cmd_check)
+
+    agenda = _Parser(
+        prog="tripdash agenda",
+        description="Print the programme by local day, with local and home times.",
+    )
+    agenda.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    agenda.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
+    agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
+    verbs["agenda"] = (agenda, cmd_agenda)
+    return verbs
+
+
+def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tripdash",
+        description="A keyboard-driven dashboard of a delegation's trip programme.",
+        epilog="Other commands: "
+        + ", ".join(f"tripdash {v}" for v in verbs)
+        + " (each has --help).",
+    )
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="a trip file or a folder of them (default: ./trips)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="rehearse: start the clock at TIME (ISO 8601 with an offset, or "
+        "'2023-01-17T09:30 America/New_York') and let it run on",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tripdash`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbs = _verb_parsers()
+    try:
+        if args and args[0] in verbs:
+            parser, handler = verbs[args[0]]
+            return handler(parser.parse_args(args[1:]))
+        return cmd_dashboard(_dashboard_parser(list(verbs)).parse_args(args))
+    except UsageError as exc:
+        print(f"tripdash: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except TripInvalid as exc:
+        _print_problems(exc.problems, sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `tripdash agenda trips/ | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

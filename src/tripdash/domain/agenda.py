@@ -1,0 +1,118 @@
+"""The programme as plain text or JSON, for ``tripdash agenda``.
+
+Plain text, never Rich markup: trip text is printed literally, with control
+characters made visible by :func:`~tripdash.domain.schedule.safe_text`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from tripdash.domain.model import Event, Trip
+from tripdash.domain.schedule import (
+    group_days,
+    home_time_label,
+    local_time_label,
+    one_line,
+)
+from tripdash.domain.times import UTC as _UTC
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def event_json(event: Event, trip: Trip, done: bool) -> dict[str, Any]:
+    """One event as the ``agenda --json`` contract describes it."""
+    confirmed = event.time_confirmed
+    start = event.start if confirmed else None
+    end = event.end if confirmed else None
+    home = trip.home_tz
+    return {
+        "id": event.id,
+        "title": event.title,
+        "kind": event.kind,
+        "status": event.status.value,
+        "place": event.place.id,
+        "place_name": event.place.name,
+        "tz": event.place.tz.key,
+        "to": event.to.id if event.to else None,
+        "end_tz": event.end_place.tz.key,
+        "date": event.local_date.isoformat(),
+        "time_confirmed": confirmed,
+        "start_local": _iso(start),
+        "start_utc": _iso(start.astimezone(_UTC)) if start else None,
+        "start_home": _iso(start.astimezone(home)) if start else None,
+        "end_local": _iso(end),
+        "end_utc": _iso(end.astimezone(_UTC)) if end else None,
+        "end_home": _iso(end.astimezone(home)) if end else None,
+        "venue": event.venue,
+        "counterparts": [c.id for c in event.counterparts],
+        "press": event.press,
+        "notes": event.notes,
+        "done": done,
+    }
+
+
+def agenda_json(trip: Trip, done: Collection[str] = (), day: date | None = None) -> str:
+    """The ``--json`` output: a list of event objects, in time order."""
+    items = [
+        event_json(e, trip, e.id in done) for e in trip.events if day is None or e.local_date == day
+    ]
+    text = json.dumps(items, ensure_ascii=False, indent=2)
+    # JSON allows raw C1 controls and DEL inside strings; a terminal does not.
+    return "".join(f"\\u{ord(c):04x}" if 0x7F <= ord(c) <= 0x9F else c for c in text)
+
+
+def agenda_text(trip: Trip, done: Collection[str] = (), day: date | None = None) -> str:
+    """The programme grouped by local day, each event with local and home time."""
+    home_name = trip.home_tz.key
+    lines = [one_line(trip.title)]
+    if trip.principal:
+        lines.append(one_line(trip.principal))
+    lines.append(f"Times: local at each place | home ({home_name})")
+    shown = 0
+    for d in group_days(trip):
+        if day is not None and d.date != day:
+            continue
+        lines.append("")
+        lines.append(f"{d.heading} - {one_line(', '.join(d.places))}")
+        for event in trip.events[d.first : d.last + 1]:
+            shown += 1
+            lines.extend(_event_lines(event, trip, event.id in done))
+    if shown == 0:
+        lines.append("")
+        lines.append(f"No events on {day.isoformat()}." if day else "No events.")
+    return "\n".join(lines) + "\n"
+
+
+def _event_lines(event: Event, trip: Trip, done: bool) -> list[str]:
+    local = local_time_label(event)
+    home = home_time_label(event, trip.home_tz)
+    flags = []
+    if done:
+        flags.append("DONE")
+    if not event.time_confirmed:
+        flags.append("TBC")
+    if event.tentative:
+        flags.append("TENTATIVE")
+    if event.cancelled:
+        flags.append("CANCELLED")
+    flag_text = " ".join(f"[{f}]" for f in flags)
+    title = one_line(event.title) + (f"  {flag_text}" if flag_text else "")
+    first = f"  {local:<10} {home:<14} {title}"
+    where = one_line(event.place.name)
+    if event.to is not None:
+        arrive = ""
+        if event.end is not None and event.time_confirmed:
+            arrive = f" (arrive {event.end:%H:%M} {event.end.tzname()})"
+        where += f" -> {one_line(event.to.name)}{arrive}"
+    if event.venue:
+        where += f", {one_line(event.venue)}"
+    detail = [event.kind, where]
+    if event.counterparts:
+        detail.append("with " + one_line(", ".join(c.name for c in event.counterparts)))
+    return [first, " " * 28 + " | ".join(detail)]

@@ -1,0 +1,226 @@
+"""The trip: the file format as pydantic models, and the resolved, time-aware domain objects.
+
+The ``Raw*`` models mirror the TOML contract exactly (unknown keys are
+rejected). :mod:`tripdash.domain.loader` turns them into the frozen
+dataclasses below, in which every time is an aware datetime.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+FORMAT_VERSION = 1
+
+EVENT_KINDS = ("meeting", "speech", "press", "ceremony", "travel", "visit", "meal", "other")
+EVENT_STATUSES = ("confirmed", "tentative", "cancelled")
+
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False, min_length=1, max_length=200, pattern=r"^[^/\s]+$"),
+]
+Text = Annotated[str, Field(strict=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class RawTalkingPoint(_Strict):
+    id: Id | None = None
+    text: Text
+
+
+class RawCounterpart(_Strict):
+    id: Id
+    name: Text
+    role: Text | None = None
+    country: Text | None = None
+    notes: Text | None = None
+    talking_points: list[Text | RawTalkingPoint] = Field(default_factory=list)
+
+
+class RawPlace(_Strict):
+    id: Id
+    name: Text
+    tz: Text
+
+
+class RawEvent(_Strict):
+    id: Id
+    title: Text
+    place: Id
+    # datetime before date: a TOML date-time is also a ``date`` in Python.
+    start: datetime | date
+    end: datetime | None = None
+    to: Id | None = None
+    kind: Literal[EVENT_KINDS] = "meeting"  # type: ignore[valid-type]
+    status: Literal[EVENT_STATUSES] = "confirmed"  # type: ignore[valid-type]
+    venue: Text | None = None
+    counterparts: list[Id] = Field(default_factory=list)
+    press: Text | None = None
+    notes: Text | None = None
+
+
+class RawTrip(_Strict):
+    id: Id | None = None
+    title: Text
+    principal: Text | None = None
+    home_tz: Text
+    source: Text | None = None
+    summary: Text | None = None
+
+
+def slugify(text: str, limit: int = 60) -> str:
+    """A stable id derived from text: lowercase ASCII words joined by hyphens.
+
+    Used for talking points without an ``id``: the same text always gives the
+    same id, so a mark stays attached while the text is unchanged.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    return slug or "point"
+
+
+# -- resolved domain objects --------------------------------------------------------
+
+
+class Status(str, Enum):
+    """How firm an event is."""
+
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place the delegation goes to, with its IANA zone."""
+
+    id: str
+    name: str
+    tz: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class TalkingPoint:
+    """A point the principal should raise with one counterpart."""
+
+    id: str
+    text: str
+    counterpart_id: str
+
+    @property
+    def item_id(self) -> str:
+        """The id marks use: ``counterpart-id/point-id``."""
+        return f"{self.counterpart_id}/{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Counterpart:
+    """Someone the principal meets."""
+
+    id: str
+    name: str
+    role: str | None = None
+    country: str | None = None
+    notes: str | None = None
+    talking_points: tuple[TalkingPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of the programme, with every time resolved to an aware instant.
+
+    ``start`` is an aware datetime in the place's zone. For an event whose time
+    is not confirmed (TBC) it is the first instant of its local day and
+    ``time_confirmed`` is False. ``end`` is in the zone of ``to`` when the event
+    travels, else the place's zone.
+    """
+
+    id: str
+    title: str
+    place: Place
+    start: datetime
+    time_confirmed: bool
+    end: datetime | None = None
+    to: Place | None = None
+    kind: str = "meeting"
+    status: Status = Status.CONFIRMED
+    venue: str | None = None
+    counterparts: tuple[Counterpart, ...] = ()
+    press: str | None = None
+    notes: str | None = None
+    index: int = 0
+    #: Where the event sorts in time. For a TBC event: just after the confirmed event
+    #: listed before it on the same local date (the author's order), else its day's start.
+    order: datetime | None = None
+
+    @property
+    def sort_at(self) -> datetime:
+        """The instant the timeline sorts this event at (its start, unless TBC)."""
+        return self.order if self.order is not None else self.start
+
+    @property
+    def local_date(self) -> date:
+        """The date of the event at its place."""
+        return self.start.date()
+
+    @property
+    def end_place(self) -> Place:
+        """Where the event ends: ``to`` for travel, else its place."""
+        return self.to or self.place
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status is Status.CANCELLED
+
+    @property
+    def tentative(self) -> bool:
+        return self.status is Status.TENTATIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """A validated trip, events sorted by time."""
+
+    id: str
+    title: str
+    home_tz: ZoneInfo
+    principal: str | None = None
+    source: str | None = None
+    summary: str | None = None
+    places: tuple[Place, ...] = ()
+    counterparts: tuple[Counterpart, ...] = ()
+    events: tuple[Event, ...] = ()
+    path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def first_start(self) -> datetime | None:
+        return self.events[0].start if self.events else None
+
+    @property
+    def last_end(self) -> datetime | None:
+        if not self.events:
+            return None
+        return max((e.end or e.start) for e in self.events)
+
+    def counterpart(self, cid: str) -> Counterpart | None:
+        for c in self.counterparts:
+            if c.id == cid:
+                return c
+        return None

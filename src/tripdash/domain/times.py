@@ -1,0 +1,191 @@
+"""Time arithmetic that is never wrong: zones, wall-clock resolution, day markers.
+
+Every datetime that leaves this module is timezone-aware. Nothing here ever
+consults the machine's own zone: callers always say which zone they mean.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import zoneinfo
+from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+
+#: A clock is any callable returning the current instant as an aware datetime.
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The real time, as an aware UTC datetime (the one place that reads it)."""
+    return datetime.now(UTC)
+
+
+class ZoneError(ValueError):
+    """A zone name that is not a known IANA zone."""
+
+
+class NonexistentTimeError(ValueError):
+    """A wall-clock time skipped by a DST change."""
+
+
+class AmbiguousTimeError(ValueError):
+    """A wall-clock time that happens twice (the repeated hour of a DST change)."""
+
+
+# Names that zoneinfo may resolve on some machines but that are not real IANA
+# zones for a place: they would silently mean "wherever this laptop is".
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.lru_cache(maxsize=512)
+def get_zone(name: str) -> ZoneInfo:
+    """Return the zone called ``name``, or raise :class:`ZoneError` with a suggestion."""
+    if not isinstance(name, str) or not name or name in _NOT_PLACES:
+        raise ZoneError(f"unknown time zone {name!r}{_zone_hint(str(name))}")
+    try:
+        return ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ZoneError(f"unknown time zone {name!r}{_zone_hint(name)}") from None
+
+
+@functools.lru_cache(maxsize=1)
+def _all_zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def _zone_hint(name: str) -> str:
+    """A " (did you mean ...?)" suffix for a mistyped zone name, or "" when none is close."""
+    zones = _all_zones()
+    lowered = {z.lower(): z for z in zones}
+    if name.lower() in lowered:
+        return f" (did you mean {lowered[name.lower()]!r}?)"
+    close = difflib.get_close_matches(name, zones, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def resolve_wall_time(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Attach ``zone`` to a wall-clock time, refusing times that DST makes wrong.
+
+    A time skipped by a DST change raises :class:`NonexistentTimeError`; a time
+    that happens twice raises :class:`AmbiguousTimeError`. Nothing is shifted.
+    """
+    if naive.tzinfo is not None:
+        raise ValueError("resolve_wall_time expects a wall-clock (naive) time")
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    off0, off1 = first.utcoffset(), second.utcoffset()
+    # A wall time exists if converting to UTC and back gives the same wall time.
+    round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
+    if round_trip != naive:
+        raise NonexistentTimeError(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key}: "
+            "the clocks skip it for a DST change"
+        )
+    if off0 != off1:
+        a = format_offset(first)
+        b = format_offset(second)
+        raise AmbiguousTimeError(
+            f"{naive:%Y-%m-%d %H:%M} happens twice in {zone.key} ({a} and {b}): "
+            "write it with an explicit offset, e.g. "
+            f"{naive:%Y-%m-%dT%H:%M:%S}{_iso_offset(first)}"
+        )
+    return first
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``zone`` (handles days that start at 01:00)."""
+    naive = datetime(day.year, day.month, day.day)
+    # Some zones skip midnight itself for DST; step forward to the first real minute.
+    for minutes in range(0, 24 * 60, 15):
+        candidate = naive + timedelta(minutes=minutes)
+        try:
+            return resolve_wall_time(candidate, zone)
+        except NonexistentTimeError:
+            continue
+        except AmbiguousTimeError:
+            return candidate.replace(tzinfo=zone, fold=0)
+    raise NonexistentTimeError(f"{day} does not exist in {zone.key}")  # Samoa 2011-12-30
+
+
+def format_offset(dt: datetime) -> str:
+    """``UTC-05:00``, ``UTC+05:45``, ``UTC+00:00``."""
+    return "UTC" + _iso_offset(dt)
+
+
+def _iso_offset(dt: datetime) -> str:
+    off = dt.utcoffset()
+    if off is None:
+        raise ValueError("naive datetime has no offset")
+    total = int(off.total_seconds()) // 60
+    sign = "+" if total >= 0 else "-"
+    hours, minutes = divmod(abs(total), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def zone_abbrev(dt: datetime) -> str:
+    """The zone abbreviation at that instant: ``EST``, ``GMT``, or ``+0545`` where IANA has none."""
+    return dt.tzname() or format_offset(dt)
+
+
+def day_marker(shown: datetime, reference: date) -> str:
+    """``+1d`` / ``-1d`` (or ``+2d``...) when ``shown``'s date differs from ``reference``."""
+    delta = (shown.date() - reference).days
+    return f"{delta:+d}d" if delta else ""
+
+
+def humanize_delta(delta: timedelta) -> str:
+    """A short, friendly length of time: ``42 min``, ``3 h 05 min``, ``2 days``."""
+    seconds = int(abs(delta.total_seconds()))
+    minutes = seconds // 60
+    if seconds < 60:
+        return "less than a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {mins:02d} min" if mins else f"{hours} h"
+    days = hours // 24
+    return f"{days} days"
+
+
+def in_zone(instant: datetime, zone: ZoneInfo) -> datetime:
+    """``instant`` expressed in ``zone`` (instant must be aware)."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: refusing to guess its zone")
+    return instant.astimezone(zone)
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse ``--at``: ISO 8601 with an offset, or followed by a zone name.
+
+    Accepted: ``2023-01-17T09:30-05:00``, ``2023-01-17T14:30Z``,
+    ``2023-01-17T09:30 America/New_York`` and ``2023-01-17T09:30[America/New_York]``.
+    A time without offset or zone is refused: it would silently mean this machine's zone.
+    """
+    raw = text.strip()
+    zone_name = None
+    if raw.endswith("]") and "[" in raw:
+        raw, zone_name = raw[:-1].split("[", 1)
+    elif " " in raw:
+        raw, zone_name = raw.rsplit(" ", 1)
+    try:
+        value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 time such as 2023-01-17T09:30-05:00 "
+            "or '2023-01-17T09:30 America/New_York'"
+        ) from None
+    if zone_name is not None:
+        zone = get_zone(zone_name.strip())
+        if value.tzinfo is not None:
+            return value.astimezone(zone)
+        return resolve_wall_time(value, zone)
+    if value.tzinfo is None:
+        raise ValueError(
+            f"{text!r} has no offset or zone: add one, e.g. {raw}-05:00 or '{raw} Europe/London'"
+        )
+    return value
