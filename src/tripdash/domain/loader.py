@@ -371,7 +371,13 @@ def _build(doc: dict[str, Any], out: _Collector, default_id: str, source: str) -
         if key not in TOP_LEVEL_KEYS:
             out.add((key,), f"unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)}")
     fmt = doc.get("format", FORMAT_VERSION)
-    if fmt != FORMAT_VERSION or isinstance(fmt, bool):
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        out.add(
+            ("format",),
+            f"expected an integer (the format version, {FORMAT_VERSION}); "
+            f"got {describe_toml_type(fmt)}",
+        )
+    elif fmt != FORMAT_VERSION:
         out.add(
             ("format",),
             f"unsupported format {fmt!r}: this tripdash reads format {FORMAT_VERSION}",

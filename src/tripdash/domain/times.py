@@ -54,7 +54,7 @@ def get_zone(name: str) -> ZoneInfo:
 
 @functools.lru_cache(maxsize=1)
 def _all_zones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones()))
+    return tuple(sorted(zoneinfo.available_timezones() - _NOT_PLACES))
 
 
 def _zone_hint(name: str) -> str:
@@ -120,9 +120,10 @@ def _iso_offset(dt: datetime) -> str:
     off = dt.utcoffset()
     if off is None:
         raise ValueError("naive datetime has no offset")
-    total = int(off.total_seconds()) // 60
-    sign = "+" if total >= 0 else "-"
-    hours, minutes = divmod(abs(total), 60)
+    seconds = int(off.total_seconds())
+    sign = "+" if seconds >= 0 else "-"
+    # Truncate toward zero: a historical offset such as -4:56:02 is -04:56, not -04:57.
+    hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours:02d}:{minutes:02d}"
 
 

@@ -1,0 +1,1 @@
+"""Screens: the dashboard, event details, the trip picker and help."""

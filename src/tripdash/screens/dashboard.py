@@ -1,0 +1,157 @@
+"""The dashboard screen: header, timeline, details and footer for one trip.
+
+It owns the once-a-second tick: the clock is read once, and the header,
+timeline and details are told the new instant; each redraws only what changed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from tripdash.domain.clock import TripClock
+from tripdash.domain.model import Trip
+from tripdash.domain.schedule import Schedule
+from tripdash.widgets.details import EventDetails
+from tripdash.widgets.header import TripHeader
+from tripdash.widgets.timeline import Timeline
+
+
+class DashboardScreen(Screen[None]):
+    """One trip's live dashboard."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "jump_now", "Now", id="dashboard.now"),
+        Binding(
+            "left_square_bracket", "prev_day", "Prev day", key_display="[", id="dashboard.prev-day"
+        ),
+        Binding(
+            "right_square_bracket", "next_day", "Next day", key_display="]", id="dashboard.next-day"
+        ),
+        Binding("tab", "focus_next_pane", "Pane", show=False, id="dashboard.next-pane"),
+        Binding(
+            "shift+tab",
+            "focus_previous_pane",
+            "Previous pane",
+            show=False,
+            id="dashboard.previous-pane",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "shift_clock(15)",
+            "+15 min",
+            key_display="+",
+            id="dashboard.later-15",
+        ),
+        Binding("minus", "shift_clock(-15)", "-15 min", key_display="-", id="dashboard.earlier-15"),
+        Binding(
+            "greater_than_sign",
+            "shift_clock(60)",
+            "+1 h",
+            key_display=">",
+            show=False,
+            id="dashboard.later-60",
+        ),
+        Binding(
+            "less_than_sign",
+            "shift_clock(-60)",
+            "-1 h",
+            key_display="<",
+            show=False,
+            id="dashboard.earlier-60",
+        ),
+        Binding("0", "live_clock", "Real time", show=False, id="dashboard.live"),
+    ]
+
+    def __init__(self, trip: Trip, clock: TripClock) -> None:
+        super().__init__()
+        self.trip = trip
+        self.schedule = Schedule(trip)
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        now = self.clock.now()
+        yield TripHeader(self.schedule, now, id="header")
+        with Horizontal(id="panes"):
+            yield Timeline(self.schedule, now, id="timeline")
+            yield EventDetails(id="details")
+        yield Footer()
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def on_mount(self) -> None:
+        self.query_one(TripHeader).rehearsal = self.clock.rehearsal
+        self.set_interval(1.0, self.tick, name="clock")
+        self.timeline.focus()
+        self.timeline.jump_to_now()
+        self._show_details()
+        self.title = self.trip.title
+
+    def on_resize(self) -> None:
+        # Side by side on wide terminals; details below the timeline on narrow ones.
+        self.set_class(self.size.width < 110, "-narrow")
+
+    def tick(self) -> None:
+        """Once a second: read the clock once and pass the instant on."""
+        now = self.clock.now()
+        self.query_one(TripHeader).now = now
+        self.timeline.set_now(now)
+        if now.second == 0:
+            self._show_details()
+
+    def _show_details(self) -> None:
+        self.query_one(EventDetails).show(self.timeline.selected, self.trip, self.clock.now())
+
+    def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
+        self._show_details()
+
+    def on_timeline_opened(self, message: Timeline.Opened) -> None:
+        from tripdash.screens.event import EventScreen
+
+        self.app.push_screen(EventScreen(message.event, self.trip, self.clock.now()))
+
+    # -- actions ------------------------------------------------------------------------
+
+    def action_jump_now(self) -> None:
+        """Select the event in progress (else the next) and show the now line."""
+        self.timeline.jump_to_now()
+
+    def action_prev_day(self) -> None:
+        self.timeline.jump_day(-1)
+
+    def action_next_day(self) -> None:
+        self.timeline.jump_day(+1)
+
+    def action_focus_next_pane(self) -> None:
+        self.focus_next()
+
+    def action_focus_previous_pane(self) -> None:
+        self.focus_previous()
+
+    def action_shift_clock(self, minutes: int) -> None:
+        """Move the rehearsal clock (starting a rehearsal when live)."""
+        self.clock.shift(timedelta(minutes=minutes))
+        self._clock_changed()
+        sign = "+" if minutes > 0 else "-"
+        self.notify(f"Rehearsal clock {sign}{abs(minutes)} min", timeout=2, markup=False)
+
+    def action_live_clock(self) -> None:
+        """Back to real time."""
+        if not self.clock.rehearsal:
+            return
+        self.clock.go_live()
+        self._clock_changed()
+        self.notify("Back to real time", timeout=2, markup=False)
+
+    def _clock_changed(self) -> None:
+        self.query_one(TripHeader).rehearsal = self.clock.rehearsal
+        self.tick()
+        self._show_details()

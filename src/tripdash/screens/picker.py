@@ -1,0 +1,111 @@
+"""The trip picker: shown when PATH holds several trips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tripdash.domain.loader import TripInvalid
+from tripdash.domain.model import Trip
+from tripdash.domain.schedule import Schedule, one_line
+
+
+def trip_summary(trip: Trip, now: datetime) -> Text:
+    """Title; dates and places; and how far away the trip is, for one picker entry."""
+    schedule = Schedule(trip)
+    text = Text()
+    text.append(one_line(trip.title), "bold")
+    if trip.principal:
+        text.append(f"  {one_line(trip.principal)}", "dim")
+    text.append("\n  ")
+    if trip.events:
+        first, last = trip.events[0].local_date, trip.events[-1].local_date
+        dates = f"{first:%a %d %b %Y}" if first == last else f"{first:%d %b} – {last:%d %b %Y}"
+        text.append(dates)
+    places = ", ".join(one_line(p.name) for p in trip.places)
+    if places:
+        text.append(f"  ·  {places}")
+    text.append("\n  ")
+    text.append(schedule.banner(now) or "in progress now", "italic")
+    text.append(f"  ·  {len(trip.events)} events", "dim")
+    return text
+
+
+class PickerScreen(Screen[None]):
+    """Choose one of several trips."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open trip", id="picker.open"),
+        Binding("j", "cursor_down", "Down", show=False, id="picker.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="picker.up"),
+    ]
+
+    DEFAULT_CSS = """
+    PickerScreen > OptionList {
+        height: 1fr;
+        border: none;
+    }
+    PickerScreen > #picker-title {
+        height: 1;
+        background: $panel;
+        text-style: bold;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(
+        self,
+        trips: Sequence[Trip],
+        invalid: Sequence[TripInvalid],
+        now: Callable[[], datetime],
+        on_open: Callable[[Trip], None],
+    ) -> None:
+        super().__init__()
+        # Soonest first: trips in progress or coming up before long-past ones.
+        self.trips = list(trips)
+        self.invalid = list(invalid)
+        self._now = now
+        self._on_open = on_open
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Choose a trip"), id="picker-title")
+        now = self._now()
+        options: list[Option] = [
+            Option(trip_summary(trip, now), id=f"trip-{i}") for i, trip in enumerate(self.trips)
+        ]
+        for bad in self.invalid:
+            errors = len(bad.errors)
+            prompt = Text()
+            prompt.append(f"{bad.source}", "bold")
+            prompt.append(f"\n  cannot be opened: {errors} error{'s' if errors != 1 else ''}")
+            prompt.append(f"\n  {bad.errors[0] if bad.errors else ''}", "dim")
+            options.append(Option(prompt, disabled=True))
+        yield OptionList(*options, id="trips")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_open(self) -> None:
+        option_list = self.query_one(OptionList)
+        if option_list.highlighted is not None:
+            option_list.action_select()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(OptionList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(OptionList).action_cursor_up()
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        ident = message.option.id or ""
+        if ident.startswith("trip-"):
+            self._on_open(self.trips[int(ident.removeprefix("trip-"))])

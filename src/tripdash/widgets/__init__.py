@@ -1,0 +1,1 @@
+"""Widgets: the timeline, the details pane and the header."""

@@ -1,0 +1,103 @@
+"""The header: the trip's title, live home and local clocks, REHEARSAL, and now/next.
+
+The clocks read the injected clock (never the machine's own time) once a
+second; the widget redraws only its own three lines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tripdash.domain.schedule import Schedule, countdown, one_line
+from tripdash.domain.times import format_offset, zone_abbrev
+
+
+def _clock(label: str, instant: datetime, wide: bool) -> Text:
+    """``Home Tue 17 Jan 14:31:05 GMT UTC+00:00`` (``Tue 17`` when narrow)."""
+    text = Text()
+    text.append(f"{label} ", "bold")
+    text.append(f"{instant:%a %d %b} " if wide else f"{instant:%a %d} ")
+    text.append(f"{instant:%H:%M:%S}", "bold")
+    text.append(f" {zone_abbrev(instant)} {format_offset(instant)}")
+    return text
+
+
+class TripHeader(Widget):
+    """Three lines: title and mode; home and local clocks; what is on now and next."""
+
+    DEFAULT_CSS = """
+    TripHeader {
+        height: 3;
+        background: $panel;
+        color: $text;
+        padding: 0 1;
+    }
+    TripHeader.-rehearsal {
+        background: $warning 30%;
+    }
+    """
+
+    #: The instant the header shows; set once a second by the screen.
+    now: reactive[datetime | None] = reactive(None, layout=False)
+    #: True while the clock is a rehearsal clock (shown plainly in the title line).
+    rehearsal: reactive[bool] = reactive(False)
+    #: A status such as "offline: schedule as of ..." (used by later features).
+    status: reactive[str] = reactive("")
+
+    def __init__(self, schedule: Schedule, now: datetime, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.schedule = schedule
+        self.set_reactive(TripHeader.now, now)
+
+    def watch_rehearsal(self, rehearsal: bool) -> None:
+        self.set_class(rehearsal, "-rehearsal")
+
+    def render(self) -> Text:
+        now = self.now
+        trip = self.schedule.trip
+        out = Text(no_wrap=True, overflow="ellipsis")
+        out.append(one_line(trip.title), "bold")
+        if self.rehearsal:
+            out.append("  REHEARSAL", "bold reverse")
+        if self.status:
+            out.append(f"  {self.status}", "italic")
+        out.append("\n")
+        if now is None:
+            return out
+        home = trip.home_tz
+        place = self.schedule.current_place(now)
+        wide = self.size.width >= 110
+        out.append_text(_clock("Home", now.astimezone(home), wide))
+        if place is not None:
+            name = one_line(place.name)
+            label = name if wide or len(name) <= 6 else "Here"
+            out.append("  │  ", "dim")
+            out.append_text(_clock(label, now.astimezone(place.tz), wide))
+            if label != name:
+                out.append(f" {name}", "dim")
+        out.append("\n")
+        out.append_text(self._status_line(now))
+        return out
+
+    def _status_line(self, now: datetime) -> Text:
+        line = Text()
+        banner = self.schedule.banner(now)
+        if banner:
+            line.append(f"This trip {banner}.", "bold")
+        running = self.schedule.in_progress(now)
+        if running:
+            event = running[-1]
+            line.append("  Now: ", "bold")
+            line.append(one_line(event.title))
+            if event.end is not None:
+                line.append(f" ({countdown(event, now)})", "dim")
+        nxt = self.schedule.find_next(now)
+        if nxt is not None and not banner:
+            line.append("  Next: ", "bold")
+            line.append(one_line(nxt.title))
+            line.append(f" {countdown(nxt, now)}", "dim")
+        return line

@@ -1,0 +1,443 @@
+"""The timeline: every event under its local-day heading, with a moving "now" line.
+
+A line-API scroll view: it draws only the lines on screen, so a trip of
+10,000 events opens and scrolls as fast as one of ten. There is never one
+widget per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tripdash.domain.model import Event
+from tripdash.domain.schedule import (
+    Phase,
+    Schedule,
+    countdown,
+    home_time_label,
+    local_time_label,
+    one_line,
+    phase_of,
+)
+from tripdash.domain.times import zone_abbrev
+
+# Row kinds in the line model.
+DAY, EVENT, NOW = 0, 1, 2
+
+_MARKS = {Phase.NOW: "▶", Phase.NEXT: "→", Phase.TBC_TODAY: "·"}
+
+
+class Timeline(ScrollView, can_focus=True):
+    """The programme, one line per event, grouped under day headings."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "cursor_down", "Down", show=False, id="timeline.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="timeline.up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="timeline.page-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="timeline.page-up"),
+        Binding("home,g", "first", "First event", show=False, id="timeline.first"),
+        Binding("end,G", "last", "Last event", show=False, id="timeline.last"),
+        Binding("enter", "open", "Details", id="timeline.open"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "timeline--day",
+        "timeline--now-line",
+        "timeline--cursor",
+        "timeline--cursor-blurred",
+        "timeline--past",
+        "timeline--current",
+        "timeline--next",
+        "timeline--tbc",
+        "timeline--muted",
+        "timeline--done",
+    }
+
+    DEFAULT_CSS = """
+    Timeline {
+        background: $surface;
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+    }
+    Timeline > .timeline--day {
+        background: $panel;
+        color: $text;
+        text-style: bold;
+    }
+    Timeline > .timeline--now-line {
+        color: $warning;
+        text-style: bold;
+    }
+    Timeline > .timeline--cursor {
+        background: $primary 60%;
+        color: $text;
+    }
+    Timeline > .timeline--cursor-blurred {
+        background: $primary 25%;
+    }
+    Timeline > .timeline--past {
+        color: $text-muted;
+    }
+    Timeline > .timeline--current {
+        background: $success 25%;
+        text-style: bold;
+    }
+    Timeline > .timeline--next {
+        text-style: bold;
+        color: $accent;
+    }
+    Timeline > .timeline--tbc {
+        color: $warning;
+    }
+    Timeline > .timeline--muted {
+        color: $text-muted;
+    }
+    Timeline > .timeline--done {
+        color: $success;
+    }
+    """
+
+    #: Index (in ``trip.events``) of the selected event; -1 when the trip has none.
+    cursor: reactive[int] = reactive(-1, always_update=False, init=False)
+
+    class Highlighted(Message):
+        """The selection moved to ``event``."""
+
+        def __init__(self, event: Event) -> None:
+            self.event = event
+            super().__init__()
+
+    class Opened(Message):
+        """The user asked for the details of ``event`` (enter or double click)."""
+
+        def __init__(self, event: Event) -> None:
+            self.event = event
+            super().__init__()
+
+    def __init__(
+        self,
+        schedule: Schedule,
+        now: datetime,
+        *,
+        done: Collection[str] = (),
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._done: Collection[str] = done
+        self._now = now
+        self.set_schedule(schedule, keep=False)
+
+    # -- the line model -----------------------------------------------------------------
+
+    def set_schedule(self, schedule: Schedule, *, keep: bool = True) -> None:
+        """Show ``schedule``; keep the selected event (by id) when ``keep`` and it still exists."""
+        old_id = self.selected.id if keep and self.selected is not None else None
+        self.schedule = schedule
+        rows: list[tuple[int, int]] = []
+        self._event_row: list[int] = []
+        for d_index, day in enumerate(schedule.days):
+            rows.append((DAY, d_index))
+            for i in range(day.first, day.last + 1):
+                self._event_row.append(len(rows))
+                rows.append((EVENT, i))
+        self._rows = rows
+        self._place_now_line()
+        events_ = schedule.trip.events
+        if old_id is not None:
+            for i, e in enumerate(events_):
+                if e.id == old_id:
+                    self.set_reactive(Timeline.cursor, i)
+                    break
+        if self.cursor >= len(events_):
+            self.set_reactive(Timeline.cursor, len(events_) - 1)
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        self.refresh()
+
+    def _place_now_line(self) -> None:
+        """Work out the row the "now" line sits on (before the first future event)."""
+        schedule = self.schedule
+        index = schedule.now_index(self._now)
+        self._now_event_index = index
+        self._next = schedule.find_next(self._now)
+        events_ = schedule.trip.events
+        if index >= len(events_):
+            self._now_row = len(self._rows)
+            return
+        row = self._event_row[index]
+        event = events_[index]
+        day = schedule.days[schedule.day_of(index)]
+        # Above the day heading when today (at that place) is still the day before.
+        if day.first == index and self._now.astimezone(event.place.tz).date() < event.local_date:
+            row -= 1
+        self._now_row = row
+
+    def _row_at(self, line: int) -> tuple[int, int] | None:
+        if line == self._now_row:
+            return (NOW, 0)
+        if line > self._now_row:
+            line -= 1
+        if 0 <= line < len(self._rows):
+            return self._rows[line]
+        return None
+
+    def line_of_event(self, index: int) -> int:
+        """The virtual line an event is drawn on."""
+        row = self._event_row[index]
+        return row + 1 if row >= self._now_row else row
+
+    @property
+    def now_line(self) -> int:
+        """The virtual line of the "now" line."""
+        return self._now_row
+
+    @property
+    def selected(self) -> Event | None:
+        """The selected event, or None for an empty trip."""
+        schedule: Schedule | None = getattr(self, "schedule", None)
+        if schedule is None or not (0 <= self.cursor < len(schedule.trip.events)):
+            return None
+        return schedule.trip.events[self.cursor]
+
+    # -- time and marks ----------------------------------------------------------------
+
+    def set_now(self, now: datetime) -> None:
+        """Advance the timeline's notion of now; redraw only when something visible changes."""
+        minute_changed = (now.replace(second=0, microsecond=0)) != (
+            self._now.replace(second=0, microsecond=0)
+        )
+        self._now = now
+        old_row, old_next = self._now_row, self._next
+        self._place_now_line()
+        if minute_changed or old_row != self._now_row or old_next is not self._next:
+            self.refresh()
+
+    def set_done(self, done: Collection[str]) -> None:
+        """Replace the set of item ids marked done, and redraw."""
+        self._done = done
+        self.refresh()
+
+    # -- cursor movement -------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh()
+        event = self.selected
+        if event is not None:
+            self.scroll_to_event(new)
+            self.post_message(self.Highlighted(event))
+
+    def select(self, index: int) -> None:
+        """Select event ``index`` (clamped to the trip)."""
+        count = len(self.schedule.trip.events)
+        if count:
+            self.cursor = max(0, min(count - 1, index))
+
+    def scroll_to_event(self, index: int, *, center: bool = False) -> None:
+        line = self.line_of_event(index)
+        height = self.scrollable_content_region.height or 1
+        top = round(self.scroll_y)
+        if center:
+            self.scroll_to(y=max(0, line - height // 2), animate=False)
+        elif line < top + 1:
+            # Keep the day heading in view when moving up to a day's first event.
+            self.scroll_to(y=max(0, line - 1), animate=False)
+        elif line >= top + height:
+            self.scroll_to(y=line - height + 1, animate=False)
+
+    def action_cursor_down(self) -> None:
+        self.select(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.select(self.cursor - 1)
+
+    def action_page_down(self) -> None:
+        self.select(self.cursor + max(1, self.scrollable_content_region.height - 2))
+
+    def action_page_up(self) -> None:
+        self.select(self.cursor - max(1, self.scrollable_content_region.height - 2))
+
+    def action_first(self) -> None:
+        self.select(0)
+        self.scroll_to(y=0, animate=False)
+
+    def action_last(self) -> None:
+        self.select(len(self.schedule.trip.events) - 1)
+
+    def action_open(self) -> None:
+        if self.selected is not None:
+            self.post_message(self.Opened(self.selected))
+
+    def jump_to_now(self) -> None:
+        """Select the event in progress, else the next one, and bring the now line into view."""
+        events_ = self.schedule.trip.events
+        if not events_:
+            return
+        running = self.schedule.in_progress(self._now)
+        if running:
+            target = events_.index(running[-1])
+        elif self._next is not None:
+            target = events_.index(self._next)
+        else:
+            target = min(self._now_event_index, len(events_) - 1)
+        if self.cursor == target:
+            self.scroll_to_event(target, center=True)
+        else:
+            self.cursor = target
+            self.scroll_to_event(target, center=True)
+
+    def jump_day(self, step: int) -> None:
+        """Select the first event of the previous (-1) or next (+1) day."""
+        days = self.schedule.days
+        if not days:
+            return
+        current = self.schedule.day_of(max(0, self.cursor))
+        day = days[max(0, min(len(days) - 1, current + step))]
+        if step < 0 and self.cursor > days[current].first:
+            day = days[current]  # like "previous paragraph": first back to this day's start
+        self.select(day.first)
+        self.scroll_to(y=max(0, self.line_of_event(day.first) - 1), animate=False)
+
+    async def _on_click(self, event: events.Click) -> None:
+        row = self._row_at(event.y + round(self.scroll_y))
+        if row is None or row[0] != EVENT:
+            return
+        if event.chain >= 2 and row[1] == self.cursor:
+            self.action_open()
+        else:
+            self.cursor = row[1]
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        row = self._row_at(y + round(self.scroll_y))
+        base = self.rich_style
+        if row is None:
+            return Strip.blank(width, base)
+        kind, index = row
+        if kind == DAY:
+            text = self._day_text(index)
+            style = base + self.get_component_rich_style("timeline--day")
+        elif kind == NOW:
+            text = self._now_text(width)
+            style = base + self.get_component_rich_style("timeline--now-line")
+        else:
+            text, style = self._event_text(index, width)
+            style = base + style
+        text.truncate(width, overflow="ellipsis")
+        segments = [
+            Segment(s.text, style + s.style if s.style else style)
+            for s in text.render(self.app.console)
+        ]
+        return Strip(segments).crop_extend(0, width, style)
+
+    def _day_text(self, index: int) -> Text:
+        day = self.schedule.days[index]
+        text = Text(f" {day.heading}", end="")
+        text.append("  " + one_line(" · ".join(day.places)))
+        events_ = self.schedule.trip.events[day.first : day.last + 1]
+        if self._done:
+            done = sum(1 for e in events_ if e.id in self._done)
+            text.append(f"  {done}/{len(events_)} done")
+        return text
+
+    def _now_text(self, width: int) -> Text:
+        home = self.schedule.trip.home_tz
+        place = self.schedule.current_place(self._now)
+        label = f"{self._now.astimezone(home):%H:%M} {zone_abbrev(self._now.astimezone(home))}"
+        if place is not None and place.tz.key != home.key:
+            here = self._now.astimezone(place.tz)
+            label = f"{here:%H:%M} {zone_abbrev(here)} · {label}"
+        core = f" now {label} "
+        left = 3
+        right = max(0, width - left - len(core))
+        return Text("─" * left + core + "─" * right, end="")
+
+    def _columns(self, width: int) -> tuple[int, int, bool]:
+        """(title width, state width, show kind)."""
+        show_kind = width >= 96
+        state_w = 15
+        fixed = 2 + 11 + 1 + 15 + 1 + state_w + 1 + (9 if show_kind else 0)
+        return max(10, width - fixed), state_w, show_kind
+
+    def _event_text(self, index: int, width: int) -> tuple[Text, Style]:
+        event = self.schedule.trip.events[index]
+        trip = self.schedule.trip
+        phase = phase_of(event, self._now, self._next)
+        done = event.id in self._done
+        selected = index == self.cursor
+        title_w, state_w, show_kind = self._columns(width)
+
+        row_style = Style()
+        if phase is Phase.PAST:
+            row_style = self.get_component_rich_style("timeline--past")
+        elif phase is Phase.NOW:
+            row_style = self.get_component_rich_style("timeline--current")
+        if selected:
+            cursor_class = "timeline--cursor" if self.has_focus else "timeline--cursor-blurred"
+            row_style = row_style + self.get_component_rich_style(cursor_class)
+
+        mark = "✓" if done else _MARKS.get(phase, " ")
+        text = Text(f"{mark} ", end="")
+        tbc_style = self.get_component_rich_style("timeline--tbc", partial=True)
+        muted = self.get_component_rich_style("timeline--muted", partial=True)
+        local = local_time_label(event)
+        home = home_time_label(event, trip.home_tz)
+        text.append(f"{local:<11} ", tbc_style if not event.time_confirmed else Style())
+        text.append(f"{home:<15} ", tbc_style if not event.time_confirmed else muted)
+
+        title = Text(one_line(event.title), end="")
+        if event.cancelled:
+            title.stylize(Style(strike=True))
+        if event.tentative:
+            title.stylize(Style(italic=True))
+        where = event.venue or event.place.name
+        if event.to is not None:
+            where = f"{event.place.name} → {event.to.name}"
+        title.append(f" · {one_line(where)}", muted)
+        if event.counterparts:
+            title.append(" · " + one_line(", ".join(c.name for c in event.counterparts)), muted)
+        title.truncate(title_w, overflow="ellipsis", pad=True)
+        text.append_text(title)
+        if show_kind:
+            text.append(f" {event.kind:<8}", muted)
+        text.append(" " + self._state_label(event, phase, done).rjust(state_w)[:state_w])
+        if phase is Phase.NEXT:
+            row_style = row_style + self.get_component_rich_style("timeline--next")
+        if done and phase is not Phase.NOW:
+            text.stylize(self.get_component_rich_style("timeline--done", partial=True), 0, 1)
+        return text, row_style
+
+    def _state_label(self, event: Event, phase: Phase, done: bool) -> str:
+        if event.cancelled:
+            return "cancelled"
+        if phase is Phase.NOW:
+            return countdown(event, self._now) if event.end else "now"
+        if phase is Phase.NEXT:
+            return countdown(event, self._now)
+        if done:
+            return "done"
+        if event.tentative:
+            return "tentative"
+        if not event.time_confirmed:
+            return "TBC today" if phase is Phase.TBC_TODAY else "TBC"
+        if phase is Phase.PAST:
+            return "past"
+        return ""
