@@ -38,9 +38,7 @@ def _group_of(node: DOMNode) -> str:
 
     if isinstance(node, App):
         return "Everywhere"
-    if isinstance(node, Screen):
-        return "This screen"
-    return type(node).__name__
+    return str(getattr(node, "HELP_GROUP", type(node).__name__))
 
 
 def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
@@ -54,7 +52,11 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
     for node in nodes:
         for key, bindings in node._bindings.key_to_bindings.items():
             for binding in bindings:
-                if not binding.description:
+                # Our own bindings all have ids; inherited ones (a scroll view's
+                # "Scroll Left") would only clutter help. The palette key is the exception.
+                if not binding.description or (
+                    binding.id is None and binding.action != "command_palette"
+                ):
                     continue
                 ident = (id(node), binding.action)
                 display = app.get_key_display(Binding(key, binding.action))

@@ -566,7 +566,7 @@ def _build_events(
                 )
             elif raw.to is None or to is not None:
                 end = _resolve_time(raw_end, end_place, base + ("end",), out)
-        if start is not None and end is not None and end < start:
+        if start is not None and end is not None and _utc(end) < _utc(start):
             where = f"{end:%H:%M} {end_place.tz.key}"
             if to is not None:
                 out.add(
@@ -612,11 +612,11 @@ def _order(events: list[Event]) -> list[Event]:
     ordered: list[Event] = []
     for e in events:  # file order
         if e.time_confirmed:
-            last_on[e.local_date] = max(e.start, last_on.get(e.local_date, e.start))
+            last_on[e.local_date] = max(e.sort_at, last_on.get(e.local_date, e.sort_at))
             ordered.append(e)
         else:
             anchor = last_on.get(e.local_date)
-            ordered.append(replace(e, order=max(anchor, e.start)) if anchor else e)
+            ordered.append(replace(e, order=max(anchor, e.sort_at)) if anchor else e)
     ordered.sort(key=lambda e: (e.sort_at, e.index))
     return ordered
 
@@ -637,7 +637,7 @@ def _warn_overlaps(events: list[Event], out: _Collector) -> None:
     timed = [e for e in events if e.time_confirmed and not e.cancelled]
     active: list[Event] = []
     for ev in timed:  # already sorted by start
-        active = [a for a in active if (a.end or a.start) > ev.start]
+        active = [a for a in active if _utc(a.end or a.start) > _utc(ev.start)]
         ev_places = {ev.place.id, ev.end_place.id}
         for other in active:
             other_places = {other.place.id, other.end_place.id}
@@ -650,7 +650,7 @@ def _warn_overlaps(events: list[Event], out: _Collector) -> None:
                 f"another place ({first.place.name} / {second.place.name})",
                 "warning",
             )
-        if ev.end is not None and ev.end > ev.start:
+        if ev.end is not None and _utc(ev.end) > _utc(ev.start):
             active.append(ev)
 
 
@@ -658,4 +658,13 @@ def duration(event: Event) -> timedelta | None:
     """How long the event lasts, or None when its end is not known."""
     if event.end is None or not event.time_confirmed:
         return None
-    return event.end - event.start
+    return _utc(event.end) - _utc(event.start)
+
+
+def _utc(dt: datetime) -> datetime:
+    """``dt`` in UTC, for comparing and subtracting instants.
+
+    Python compares and subtracts two datetimes that share a tzinfo by wall-clock
+    time, ignoring DST: in one zone, 03:00 EDT minus 01:00 EST gives 2 h, not 1 h.
+    """
+    return dt.astimezone(times.UTC)

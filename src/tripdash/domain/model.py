@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -171,8 +171,13 @@ class Event:
 
     @property
     def sort_at(self) -> datetime:
-        """The instant the timeline sorts this event at (its start, unless TBC)."""
-        return self.order if self.order is not None else self.start
+        """The instant the timeline sorts this event at (its start, unless TBC), in UTC.
+
+        In UTC because Python compares two datetimes that share a tzinfo by wall-clock
+        time, ignoring ``fold``: 01:45 EDT would sort after 01:15 EST on a fall-back day.
+        """
+        at = self.order if self.order is not None else self.start
+        return at.astimezone(timezone.utc)
 
     @property
     def local_date(self) -> date:
@@ -217,7 +222,8 @@ class Trip:
     def last_end(self) -> datetime | None:
         if not self.events:
             return None
-        return max((e.end or e.start) for e in self.events)
+        # key: compare instants, not wall clocks (see Event.sort_at).
+        return max((e.end or e.start for e in self.events), key=lambda t: t.timestamp())
 
     def counterpart(self, cid: str) -> Counterpart | None:
         for c in self.counterparts:

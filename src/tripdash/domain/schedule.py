@@ -14,7 +14,13 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from tripdash.domain.model import Event, Place, Trip
-from tripdash.domain.times import day_marker, humanize_delta, local_midnight, zone_abbrev
+from tripdash.domain.times import (
+    compact_delta,
+    day_marker,
+    humanize_delta,
+    local_midnight,
+    zone_abbrev,
+)
 
 
 class Phase(str, Enum):
@@ -62,26 +68,13 @@ def group_days(trip: Trip) -> list[Day]:
     return days
 
 
-def end_or_start(event: Event) -> datetime:
-    return event.end if event.end is not None else event.start
+#: How long an event without an ``end`` counts as "in progress" at most (it also stops
+#: when the next event starts). No end time is ever shown for it: only "started X ago".
+OPEN_ENDED = timedelta(hours=1)
 
 
-def phase_of(event: Event, now: datetime, next_event: Event | None) -> Phase:
-    """The phase of one event at ``now`` (``next_event`` as given by :func:`find_next`)."""
-    if not event.time_confirmed:
-        day_end = local_midnight(event.local_date + timedelta(days=1), event.place.tz)
-        if now >= day_end:
-            return Phase.PAST
-        if now >= event.start:
-            return Phase.TBC_TODAY
-        return Phase.LATER
-    if event is next_event:
-        return Phase.NEXT
-    if event.start <= now < end_or_start(event) and not event.cancelled:
-        return Phase.NOW
-    if end_or_start(event) <= now or (event.cancelled and event.start <= now):
-        return Phase.PAST
-    return Phase.LATER
+def _day_end(event: Event) -> datetime:
+    return local_midnight(event.local_date + timedelta(days=1), event.place.tz)
 
 
 class Schedule:
@@ -92,17 +85,72 @@ class Schedule:
         self.days = group_days(trip)
         self._starts = [e.sort_at for e in trip.events]
         self._day_starts = [d.first for d in self.days]
+        self._until = self._running_until(trip.events)
+        self._longest = max(
+            (u - e.start for e in trip.events if (u := self._until.get(e.id))),
+            default=timedelta(0),
+        )
         self.first_instant = trip.events[0].start if trip.events else None
         #: When the trip is over: the latest end (a TBC event lasts to the end of its day).
         self.last_instant = max(
-            (
-                end_or_start(e)
-                if e.time_confirmed
-                else local_midnight(e.local_date + timedelta(days=1), e.place.tz)
-                for e in trip.events
-            ),
+            (self.until(e) if e.time_confirmed else _day_end(e) for e in trip.events),
             default=None,
         )
+
+    @staticmethod
+    def _running_until(events: tuple[Event, ...]) -> dict[str, datetime]:
+        """When each confirmed event stops being "in progress".
+
+        Its ``end`` when given; otherwise the start of the next confirmed event,
+        but no more than :data:`OPEN_ENDED` after its own start.
+        """
+        live = [e for e in events if e.time_confirmed and not e.cancelled]
+        until: dict[str, datetime] = {}
+        j = 0
+        for i, e in enumerate(live):
+            if e.end is not None:
+                until[e.id] = e.end
+                continue
+            j = max(j, i + 1)
+            while j < len(live) and live[j].start <= e.start:
+                j += 1
+            cap = e.start + OPEN_ENDED
+            until[e.id] = min(cap, live[j].start) if j < len(live) else cap
+        return until
+
+    def until(self, event: Event) -> datetime:
+        """When ``event`` stops counting as in progress (see :meth:`_running_until`)."""
+        return self._until.get(event.id, event.end or event.start)
+
+    def phase(self, event: Event, now: datetime, next_event: Event | None) -> Phase:
+        """The phase of one event at ``now`` (``next_event`` as given by :meth:`find_next`)."""
+        if not event.time_confirmed:
+            if now >= _day_end(event):
+                return Phase.PAST
+            return Phase.TBC_TODAY if now >= event.start else Phase.LATER
+        if event is next_event:
+            return Phase.NEXT
+        if event.cancelled:
+            return Phase.PAST if event.start <= now else Phase.LATER
+        if event.start <= now < self.until(event):
+            return Phase.NOW
+        return Phase.PAST if now >= event.start else Phase.LATER
+
+    def countdown(self, event: Event, now: datetime, *, compact: bool = False) -> str:
+        """``in 42 min`` before it starts; ``38 min left`` or ``started 5 min ago`` after.
+
+        ``compact`` gives the short forms the timeline's state column needs
+        (``in 6h10``, ``2h05 left``, ``running 5 min``), at most 14 characters.
+        """
+        say = compact_delta if compact else humanize_delta
+        if now < event.start:
+            return f"in {say(event.start - now)}"
+        if event.end is not None and now < event.end:
+            return f"{say(event.end - now)} left"
+        if event.end is None and now < self.until(event):
+            ago = say(now - event.start)
+            return f"running {ago}" if compact else f"started {ago} ago"
+        return "ended"
 
     def now_index(self, now: datetime) -> int:
         """Index of the first event starting after ``now``: where the "now" line goes."""
@@ -115,12 +163,12 @@ class Schedule:
     def in_progress(self, now: datetime) -> list[Event]:
         """Confirmed, not cancelled events running at ``now``."""
         found = []
-        # Events that started at most a few days ago; scanning back is bounded by that.
+        # Only events that started within the longest event's length can still run.
         i = self.now_index(now) - 1
-        horizon = now - timedelta(days=3)
+        horizon = now - self._longest
         while i >= 0 and self._starts[i] >= horizon:
             e = self.trip.events[i]
-            if e.time_confirmed and not e.cancelled and e.start <= now < end_or_start(e):
+            if e.id in self._until and e.start <= now < self._until[e.id]:
                 found.append(e)
             i -= 1
         found.reverse()
@@ -155,15 +203,6 @@ class Schedule:
         if now >= last:
             return f"ended {humanize_delta(now - last)} ago"
         return None
-
-
-def countdown(event: Event, now: datetime) -> str:
-    """``in 42 min`` before it starts; ``38 min left`` while it runs."""
-    if now < event.start:
-        return f"in {humanize_delta(event.start - now)}"
-    if event.end is not None and now < event.end:
-        return f"{humanize_delta(event.end - now)} left"
-    return "started"
 
 
 def local_time_label(event: Event) -> str:

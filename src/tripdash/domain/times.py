@@ -150,7 +150,22 @@ def humanize_delta(delta: timedelta) -> str:
     if hours < 48:
         return f"{hours} h {mins:02d} min" if mins else f"{hours} h"
     days = hours // 24
-    return f"{days} days"
+    if days < 60:
+        return f"{days} days"
+    if days < 730:
+        return f"{days * 12 // 365} months"
+    return f"{days // 365} years"
+
+
+def compact_delta(delta: timedelta) -> str:
+    """A length of time in at most 8 characters: ``42 min``, ``6h10``, ``3 days``."""
+    minutes = int(abs(delta.total_seconds())) // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, mins = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{mins:02d}"
+    return f"{hours // 24} days"
 
 
 def in_zone(instant: datetime, zone: ZoneInfo) -> datetime:

@@ -26,6 +26,8 @@ from tripdash.widgets.timeline import Timeline
 class DashboardScreen(Screen[None]):
     """One trip's live dashboard."""
 
+    HELP_GROUP = "Dashboard"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "jump_now", "Now", id="dashboard.now"),
         Binding(
@@ -42,18 +44,28 @@ class DashboardScreen(Screen[None]):
             show=False,
             id="dashboard.previous-pane",
         ),
+        # Rehearsal keys stay out of the footer (the header lists them during a
+        # rehearsal); help and the palette show them.
         Binding(
             "plus,equals_sign",
             "shift_clock(15)",
-            "+15 min",
+            "Clock +15 min",
             key_display="+",
+            show=False,
             id="dashboard.later-15",
         ),
-        Binding("minus", "shift_clock(-15)", "-15 min", key_display="-", id="dashboard.earlier-15"),
+        Binding(
+            "minus",
+            "shift_clock(-15)",
+            "Clock -15 min",
+            key_display="-",
+            show=False,
+            id="dashboard.earlier-15",
+        ),
         Binding(
             "greater_than_sign",
             "shift_clock(60)",
-            "+1 h",
+            "Clock +1 h",
             key_display=">",
             show=False,
             id="dashboard.later-60",
@@ -61,12 +73,12 @@ class DashboardScreen(Screen[None]):
         Binding(
             "less_than_sign",
             "shift_clock(-60)",
-            "-1 h",
+            "Clock -1 h",
             key_display="<",
             show=False,
             id="dashboard.earlier-60",
         ),
-        Binding("0", "live_clock", "Real time", show=False, id="dashboard.live"),
+        Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
     ]
 
     def __init__(self, trip: Trip, clock: TripClock) -> None:
@@ -108,7 +120,7 @@ class DashboardScreen(Screen[None]):
             self._show_details()
 
     def _show_details(self) -> None:
-        self.query_one(EventDetails).show(self.timeline.selected, self.trip, self.clock.now())
+        self.query_one(EventDetails).show(self.timeline.selected, self.schedule, self.clock.now())
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
         self._show_details()
@@ -116,7 +128,7 @@ class DashboardScreen(Screen[None]):
     def on_timeline_opened(self, message: Timeline.Opened) -> None:
         from tripdash.screens.event import EventScreen
 
-        self.app.push_screen(EventScreen(message.event, self.trip, self.clock.now()))
+        self.app.push_screen(EventScreen(message.event, self.schedule, self.clock.now()))
 
     # -- actions ------------------------------------------------------------------------
 

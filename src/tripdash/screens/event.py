@@ -11,12 +11,15 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.widgets import Footer
 
-from tripdash.domain.model import Event, Trip
+from tripdash.domain.model import Event
+from tripdash.domain.schedule import Schedule
 from tripdash.widgets.details import EventDetails
 
 
 class EventScreen(ModalScreen[None]):
     """The selected event, with room for its counterparts and talking points."""
+
+    HELP_GROUP = "Event details"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="event.close"),
@@ -34,10 +37,12 @@ class EventScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, event: Event, trip: Trip, now: datetime, done: Collection[str] = ()) -> None:
+    def __init__(
+        self, event: Event, schedule: Schedule, now: datetime, done: Collection[str] = ()
+    ) -> None:
         super().__init__()
         self.event = event
-        self.trip = trip
+        self.schedule = schedule
         self.now = now
         self.done = done
 
@@ -47,7 +52,7 @@ class EventScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         details = self.query_one(EventDetails)
-        details.show(self.event, self.trip, self.now, self.done)
+        details.show(self.event, self.schedule, self.now, self.done)
         details.focus()
 
     def action_close(self) -> None:

@@ -17,16 +17,16 @@ from tripdash.commands import collect_keys
 
 def keys_table(screen: Screen[object]) -> Table:
     """A table of keys, grouped as the bindings are (everywhere, this screen, each pane)."""
-    table = Table(box=None, show_header=False, expand=True, padding=(0, 2, 0, 0))
-    table.add_column("keys", style="bold", no_wrap=True, width=22)
+    table = Table(box=None, show_header=False, expand=False, padding=(0, 2, 0, 0))
+    table.add_column("keys", style="bold", no_wrap=True, min_width=12)
     table.add_column("action")
     group = None
-    order = {"This screen": 0, "Timeline": 1, "EventDetails": 2, "Everywhere": 9}
-    titles = {"This screen": "This screen", "EventDetails": "Details pane"}
-    for row in sorted(collect_keys(screen), key=lambda r: order.get(r.group, 5)):
+    # The screen's own keys first, then its panes', then the keys that work everywhere.
+    order = {"Timeline": 1, "Everywhere": 9}
+    for row in sorted(collect_keys(screen), key=lambda r: order.get(r.group, 0)):
         if row.group != group:
             group = row.group
-            title = titles.get(group, group)
+            title = group
             table.add_row(Text(""), Text(""))
             table.add_row(Text(title, style="underline"), Text(""))
         table.add_row(Text(row.key_text), Text(row.description))
@@ -35,6 +35,8 @@ def keys_table(screen: Screen[object]) -> Table:
 
 class HelpScreen(ModalScreen[None]):
     """Keys of the screen that was showing when ``?`` was pressed."""
+
+    HELP_GROUP = "Help"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),

@@ -42,6 +42,8 @@ def trip_summary(trip: Trip, now: datetime) -> Text:
 class PickerScreen(Screen[None]):
     """Choose one of several trips."""
 
+    HELP_GROUP = "Trips"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open trip", id="picker.open"),
         Binding("j", "cursor_down", "Down", show=False, id="picker.down"),

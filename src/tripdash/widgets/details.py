@@ -13,13 +13,13 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tripdash.domain.model import Event, Trip
-from tripdash.domain.schedule import countdown, one_line, safe_text
+from tripdash.domain.model import Event
+from tripdash.domain.schedule import Schedule, one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
 
 
 def _stamp(instant: datetime, reference_date: object | None = None) -> str:
-    text = f"{instant:%a %d %b %Y %H:%M} {zone_abbrev(instant)} ({format_offset(instant)})"
+    text = f"{instant:%a %d %b %H:%M} {zone_abbrev(instant)} ({format_offset(instant)})"
     if reference_date is not None:
         marker = day_marker(instant, reference_date)  # type: ignore[arg-type]
         if marker:
@@ -27,8 +27,11 @@ def _stamp(instant: datetime, reference_date: object | None = None) -> str:
     return text
 
 
-def describe_event(event: Event, trip: Trip, now: datetime, done: Collection[str] = ()) -> Text:
+def describe_event(
+    event: Event, schedule: Schedule, now: datetime, done: Collection[str] = ()
+) -> Text:
     """The details of ``event`` as one Rich Text (no markup is ever parsed)."""
+    trip = schedule.trip
     out = Text()
     out.append(one_line(event.title) + "\n", "bold")
     flags = [event.kind, event.status.value]
@@ -49,24 +52,24 @@ def describe_event(event: Event, trip: Trip, now: datetime, done: Collection[str
     if event.time_confirmed:
         label = "Departs" if event.to else "Starts"
         out.append(f"{label}\n", "bold")
-        out.append(f"  {'local':<7}{_stamp(event.start)}  {event.place.name}\n")
+        out.append(f"  {'local':<7}{_stamp(event.start)}\n")
         out.append(f"  {'home':<7}{_stamp(event.start.astimezone(home), event.local_date)}\n")
-        out.append(f"  {'UTC':<7}{event.start.astimezone(UTC):%a %d %b %Y %H:%M} UTC\n")
+        out.append(f"  {'UTC':<7}{event.start.astimezone(UTC):%a %d %b %H:%M} UTC\n")
         if event.end is not None:
             label = "Arrives" if event.to else "Ends"
             end_local = event.end.astimezone(event.end_place.tz)
             out.append(f"{label}\n", "bold")
-            out.append(f"  {'local':<7}{_stamp(end_local)}  {event.end_place.name}\n")
+            out.append(f"  {'local':<7}{_stamp(end_local)}\n")
             out.append(f"  {'home':<7}{_stamp(event.end.astimezone(home), end_local.date())}\n")
-            out.append(f"  {'UTC':<7}{event.end.astimezone(UTC):%a %d %b %Y %H:%M} UTC\n")
+            out.append(f"  {'UTC':<7}{event.end.astimezone(UTC):%a %d %b %H:%M} UTC\n")
             out.append(f"{'Duration':<9}{humanize_delta(event.end - event.start)}\n")
         else:
             out.append(f"{'Duration':<9}not given\n", "dim")
         if not event.cancelled:
             if event.start > now:
-                out.append(f"{'Starts':<9}{countdown(event, now)}\n")
-            elif event.end is not None and now < event.end:
-                out.append(f"{'Now':<9}in progress, {countdown(event, now)}\n", "bold")
+                out.append(f"{'Starts':<9}{schedule.countdown(event, now)}\n")
+            elif now < schedule.until(event):
+                out.append(f"{'Now':<9}in progress, {schedule.countdown(event, now)}\n", "bold")
     else:
         out.append(
             f"Time not confirmed (TBC) on {event.local_date:%a %d %b %Y} "
@@ -112,11 +115,11 @@ class EventDetails(VerticalScroll, can_focus=True):
         yield Static("", id="details-body")
 
     def show(
-        self, event: Event | None, trip: Trip, now: datetime, done: Collection[str] = ()
+        self, event: Event | None, schedule: Schedule, now: datetime, done: Collection[str] = ()
     ) -> None:
         """Show ``event`` (or a hint when there is none)."""
         body = self.query_one("#details-body", Static)
         if event is None:
             body.update(Text("No event selected.", style="dim"))
         else:
-            body.update(describe_event(event, trip, now, done))
+            body.update(describe_event(event, schedule, now, done))

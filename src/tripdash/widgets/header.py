@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tripdash.domain.schedule import Schedule, countdown, one_line
+from tripdash.domain.schedule import Schedule, one_line
 from tripdash.domain.times import format_offset, zone_abbrev
 
 
@@ -57,21 +57,29 @@ class TripHeader(Widget):
         self.set_class(rehearsal, "-rehearsal")
 
     def render(self) -> Text:
-        now = self.now
-        trip = self.schedule.trip
-        out = Text(no_wrap=True, overflow="ellipsis")
-        out.append(one_line(trip.title), "bold")
+        width = max(1, self.content_region.width or self.size.width)
+        lines = [self._title_line()]
+        if self.now is not None:
+            lines.append(self._clock_line(self.now, width))
+            lines.append(self._status_line(self.now))
+        for line in lines:
+            line.truncate(width, overflow="ellipsis")
+        return Text("\n").join(lines)
+
+    def _title_line(self) -> Text:
+        out = Text(one_line(self.schedule.trip.title), style="bold")
         if self.rehearsal:
-            out.append("  REHEARSAL", "bold reverse")
+            out.append("  REHEARSAL ", "bold reverse")
+            out.append(" +/- 15 min  </> 1 h  0 real time", "dim")
         if self.status:
             out.append(f"  {self.status}", "italic")
-        out.append("\n")
-        if now is None:
-            return out
-        home = trip.home_tz
+        return out
+
+    def _clock_line(self, now: datetime, width: int) -> Text:
+        home = self.schedule.trip.home_tz
         place = self.schedule.current_place(now)
-        wide = self.size.width >= 110
-        out.append_text(_clock("Home", now.astimezone(home), wide))
+        wide = width >= 100
+        out = _clock("Home", now.astimezone(home), wide)
         if place is not None:
             name = one_line(place.name)
             label = name if wide or len(name) <= 6 else "Here"
@@ -79,8 +87,6 @@ class TripHeader(Widget):
             out.append_text(_clock(label, now.astimezone(place.tz), wide))
             if label != name:
                 out.append(f" {name}", "dim")
-        out.append("\n")
-        out.append_text(self._status_line(now))
         return out
 
     def _status_line(self, now: datetime) -> Text:
@@ -91,13 +97,12 @@ class TripHeader(Widget):
         running = self.schedule.in_progress(now)
         if running:
             event = running[-1]
-            line.append("  Now: ", "bold")
+            line.append("  Now: " if line else "Now: ", "bold")
             line.append(one_line(event.title))
-            if event.end is not None:
-                line.append(f" ({countdown(event, now)})", "dim")
+            line.append(f" ({self.schedule.countdown(event, now)})", "dim")
         nxt = self.schedule.find_next(now)
         if nxt is not None and not banner:
-            line.append("  Next: ", "bold")
+            line.append("  Next: " if line else "Next: ", "bold")
             line.append(one_line(nxt.title))
-            line.append(f" {countdown(nxt, now)}", "dim")
+            line.append(f" {self.schedule.countdown(nxt, now)}", "dim")
         return line

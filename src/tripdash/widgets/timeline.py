@@ -26,11 +26,9 @@ from tripdash.domain.model import Event
 from tripdash.domain.schedule import (
     Phase,
     Schedule,
-    countdown,
     home_time_label,
     local_time_label,
     one_line,
-    phase_of,
 )
 from tripdash.domain.times import zone_abbrev
 
@@ -42,6 +40,8 @@ _MARKS = {Phase.NOW: "▶", Phase.NEXT: "→", Phase.TBC_TODAY: "·"}
 
 class Timeline(ScrollView, can_focus=True):
     """The programme, one line per event, grouped under day headings."""
+
+    HELP_GROUP = "Timeline"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="timeline.down"),
@@ -156,6 +156,7 @@ class Timeline(ScrollView, can_focus=True):
                 self._event_row.append(len(rows))
                 rows.append((EVENT, i))
         self._rows = rows
+        self._measure()
         self._place_now_line()
         events_ = schedule.trip.events
         if old_id is not None:
@@ -167,6 +168,28 @@ class Timeline(ScrollView, can_focus=True):
             self.set_reactive(Timeline.cursor, len(events_) - 1)
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
         self.refresh()
+
+    def _measure(self) -> None:
+        """Widths of the time columns, from the zones the trip uses (not from every event).
+
+        Sampling each place's abbreviation at the trip's first and last instants
+        covers a DST change in the middle; a home column reserves room for a
+        day marker only when some place keeps another offset than home.
+        """
+        trip = self.schedule.trip
+        instants = [e.start for e in trip.events[:1] + trip.events[-1:]]
+        zones = {p.tz.key: p.tz for p in trip.places}
+        local_w, home_w, marker = 3, 3, 0
+        for instant in instants:
+            at_home = instant.astimezone(trip.home_tz)
+            home_w = max(home_w, 6 + len(zone_abbrev(at_home)))
+            for zone in zones.values():
+                here = instant.astimezone(zone)
+                local_w = max(local_w, 6 + len(zone_abbrev(here)))
+                if here.utcoffset() != at_home.utcoffset():
+                    marker = 4
+        self._local_w = local_w
+        self._home_w = home_w + marker
 
     def _place_now_line(self) -> None:
         """Work out the row the "now" line sits on (before the first future event)."""
@@ -372,15 +395,17 @@ class Timeline(ScrollView, can_focus=True):
 
     def _columns(self, width: int) -> tuple[int, int, bool]:
         """(title width, state width, show kind)."""
-        show_kind = width >= 96
-        state_w = 15
-        fixed = 2 + 11 + 1 + 15 + 1 + state_w + 1 + (9 if show_kind else 0)
+        state_w = 14
+        fixed = 2 + self._local_w + 2 + self._home_w + 2 + state_w
+        show_kind = width - fixed >= 50
+        if show_kind:
+            fixed += 9
         return max(10, width - fixed), state_w, show_kind
 
     def _event_text(self, index: int, width: int) -> tuple[Text, Style]:
         event = self.schedule.trip.events[index]
         trip = self.schedule.trip
-        phase = phase_of(event, self._now, self._next)
+        phase = self.schedule.phase(event, self._now, self._next)
         done = event.id in self._done
         selected = index == self.cursor
         title_w, state_w, show_kind = self._columns(width)
@@ -400,8 +425,10 @@ class Timeline(ScrollView, can_focus=True):
         muted = self.get_component_rich_style("timeline--muted", partial=True)
         local = local_time_label(event)
         home = home_time_label(event, trip.home_tz)
-        text.append(f"{local:<11} ", tbc_style if not event.time_confirmed else Style())
-        text.append(f"{home:<15} ", tbc_style if not event.time_confirmed else muted)
+        text.append(
+            f"{local:<{self._local_w}}  ", tbc_style if not event.time_confirmed else Style()
+        )
+        text.append(f"{home:<{self._home_w}}  ", tbc_style if not event.time_confirmed else muted)
 
         title = Text(one_line(event.title), end="")
         if event.cancelled:
@@ -418,7 +445,7 @@ class Timeline(ScrollView, can_focus=True):
         text.append_text(title)
         if show_kind:
             text.append(f" {event.kind:<8}", muted)
-        text.append(" " + self._state_label(event, phase, done).rjust(state_w)[:state_w])
+        text.append(self._state_label(event, phase, done).rjust(state_w)[:state_w])
         if phase is Phase.NEXT:
             row_style = row_style + self.get_component_rich_style("timeline--next")
         if done and phase is not Phase.NOW:
@@ -428,10 +455,8 @@ class Timeline(ScrollView, can_focus=True):
     def _state_label(self, event: Event, phase: Phase, done: bool) -> str:
         if event.cancelled:
             return "cancelled"
-        if phase is Phase.NOW:
-            return countdown(event, self._now) if event.end else "now"
-        if phase is Phase.NEXT:
-            return countdown(event, self._now)
+        if phase in (Phase.NOW, Phase.NEXT):
+            return self.schedule.countdown(event, self._now, compact=True)
         if done:
             return "done"
         if event.tentative:
