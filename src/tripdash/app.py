@@ -26,6 +26,8 @@ from tripdash.domain.times import Clock, system_clock
 
 def order_trips(trips: Sequence[Trip], now: datetime) -> list[Trip]:
     """In progress first, then upcoming (soonest first), then past (latest first)."""
+    if len(trips) < 2:
+        return list(trips)  # nothing to order: don't index a 10,000-event trip twice
 
     def key(trip: Trip) -> tuple[int, float]:
         schedule = Schedule(trip)

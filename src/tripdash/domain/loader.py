@@ -417,21 +417,28 @@ def _build(doc: dict[str, Any], out: _Collector, default_id: str, source: str) -
     )
 
 
-def _first_seen(ids: dict[str, int], ident: Any, path: PathT, what: str, out: _Collector) -> bool:
-    """Record ``ident`` at ``path``; report and return False when it was already used."""
+def _first_seen(
+    ids: dict[str, PathT], ident: Any, path: PathT, what: str, out: _Collector
+) -> bool:
+    """Record ``ident`` at ``path``; report and return False when it was already used.
+
+    Paths, not lines, are kept: the file is only scanned for lines when a
+    problem has to be reported, so a valid 10,000-event trip never pays for it.
+    """
     if not isinstance(ident, str):
         return False
     if ident in ids:
-        out.add(path, f"duplicate {what} id {ident!r} (first at line {ids[ident]})")
+        first = out.line_of(ids[ident])
+        out.add(path, f"duplicate {what} id {ident!r} (first at line {first})")
         return False
-    ids[ident] = out.line_of(path)
+    ids[ident] = path
     return True
 
 
 def _build_places(items: list[Any], out: _Collector) -> dict[str, Place | None]:
     """Places by id; None for a place whose id is known but which is otherwise broken."""
     places: dict[str, Place | None] = {}
-    ids: dict[str, int] = {}
+    ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
         raw = _validate(RawPlace, item, ("places", i), out)
         ident = getattr(raw, "id", None)
@@ -452,7 +459,7 @@ def _build_places(items: list[Any], out: _Collector) -> dict[str, Place | None]:
 def _build_counterparts(items: list[Any], out: _Collector) -> dict[str, Counterpart | None]:
     """Counterparts by id; None for one whose id is known but which is otherwise broken."""
     result: dict[str, Counterpart | None] = {}
-    ids: dict[str, int] = {}
+    ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
         raw = _validate(RawCounterpart, item, ("counterparts", i), out)
         ident = getattr(raw, "id", None)
@@ -520,7 +527,7 @@ def _build_events(
     out: _Collector,
 ) -> list[Event]:
     events: list[Event] = []
-    ids: dict[str, int] = {}
+    ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
         base: PathT = ("events", i)
         before = len(out.problems)
