@@ -12,11 +12,15 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from tripdash.domain import loader
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
+from tripdash.domain.schedule import one_line
+
+if TYPE_CHECKING:
+    from tripdash.domain.store import MarkStore
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -116,17 +120,78 @@ def _parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2023-01-17") from None
 
 
+def open_store(args: argparse.Namespace) -> MarkStore:
+    """The marks store of ``--state-dir`` (else $TRIPDASH_STATE_DIR, else the user's)."""
+    from tripdash.domain.store import MarkStore, StoreError, default_state_dir
+
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    try:
+        store = MarkStore(state_dir)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from None
+    if store.notice:
+        print(f"tripdash: {store.notice}", file=sys.stderr)
+    return store
+
+
 def cmd_agenda(args: argparse.Namespace) -> int:
     from tripdash.domain.agenda import agenda_json, agenda_text
 
     result = load_single(args.path)
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
-    done: set[str] = set()
+    with open_store(args) as store:
+        done = store.done_ids(trip.id)
     if args.json:
         sys.stdout.write(agenda_json(trip, done, args.day) + "\n")
     else:
         sys.stdout.write(agenda_text(trip, done, args.day))
+    return EXIT_OK
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    result = load_single(args.path)
+    trip = result.trip
+    items = trip.items()
+    if args.item not in items:
+        import difflib
+
+        close = difflib.get_close_matches(args.item, list(items), n=3, cutoff=0.5)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        print(
+            f"tripdash: {args.item!r} is not an event id or counterpart-id/point-id of "
+            f"{trip.id}{hint}",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    from tripdash.domain.store import default_author
+
+    who = args.as_name or default_author()
+    with open_store(args) as store:
+        store.mark(trip.id, args.item, not args.undo, who)
+    state = "not done" if args.undo else "done"
+    print(f"{args.item}: {state} ({one_line(items[args.item])}), by {who}")
+    return EXIT_OK
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from tripdash.domain.times import zone_abbrev
+
+    trip = load_single(args.path).trip
+    items = trip.items()
+    with open_store(args) as store:
+        history = store.history(trip.id)
+    if not history:
+        print(f"No marks yet for {trip.id}.")
+        return EXIT_OK
+    home = trip.home_tz
+    for mark in history:
+        at_home = mark.at.astimezone(home)
+        when = f"{at_home:%a %d %b %Y %H:%M} {zone_abbrev(at_home)}"
+        state = "done    " if mark.done else "undone  "
+        what = items.get(mark.item_id)
+        label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
+        print(f"{when}  {one_line(mark.who):<12} {state}{mark.item_id}  {label}")
     return EXIT_OK
 
 
@@ -147,8 +212,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         )
     files = trip_files([path])
     from tripdash.app import run_dashboard
+    from tripdash.domain.store import default_author, default_state_dir
 
-    return run_dashboard(files, at=at)
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    return run_dashboard(files, at=at, state_dir=state_dir, who=args.as_name or default_author())
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -174,8 +241,44 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     agenda.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
     agenda.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
+    _state_option(agenda)
     verbs["agenda"] = (agenda, cmd_agenda)
+
+    mark = _Parser(
+        prog="tripdash mark",
+        description="Mark an event or a talking point done (or, with --undo, not done).",
+    )
+    mark.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    mark.add_argument(
+        "item", metavar="ITEM", help="an event id, or counterpart-id/point-id for a talking point"
+    )
+    mark.add_argument("--undo", action="store_true", help="mark it not done")
+    _state_option(mark)
+    _as_option(mark)
+    verbs["mark"] = (mark, cmd_mark)
+
+    log = _Parser(
+        prog="tripdash log",
+        description="Print the history of marks of a trip (when, by whom, what), for a handover.",
+    )
+    log.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    _state_option(log)
+    verbs["log"] = (log, cmd_log)
     return verbs
+
+
+def _state_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help="where marks are kept (default: $TRIPDASH_STATE_DIR, else the user state directory)",
+    )
+
+
+def _as_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as", dest="as_name", metavar="NAME", help="who is marking (default: your login name)"
+    )
 
 
 def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
@@ -198,6 +301,8 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
         help="rehearse: start the clock at TIME (ISO 8601 with an offset, or "
         "'2023-01-17T09:30 America/New_York') and let it run on",
     )
+    _state_option(parser)
+    _as_option(parser)
     return parser
 
 

@@ -259,12 +259,16 @@ notes = "[link=https://example.invalid]x[/link] \\u001b[31mred"
         assert "a [/] b" in text
         header = str(app.screen.query_one(TripHeader).render())
         assert "[bold]Talks[/] and [link=x]" in header
+        side = str(app.screen.query_one("#details-body").render())
+        assert "[blink]point[/blink]" in side
+        assert "\\x1b[31mred" in side  # the escape is shown, never sent to the terminal
+        assert "\x1b" not in side
         await pilot.press("enter")
-        details = app.screen.query_one("#details-body").render()
-        body = str(details)
-        assert "[blink]point[/blink]" in body
-        assert "\\x1b[31mred" in body  # the escape is shown, never sent to the terminal
-        assert "\x1b" not in body
+        body = str(app.screen.query_one("#event-text").render())
+        assert "a [/] b" in body
+        assert "\\x1b[31mred" in body
+        points = app.screen.query_one("#event-points")
+        assert "[blink]point[/blink]" in str(points.get_option_at_index(1).prompt)
 
 
 async def test_date_line_trip_orders_by_true_time(build_app) -> None:

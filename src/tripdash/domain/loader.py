@@ -417,9 +417,7 @@ def _build(doc: dict[str, Any], out: _Collector, default_id: str, source: str) -
     )
 
 
-def _first_seen(
-    ids: dict[str, PathT], ident: Any, path: PathT, what: str, out: _Collector
-) -> bool:
+def _first_seen(ids: dict[str, PathT], ident: Any, path: PathT, what: str, out: _Collector) -> bool:
     """Record ``ident`` at ``path``; report and return False when it was already used.
 
     Paths, not lines, are kept: the file is only scanned for lines when a

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -212,7 +212,6 @@ class Trip:
     counterparts: tuple[Counterpart, ...] = ()
     events: tuple[Event, ...] = ()
     path: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def first_start(self) -> datetime | None:
@@ -224,6 +223,17 @@ class Trip:
             return None
         # key: compare instants, not wall clocks (see Event.sort_at).
         return max((e.end or e.start for e in self.events), key=lambda t: t.timestamp())
+
+    def items(self) -> dict[str, str]:
+        """Every markable item: event ids, and ``counterpart-id/point-id`` for talking points.
+
+        Values describe the item (an event's title, a point's text) for messages and logs.
+        """
+        found = {e.id: e.title for e in self.events}
+        for c in self.counterparts:
+            for p in c.talking_points:
+                found[p.item_id] = f"{c.name}: {p.text}"
+        return found
 
     def counterpart(self, cid: str) -> Counterpart | None:
         for c in self.counterparts:

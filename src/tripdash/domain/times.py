@@ -186,7 +186,8 @@ def parse_instant(text: str) -> datetime:
     zone_name = None
     if raw.endswith("]") and "[" in raw:
         raw, zone_name = raw[:-1].split("[", 1)
-    elif " " in raw:
+    elif " " in raw and raw.rsplit(" ", 1)[1][:1].isalpha():
+        # A zone name starts with a letter; "2023-01-17 09:30-05:00" is ISO 8601 with a space.
         raw, zone_name = raw.rsplit(" ", 1)
     try:
         value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace("z", "+00:00"))

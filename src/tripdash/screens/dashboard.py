@@ -18,6 +18,7 @@ from textual.widgets import Footer
 from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
+from tripdash.messages import MarksChanged
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
@@ -29,6 +30,10 @@ class DashboardScreen(Screen[None]):
     HELP_GROUP = "Dashboard"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space,x", "toggle_done", "Done", id="dashboard.toggle-done"),
+        Binding("u", "undo", "Undo", id="dashboard.undo"),
+        Binding("U,ctrl+r", "redo", "Redo", show=False, id="dashboard.redo"),
+        Binding("c", "counterparts", "People", id="dashboard.counterparts"),
         Binding("n", "jump_now", "Now", id="dashboard.now"),
         Binding(
             "left_square_bracket", "prev_day", "Prev day", key_display="[", id="dashboard.prev-day"
@@ -87,11 +92,16 @@ class DashboardScreen(Screen[None]):
         self.schedule = Schedule(trip)
         self.clock = clock
 
+    @property
+    def done(self) -> set[str]:
+        """This trip's done items (kept current by the app)."""
+        return self.app.done_ids(self.trip.id)  # type: ignore[attr-defined, no-any-return]
+
     def compose(self) -> ComposeResult:
         now = self.clock.now()
         yield TripHeader(self.schedule, now, id="header")
         with Horizontal(id="panes"):
-            yield Timeline(self.schedule, now, id="timeline")
+            yield Timeline(self.schedule, now, done=self.done, id="timeline")
             yield EventDetails(id="details")
         yield Footer()
 
@@ -120,7 +130,9 @@ class DashboardScreen(Screen[None]):
             self._show_details()
 
     def _show_details(self) -> None:
-        self.query_one(EventDetails).show(self.timeline.selected, self.schedule, self.clock.now())
+        self.query_one(EventDetails).show(
+            self.timeline.selected, self.schedule, self.clock.now(), self.done
+        )
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
         self._show_details()
@@ -128,7 +140,43 @@ class DashboardScreen(Screen[None]):
     def on_timeline_opened(self, message: Timeline.Opened) -> None:
         from tripdash.screens.event import EventScreen
 
-        self.app.push_screen(EventScreen(message.event, self.schedule, self.clock.now()))
+        self.app.push_screen(EventScreen(message.event, self.schedule, self.clock))
+
+    def on_marks_changed(self, message: MarksChanged) -> None:
+        if message.trip_id == self.trip.id:
+            self.timeline.set_done(self.done)
+            self._show_details()
+
+    def select_event(self, event_id: str) -> None:
+        """Select an event by id (used when coming back from a counterpart)."""
+        for i, e in enumerate(self.trip.events):
+            if e.id == event_id:
+                self.timeline.select(i)
+                self.timeline.scroll_to_event(i, center=True)
+                self.timeline.focus()
+                return
+
+    # -- marking ------------------------------------------------------------------------
+
+    def action_toggle_done(self) -> None:
+        """Mark the selected event done, or not done again."""
+        event = self.timeline.selected
+        if event is not None:
+            self.app.toggle_mark(self.trip, event.id)  # type: ignore[attr-defined]
+
+    def action_undo(self) -> None:
+        self.app.undo_mark(self.trip)  # type: ignore[attr-defined]
+
+    def action_redo(self) -> None:
+        self.app.redo_mark(self.trip)  # type: ignore[attr-defined]
+
+    def action_counterparts(self) -> None:
+        """The counterparts screen, on the selected event's first counterpart if it has one."""
+        from tripdash.screens.counterparts import CounterpartsScreen
+
+        event = self.timeline.selected
+        first = event.counterparts[0].id if event and event.counterparts else None
+        self.app.push_screen(CounterpartsScreen(self.schedule, self.clock, first))
 
     # -- actions ------------------------------------------------------------------------
 

@@ -13,8 +13,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tripdash.domain.model import Event
-from tripdash.domain.schedule import Schedule, one_line, safe_text
+from tripdash.domain.model import Counterpart, Event, TalkingPoint
+from tripdash.domain.schedule import Phase, Schedule, one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
 
 
@@ -27,10 +27,34 @@ def _stamp(instant: datetime, reference_date: object | None = None) -> str:
     return text
 
 
+def point_groups(
+    event: Event, done: Collection[str], *, open_first: bool
+) -> list[tuple[Counterpart, list[TalkingPoint]]]:
+    """The event's counterparts with their points; open (not done) ones first if asked."""
+    groups = []
+    for cp in event.counterparts:
+        points = list(cp.talking_points)
+        if open_first:
+            points.sort(key=lambda p: p.item_id in done)  # stable: open ones keep their order
+        if points:
+            groups.append((cp, points))
+    return groups
+
+
 def describe_event(
-    event: Event, schedule: Schedule, now: datetime, done: Collection[str] = ()
+    event: Event,
+    schedule: Schedule,
+    now: datetime,
+    done: Collection[str] = (),
+    *,
+    points: bool = True,
 ) -> Text:
-    """The details of ``event`` as one Rich Text (no markup is ever parsed)."""
+    """The details of ``event`` as one Rich Text (no markup is ever parsed).
+
+    While the event is in progress, its counterparts' open talking points come
+    first, right under the title: that is what the room needs. ``points=False``
+    leaves talking points out (the event screen lists them as a tickable list).
+    """
     trip = schedule.trip
     out = Text()
     out.append(one_line(event.title) + "\n", "bold")
@@ -40,6 +64,16 @@ def describe_event(
     if event.id in done:
         flags.append("done ✓")
     out.append(" · ".join(flags) + "\n", "italic")
+    running = schedule.phase(event, now, None) is Phase.NOW
+    if running and points:
+        open_points = [
+            (cp, p) for cp in event.counterparts for p in cp.talking_points if p.item_id not in done
+        ]
+        if open_points:
+            out.append("\nOpen talking points (in progress now)\n", "bold reverse")
+            for cp, p in open_points:
+                out.append(f"  ☐ {one_line(p.text)}", "bold")
+                out.append(f"  ({one_line(cp.name)})\n", "dim")
     where = event.place.name
     if event.to is not None:
         where += f" → {event.to.name}"
@@ -88,11 +122,11 @@ def describe_event(
             out.append(f"  {one_line(cp.name)}", "bold")
             about = ", ".join(one_line(x) for x in (cp.role, cp.country) if x)
             out.append(f" — {about}\n" if about else "\n")
-            points = cp.talking_points
-            if points:
-                covered = sum(1 for p in points if p.item_id in done)
-                out.append(f"    talking points {covered}/{len(points)} covered\n", "dim")
-            for point in points:
+            listed = cp.talking_points
+            if listed:
+                covered = sum(1 for p in listed if p.item_id in done)
+                out.append(f"    talking points {covered}/{len(listed)} covered\n", "dim")
+            for point in listed if points else ():
                 box = "☑" if point.item_id in done else "☐"
                 out.append(f"    {box} {one_line(point.text)}\n")
     return out

@@ -376,9 +376,8 @@ class Timeline(ScrollView, can_focus=True):
         text = Text(f" {day.heading}", end="")
         text.append("  " + one_line(" · ".join(day.places)))
         events_ = self.schedule.trip.events[day.first : day.last + 1]
-        if self._done:
-            done = sum(1 for e in events_ if e.id in self._done)
-            text.append(f"  {done}/{len(events_)} done")
+        done = sum(1 for e in events_ if e.id in self._done)
+        text.append(f"  Day {index + 1}: {done}/{len(events_)} done")
         return text
 
     def _now_text(self, width: int) -> Text:

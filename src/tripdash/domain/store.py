@@ -1,0 +1,310 @@
+"""Marks: an append-only history of "done" and "not done", in SQLite, that never loses one.
+
+Every mark is an immutable row (trip id, item id, done, when, who, a unique id)
+committed in its own transaction before anyone is told it exists. The state of
+an item is its latest mark, ordered by a hybrid logical clock (HLC), then by
+author, then by mark id, so that every copy of the same marks computes the same
+state.
+
+The HLC here is one integer of milliseconds: a new mark gets
+``max(wall clock in ms, largest HLC in the database + 1)``. It follows real time
+when clocks are right, never goes backwards on one machine, and a mark made
+after seeing another always orders after it, so a laptop whose clock runs fast
+cannot win forever: the next mark anywhere that has seen its marks goes past them.
+
+A database that cannot be read (corrupt, or written by a newer tripdash) is
+never overwritten: it is moved aside, and :attr:`MarkStore.notice` says where.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tripdash.domain.times import UTC, Clock, system_clock
+
+SCHEMA_VERSION = 1
+DB_NAME = "marks.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS marks (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      TEXT NOT NULL UNIQUE,
+    trip_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    done    INTEGER NOT NULL CHECK (done IN (0, 1)),
+    at      TEXT NOT NULL,
+    who     TEXT NOT NULL,
+    hlc     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS marks_by_trip ON marks (trip_id, hlc);
+CREATE INDEX IF NOT EXISTS marks_by_hlc ON marks (hlc);
+"""
+
+
+class StoreError(Exception):
+    """The marks database cannot be used (and could not be safely replaced)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """One immutable entry of the history."""
+
+    id: str
+    trip_id: str
+    item_id: str
+    done: bool
+    at: datetime  # real time of the mark, UTC
+    who: str
+    hlc: int
+
+    @property
+    def order(self) -> tuple[int, str, str]:
+        """The total order every copy of the history agrees on."""
+        return (self.hlc, self.who, self.id)
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$TRIPDASH_STATE_DIR``, else the platform's user state directory for tripdash."""
+    env = os.environ if env is None else env
+    override = env.get("TRIPDASH_STATE_DIR")
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("tripdash", appauthor=False))
+
+
+def default_author(env: Mapping[str, str] | None = None) -> str:
+    """Who marks: the login name (``--as NAME`` overrides it on the command line)."""
+    env = os.environ if env is None else env
+    for name in ("TRIPDASH_AS", "LOGNAME", "USER", "USERNAME"):
+        if env.get(name):
+            return env[name]
+    try:
+        return getpass.getuser()
+    except Exception:  # no user database entry (containers): still mark, as "unknown"
+        return "unknown"
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _row_to_mark(row: tuple[object, ...]) -> Mark:
+    ident, trip_id, item_id, done, at, who, hlc = row
+    return Mark(
+        str(ident),
+        str(trip_id),
+        str(item_id),
+        bool(done),
+        datetime.fromisoformat(str(at)),
+        str(who),
+        int(hlc),  # type: ignore[call-overload]
+    )
+
+
+_COLUMNS = "id, trip_id, item_id, done, at, who, hlc"
+
+
+class MarkStore:
+    """The marks database of one state directory."""
+
+    def __init__(self, state_dir: Path, *, clock: Clock = system_clock) -> None:
+        self.state_dir = Path(state_dir)
+        self.path = self.state_dir / DB_NAME
+        self._clock = clock
+        #: Set when an unreadable database was moved aside: tell the user.
+        self.notice: str | None = None
+        self._prepare_dir()
+        self._conn = self._open()
+        self._data_version = self._read_data_version()
+
+    # -- opening ----------------------------------------------------------------------
+
+    def _prepare_dir(self) -> None:
+        try:
+            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(self.state_dir, 0o700)  # trip contents are sensitive
+        except OSError as exc:
+            raise StoreError(f"cannot use state directory {self.state_dir}: {exc}") from None
+
+    def _open(self) -> sqlite3.Connection:
+        try:
+            return self._connect()
+        except _Unusable as exc:
+            moved = self._move_aside(exc.reason)
+            self.notice = (
+                f"The marks database could not be read ({exc.reason}). It was moved to "
+                f"{moved} and a new, empty one was started."
+            )
+            try:
+                return self._connect()
+            except _Unusable as again:
+                raise StoreError(f"{self.path}: {again.reason}") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        os.chmod(self.path, 0o600)
+        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            # FULL: a committed mark survives a power cut, not only a crash.
+            conn.execute("PRAGMA synchronous = FULL")
+            if mode is None or str(mode[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = DELETE")
+            version = self._schema_version(conn)
+            if version is not None and version > SCHEMA_VERSION:
+                raise _Unusable(
+                    f"written by a newer tripdash (schema {version}; this one reads "
+                    f"{SCHEMA_VERSION})"
+                )
+            if version is None:
+                # One transaction, statement by statement (executescript would commit early).
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+                conn.execute("COMMIT")
+            check = conn.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise _Unusable(f"integrity check failed: {check[0] if check else '?'}")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise _Unusable(str(exc)) from None
+        except _Unusable:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _schema_version(conn: sqlite3.Connection) -> int | None:
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not has_meta:
+            return None
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        try:
+            return int(row[0]) if row else None
+        except ValueError:
+            raise _Unusable(f"unknown schema version {row[0]!r}") from None
+
+    def _move_aside(self, reason: str) -> Path:
+        stamp = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{DB_NAME}.unreadable-{stamp}")
+        n = 1
+        while target.exists():
+            n += 1
+            target = self.path.with_name(f"{DB_NAME}.unreadable-{stamp}-{n}")
+        os.replace(self.path, target)
+        for suffix in ("-wal", "-shm"):
+            side = self.path.with_name(DB_NAME + suffix)
+            if side.exists():
+                os.replace(side, target.with_name(target.name + suffix))
+        return target
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> MarkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ----------------------------------------------------------------------
+
+    def mark(self, trip_id: str, item_id: str, done: bool, who: str) -> Mark:
+        """Record a mark and commit it; only then return it."""
+        now = self._clock().astimezone(UTC)
+        wall_ms = int(now.timestamp() * 1000)
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
+            mark = Mark(
+                uuid.uuid4().hex, trip_id, item_id, bool(done), now, who, max(wall_ms, largest + 1)
+            )
+            conn.execute(
+                f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._data_version = self._read_data_version()
+        return mark
+
+    def add_marks(self, marks: Iterable[Mark]) -> int:
+        """Insert marks made elsewhere (sync); ids already present are skipped. Returns count."""
+        conn = self._conn
+        added = 0
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for m in marks:
+                cur = conn.execute(
+                    f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
+                )
+                added += cur.rowcount
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return added
+
+    # -- reading ----------------------------------------------------------------------
+
+    def history(self, trip_id: str) -> list[Mark]:
+        """Every mark of a trip, oldest first, in the order all copies agree on."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM marks WHERE trip_id = ? ORDER BY hlc, who, id", (trip_id,)
+        ).fetchall()
+        return [_row_to_mark(r) for r in rows]
+
+    def state(self, trip_id: str) -> dict[str, Mark]:
+        """The latest mark of each item of a trip."""
+        latest: dict[str, Mark] = {}
+        for mark in self.history(trip_id):
+            latest[mark.item_id] = mark  # history is in order: the last one wins
+        return latest
+
+    def done_ids(self, trip_id: str) -> set[str]:
+        """The items of a trip whose latest mark is "done"."""
+        return {item for item, mark in self.state(trip_id).items() if mark.done}
+
+    def _read_data_version(self) -> int:
+        row = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(row[0]) if row else 0
+
+    def changed_elsewhere(self) -> bool:
+        """True once after another connection (process) committed marks. Cheap to poll."""
+        current = self._read_data_version()
+        if current != self._data_version:
+            self._data_version = current
+            return True
+        return False
+
+
+class _Unusable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
