@@ -67,3 +67,31 @@ def test_dst_change_mid_trip(build_app, snap) -> None:
     # 13 Mar 2023 15:00 UTC: New York is on EDT (-04:00) since the 12th, London still GMT:
     # 11:00 EDT = 15:00 GMT, four hours apart rather than five.
     snap(build_app(trip(DATA / "dst-mid-trip.toml"), "2023-03-13T15:00Z"), terminal_size=WIDE)
+
+
+def _premark(tmp_path, items: list[str]) -> None:
+    from tripdash.domain.store import MarkStore
+
+    from .conftest import FakeClock, at
+
+    with MarkStore(tmp_path / "state", clock=FakeClock(at("2023-01-17T15:00Z"))) as store:
+        for item in items:
+            store.mark("fs-north-america-2023-01", item, True, "alice")
+
+
+def test_partly_done_day(build_app, snap, tmp_path) -> None:
+    # 17:00 EST = 22:00 GMT on Tue 17: speech and press conference done (✓), bilateral not;
+    # the heading says "Day 1: 2/3 done". Next: the Wednesday events, all TBC.
+    _premark(tmp_path, ["csis-speech", "blinken-press-conference", "blinken/ukraine-tools-to-win"])
+    snap(build_app(trip(), "2023-01-17T17:00 America/New_York"), terminal_size=WIDE)
+
+
+def test_counterparts_screen(build_app, snap, tmp_path) -> None:
+    # Blinken: bilateral TBC on Tue 17 and the press conference 15:30 EST / 20:30 GMT;
+    # one talking point of seven covered.
+    _premark(tmp_path, ["blinken/ukraine-tools-to-win"])
+    snap(
+        build_app(trip(), "2023-01-17T12:00 America/New_York"),
+        press=["c"],
+        terminal_size=WIDE,
+    )

@@ -181,12 +181,23 @@ class Schedule:
                 return e
         return None
 
+    def next_any(self, now: datetime) -> Event | None:
+        """The next event in programme order after ``now``, TBC ones included (not cancelled)."""
+        for e in self.trip.events[self.now_index(now) :]:
+            if not e.cancelled:
+                return e
+        return None
+
     def current_place(self, now: datetime) -> Place | None:
-        """Where the delegation is: the event in progress, else the next, else the last."""
+        """Where the delegation is: the event in progress, else the next, else the last.
+
+        "The next" includes events whose time is TBC: after the last timed event of a
+        day, the next day's first event (even TBC) says where they are headed.
+        """
         running = self.in_progress(now)
         if running:
             return running[-1].place
-        nxt = self.find_next(now)
+        nxt = self.next_any(now)
         if nxt is not None:
             return nxt.place
         if self.trip.events:

@@ -102,7 +102,7 @@ class CounterpartsScreen(Screen[None]):
         yield Static(Text(f"Counterparts · {one_line(trip.title)}"), id="cp-title")
         with Horizontal():
             yield OptionList(id="cp-list")
-            with VerticalScroll(id="cp-detail"):
+            with VerticalScroll(id="cp-detail", can_focus=False):
                 yield Static(id="cp-info")
                 yield Static("Talking points  (space marks done)", id="cp-points-title")
                 yield PointList(id="cp-points")
@@ -168,8 +168,10 @@ class CounterpartsScreen(Screen[None]):
         for event in meetings:
             mark = "✓ " if event.id in self.done else ("→ " if event is upcoming else "  ")
             line = Text(mark)
-            line.append(f"{event.local_date:%a %d %b} ")
-            line.append(f"{local_time_label(event):<10} {home_time_label(event, home):<14} ")
+            line.append(f"{event.local_date:%a %d %b}  {local_time_label(event)}", "bold")
+            if event.time_confirmed:
+                line.append(f"  (home {home_time_label(event, home)})")
+            line.append("\n    ")
             line.append(one_line(event.title), "strike" if event.cancelled else "")
             line.append(f" · {one_line(event.venue or event.place.name)}\n", "dim")
             text.append_text(line)

@@ -105,4 +105,9 @@ class TripHeader(Widget):
             line.append("  Next: " if line else "Next: ", "bold")
             line.append(one_line(nxt.title))
             line.append(f" {self.schedule.countdown(nxt, now)}", "dim")
+        elif not banner and (tbc := self.schedule.next_any(now)) is not None:
+            # Only events without a confirmed time are left: say which comes next, and when.
+            line.append("  Next: " if line else "Next: ", "bold")
+            line.append(one_line(tbc.title))
+            line.append(f" (time TBC, {tbc.local_date:%a %d %b})", "dim")
         return line

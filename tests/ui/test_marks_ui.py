@@ -1,0 +1,148 @@
+"""Pilot tests of marking in the dashboard: toggle, undo and redo, counterparts, other writers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tripdash.domain.store import MarkStore
+from tripdash.screens.counterparts import CounterpartsScreen
+from tripdash.screens.dashboard import DashboardScreen
+from tripdash.screens.event import EventScreen
+from tripdash.widgets.points import PointList
+from tripdash.widgets.timeline import Timeline
+
+from .conftest import FakeClock, at, trip
+
+SIZE = (110, 32)
+TRIP_ID = "fs-north-america-2023-01"
+
+
+def stored_done(state_dir: Path) -> set[str]:
+    """What a fresh reader of the database sees: the marks are committed, not just shown."""
+    with MarkStore(state_dir, clock=FakeClock(at("2026-01-01T00:00Z"))) as store:
+        return store.done_ids(TRIP_ID)
+
+
+async def test_space_marks_the_selected_event_and_commits_first(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T09:00 America/New_York", who="alice")
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.selected.id == "csis-speech"
+        await pilot.press("space")
+        assert stored_done(tmp_path / "state") == {"csis-speech"}
+        assert "csis-speech" in app.done_ids(TRIP_ID)
+        line = timeline.render_line(timeline.line_of_event(timeline.cursor) - round(timeline.scroll_y))
+        assert line.text.startswith("✓")
+        heading = timeline.render_line(0).text
+        assert "Day 1: 1/3 done" in heading
+        await pilot.press("x")  # x toggles too: back to not done
+        assert stored_done(tmp_path / "state") == set()
+        with MarkStore(tmp_path / "state") as store:
+            history = store.history(TRIP_ID)
+        assert [(m.item_id, m.done, m.who) for m in history] == [
+            ("csis-speech", True, "alice"),
+            ("csis-speech", False, "alice"),
+        ]
+
+
+async def test_undo_and_redo_many_steps(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T09:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        ids = [e.id for e in timeline.schedule.trip.events]
+        await pilot.press("g", "space", "j", "space", "j", "space")
+        assert stored_done(tmp_path / "state") == set(ids[:3])
+        await pilot.press("u", "u")
+        assert stored_done(tmp_path / "state") == {ids[0]}
+        await pilot.press("U")
+        assert stored_done(tmp_path / "state") == {ids[0], ids[1]}
+        await pilot.press("ctrl+r")
+        assert stored_done(tmp_path / "state") == set(ids[:3])
+        await pilot.press("u", "u", "u")
+        assert stored_done(tmp_path / "state") == set()
+        await pilot.press("u")  # nothing left: no change, no crash
+        assert stored_done(tmp_path / "state") == set()
+        # A new mark after undo clears the redo stack.
+        await pilot.press("space", "ctrl+r")
+        assert stored_done(tmp_path / "state") == {ids[2]}
+        # Undo is recorded as marks too: the history keeps every step.
+        with MarkStore(tmp_path / "state") as store:
+            assert len(store.history(TRIP_ID)) == 11
+
+
+async def test_marks_survive_a_restart(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T09:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+    again = build_app(trip(), "2023-01-17T09:00 America/New_York")
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.done_ids(TRIP_ID) == {"csis-speech"}
+
+
+async def test_another_process_mark_appears_within_two_seconds(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T09:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        with MarkStore(tmp_path / "state") as other:
+            other.mark(TRIP_ID, "blinken-press-conference", True, "bob")
+        await pilot.pause(2.0)
+        assert "blinken-press-conference" in app.done_ids(TRIP_ID)
+        timeline = app.screen.query_one(Timeline)
+        text = [timeline.render_line(y).text for y in range(timeline.size.height)]
+        assert any(line.startswith("✓") and "15:30 EST" in line for line in text)
+
+
+async def test_counterparts_screen_and_talking_points(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        # The press conference (with Blinken) is next at 12:00: `c` opens Blinken.
+        assert timeline.selected.id == "blinken-press-conference"
+        await pilot.press("c")
+        screen = app.screen
+        assert isinstance(screen, CounterpartsScreen)
+        assert screen.selected.id == "blinken"
+        info = str(screen.query_one("#cp-info").render())
+        assert "15:30 EST" in info and "20:30 GMT" in info
+        assert "0/7 covered" in info
+        await pilot.press("tab")
+        points = screen.query_one(PointList)
+        assert points.has_focus
+        first = points.highlighted_point
+        await pilot.press("space")
+        assert first.item_id in stored_done(tmp_path / "state")
+        info = str(screen.query_one("#cp-info").render())
+        assert "1/7 covered" in info
+        # Next counterpart in the list, then to their next meeting on the timeline.
+        await pilot.press("shift+tab", "j")
+        assert screen.selected.id == "joly"
+        await pilot.press("m")
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.screen.query_one(Timeline).selected.id == "joly-bilateral"
+
+
+async def test_event_screen_points_open_first_while_in_progress(build_app, tmp_path) -> None:
+    app = build_app(trip(), "2023-01-17T15:35 America/New_York")  # press conference running
+    async with app.run_test(size=SIZE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        assert timeline.selected.id == "blinken-press-conference"
+        side = str(app.screen.query_one("#details-body").render())
+        assert "Open talking points (in progress now)" in side
+        await pilot.press("enter")
+        assert isinstance(app.screen, EventScreen)
+        points = app.screen.query_one(PointList)
+        first = points.highlighted_point
+        await pilot.press("space")
+        assert first.item_id in stored_done(tmp_path / "state")
+        # Done points move below the open ones while the event runs.
+        second_first = points.highlighted_point
+        assert points.get_option_index(second_first.item_id) >= 1
+        order = [points.get_option_at_index(i).id for i in range(points.option_count)]
+        assert order.index(first.item_id) > order.index(
+            next(i for i in order if i and i != first.item_id)
+        )
+        await pilot.press("u")
+        assert first.item_id not in stored_done(tmp_path / "state")
+        await pilot.press("c")
+        assert isinstance(app.screen, CounterpartsScreen)
