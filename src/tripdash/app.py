@@ -1,7 +1,10 @@
 """The Textual app: wiring only. Screens and widgets live in their own modules.
 
-:func:`make_app` is the factory: it receives the trips, the clock and the
-paths, so tests never depend on the real time or the real home directory.
+:func:`make_app` is the factory: it receives the trips (or their sources), the
+clock and the state directory, so tests never depend on the real time or the
+real home directory. Marks are handled by :class:`tripdash.marks.Marks`; new
+versions of a trip are looked for in worker threads, so the screen never
+freezes while a file is parsed or an address fetched.
 """
 
 from __future__ import annotations
@@ -11,29 +14,36 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
 from tripdash.commands import binding_commands
-from tripdash.domain import loader
 from tripdash.domain.clock import TripClock
+from tripdash.domain.diff import diff_trips
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
-from tripdash.domain.store import MarkStore, StoreError
+from tripdash.domain.sources import Loaded, TripSource
+from tripdash.domain.store import StoreError
 from tripdash.domain.times import Clock, system_clock
-from tripdash.messages import ItemMarked, MarksChanged
+from tripdash.live import OpenTrip, SeenChange
+from tripdash.marks import Marks
+from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+
+#: How often local trip files are checked for changes (a stat; parsing only on change).
+FILE_POLL_SECONDS = 1.5
 
 
-def order_trips(trips: Sequence[Trip], now: datetime) -> list[Trip]:
+def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
     """In progress first, then upcoming (soonest first), then past (latest first)."""
     if len(trips) < 2:
         return list(trips)  # nothing to order: don't index a 10,000-event trip twice
 
-    def key(trip: Trip) -> tuple[int, float]:
-        schedule = Schedule(trip)
+    def key(entry: OpenTrip) -> tuple[int, float]:
+        schedule = Schedule(entry.trip)
         first, last = schedule.first_instant, schedule.last_instant
         if first is None or last is None:
             return (3, 0.0)
@@ -56,107 +66,57 @@ class TripDashApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("o", "pick_trip", "Trips", id="app.trips"),
+        Binding("r", "refresh", "Reload", show=False, id="app.refresh"),
+        Binding("d", "changes", "Changes", show=False, id="app.changes"),
     ]
 
     def __init__(
         self,
-        trips: Sequence[Trip],
+        trips: Sequence[OpenTrip],
         *,
         state_dir: Path,
         clock: Clock = system_clock,
         at: datetime | None = None,
         invalid: Sequence[TripInvalid] = (),
         who: str = "unknown",
+        refresh: float = 60.0,
     ) -> None:
         super().__init__()
+        self.real_clock = clock
         self.clock = TripClock(clock, at)
-        self.trips = order_trips(trips, self.clock.now())
+        self.open_trips = order_trips(trips, self.clock.now())
         self.invalid = list(invalid)
         self.state_dir = state_dir
-        self.who = who
-        # Marks carry the real time of marking, never the rehearsal clock's.
-        self.store = MarkStore(state_dir, clock=clock)
-        self._done: dict[str, set[str]] = {}
-        self._undo: dict[str, list[tuple[str, bool]]] = {}
-        self._redo: dict[str, list[tuple[str, bool]]] = {}
+        self.marks = Marks(state_dir, clock=clock, who=who)
+        self.refresh_seconds = refresh
+        #: Every change seen this session, oldest first (the changes screen lists them).
+        self.changes: list[SeenChange] = []
 
-    # -- marks ------------------------------------------------------------------------
+    @property
+    def trips(self) -> list[Trip]:
+        return [entry.trip for entry in self.open_trips]
 
-    def done_ids(self, trip_id: str) -> set[str]:
-        """The done items of a trip (read from the store once, then kept current)."""
-        if trip_id not in self._done:
-            self._done[trip_id] = self.store.done_ids(trip_id)
-        return self._done[trip_id]
+    def entry_for(self, key: str) -> OpenTrip | None:
+        for entry in self.open_trips:
+            if entry.key == key:
+                return entry
+        return None
 
-    def set_mark(self, trip: Trip, item_id: str, done: bool, *, record: bool = True) -> None:
-        """Commit a mark, then update the screens and confirm it (in that order)."""
-        previous = item_id in self.done_ids(trip.id)
-        mark = self.store.mark(trip.id, item_id, done, self.who)  # committed on return
-        current = self.done_ids(trip.id)
-        if done:
-            current.add(item_id)
-        else:
-            current.discard(item_id)
-        if record:
-            self._undo.setdefault(trip.id, []).append((item_id, previous))
-            self._redo.pop(trip.id, None)
-        self._broadcast(ItemMarked(mark))
-        self._broadcast(MarksChanged(trip.id))
-        label = trip.items().get(item_id, item_id)
-        verb = "Done" if done else "Not done"
-        self.notify(f"{verb}: {one_line(label)}", timeout=2.5, markup=False)
-
-    def toggle_mark(self, trip: Trip, item_id: str) -> None:
-        self.set_mark(trip, item_id, item_id not in self.done_ids(trip.id))
-
-    def undo_mark(self, trip: Trip) -> None:
-        """Undo this session's last mark on ``trip`` (by recording the state before it)."""
-        stack = self._undo.get(trip.id)
-        if not stack:
-            self.notify("Nothing to undo", timeout=2, markup=False)
-            return
-        item_id, before = stack.pop()
-        now_done = item_id in self.done_ids(trip.id)
-        self.set_mark(trip, item_id, before, record=False)
-        self._redo.setdefault(trip.id, []).append((item_id, now_done))
-
-    def redo_mark(self, trip: Trip) -> None:
-        stack = self._redo.get(trip.id)
-        if not stack:
-            self.notify("Nothing to redo", timeout=2, markup=False)
-            return
-        item_id, after = stack.pop()
-        before = item_id in self.done_ids(trip.id)
-        self.set_mark(trip, item_id, after, record=False)
-        self._undo.setdefault(trip.id, []).append((item_id, before))
-
-    def _poll_marks(self) -> None:
-        """Once a second: did another process commit marks? Then reload and redraw."""
-        if not self.store.changed_elsewhere():
-            return
-        for trip_id in list(self._done):
-            fresh = self.store.done_ids(trip_id)
-            if fresh != self._done[trip_id]:
-                self._done[trip_id].clear()
-                self._done[trip_id].update(fresh)
-                self._broadcast(MarksChanged(trip_id))
-
-    def _broadcast(self, message: Message) -> None:
-        for screen in self.screen_stack:
-            screen.post_message(message)
-
-    def on_unmount(self) -> None:
-        self.store.close()
+    # -- start-up -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._poll_marks, name="marks-poll")
-        if len(self.trips) == 1 and not self.invalid:
-            self.open_trip(self.trips[0])
+        if any(e.source and not e.source.is_url for e in self.open_trips):
+            self.set_interval(FILE_POLL_SECONDS, self._poll_files, name="file-poll")
+        if self.refresh_seconds > 0 and any(e.source and e.source.is_url for e in self.open_trips):
+            self.set_interval(self.refresh_seconds, self._poll_urls, name="url-poll")
+        if len(self.open_trips) == 1 and not self.invalid:
+            self.open_trip(self.open_trips[0])
         else:
             self.action_pick_trip()
-        if self.store.notice:
+        if self.marks.store.notice:
             self.notify(
-                self.store.notice, title="Marks", severity="error", timeout=30, markup=False
+                self.marks.store.notice, title="Marks", severity="error", timeout=30, markup=False
             )
         for bad in self.invalid:
             self.notify(
@@ -167,11 +127,16 @@ class TripDashApp(App[int]):
                 markup=False,
             )
 
-    def open_trip(self, trip: Trip) -> None:
-        """Show ``trip``'s dashboard (replacing any other)."""
+    def on_unmount(self) -> None:
+        self.marks.close()
+
+    # -- screens ------------------------------------------------------------------------
+
+    def open_trip(self, entry: OpenTrip) -> None:
+        """Show a trip's dashboard (replacing the picker or another dashboard)."""
         from tripdash.screens.dashboard import DashboardScreen
 
-        screen = DashboardScreen(trip, self.clock)
+        screen = DashboardScreen(entry, self.clock)
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:
@@ -179,12 +144,12 @@ class TripDashApp(App[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One trip: nothing to pick; keep the key out of the footer and help.
-        return not (action == "pick_trip" and len(self.trips) + len(self.invalid) < 2)
+        return not (action == "pick_trip" and len(self.open_trips) + len(self.invalid) < 2)
 
     def action_pick_trip(self) -> None:
         from tripdash.screens.picker import PickerScreen
 
-        picker = PickerScreen(self.trips, self.invalid, self.clock.now, self.open_trip)
+        picker = PickerScreen(self.open_trips, self.invalid, self.clock.now, self.open_trip)
         if len(self.screen_stack) > 1:
             self.switch_screen(picker)
         else:
@@ -196,44 +161,196 @@ class TripDashApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    def action_changes(self) -> None:
+        from tripdash.screens.changes import ChangesScreen
+
+        if not isinstance(self.screen, ChangesScreen):
+            self.push_screen(ChangesScreen(self.changes))
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield from binding_commands(screen)
 
+    def _broadcast(self, message: Message) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(message)
+
+    # -- marks ------------------------------------------------------------------------
+
+    def done_ids(self, trip_id: str) -> set[str]:
+        return self.marks.done_ids(trip_id)
+
+    def _marked(self, trip: Trip, item_id: str, done: bool) -> None:
+        label = trip.items().get(item_id, item_id)
+        verb = "Done" if done else "Not done"
+        self.notify(f"{verb}: {one_line(label)}", timeout=2.5, markup=False)
+        self._broadcast(MarksChanged(trip.id))
+
+    def toggle_mark(self, trip: Trip, item_id: str) -> None:
+        """Commit the mark, then show it (never the other way round)."""
+        mark = self.marks.toggle(trip.id, item_id)
+        self._broadcast(ItemMarked(mark))
+        self._marked(trip, item_id, mark.done)
+
+    def undo_mark(self, trip: Trip) -> None:
+        mark = self.marks.undo(trip.id)
+        if mark is None:
+            self.notify("Nothing to undo", timeout=2, markup=False)
+            return
+        self._broadcast(ItemMarked(mark))
+        self._marked(trip, mark.item_id, mark.done)
+
+    def redo_mark(self, trip: Trip) -> None:
+        mark = self.marks.redo(trip.id)
+        if mark is None:
+            self.notify("Nothing to redo", timeout=2, markup=False)
+            return
+        self._broadcast(ItemMarked(mark))
+        self._marked(trip, mark.item_id, mark.done)
+
+    def _poll_marks(self) -> None:
+        """Once a second: did another process commit marks? Then redraw (within 2 s)."""
+        for trip_id in self.marks.reload_if_changed():
+            self._broadcast(MarksChanged(trip_id))
+
+    # -- new versions of trips ---------------------------------------------------------------
+
+    def _poll_files(self) -> None:
+        for entry in self.open_trips:
+            if entry.source is not None and not entry.source.is_url:
+                self._poll_source(entry.key)
+
+    def _poll_urls(self) -> None:
+        for entry in self.open_trips:
+            if entry.source is not None and entry.source.is_url:
+                self._poll_source(entry.key)
+
+    def action_refresh(self) -> None:
+        """Look for a new version of every trip now (`r`)."""
+        polled = False
+        for entry in self.open_trips:
+            if entry.source is not None:
+                self._poll_source(entry.key, by_hand=True)
+                polled = True
+        if not polled:
+            self.notify("Nothing to reload: these trips have no file or address", markup=False)
+
+    @work(thread=True, exclusive=False, group="poll")
+    def _poll_source(self, key: str, by_hand: bool = False) -> None:
+        """In a worker thread: poll one source, then apply the outcome on the UI thread."""
+        entry = self.entry_for(key)
+        if entry is None or entry.source is None:
+            return
+        try:
+            loaded = entry.source.poll()
+        except Exception as exc:  # a poll must never take the dashboard down
+            loaded = Loaded(None, entry.status, (f"{entry.source.display}: {exc}",))
+        self.call_from_thread(self._apply, key, loaded, by_hand)
+
+    def _apply(self, key: str, loaded: Loaded, by_hand: bool) -> None:
+        entry = self.entry_for(key)
+        if entry is None:
+            return
+        if entry.source is not None and entry.source.is_url:
+            entry.status = loaded.status
+        if loaded.problems:
+            shown = "\n".join(loaded.problems[:3])
+            more = len(loaded.problems) - 3
+            self.notify(
+                shown + (f"\n… and {more} more" if more > 0 else ""),
+                title="New version not valid: keeping the current schedule",
+                severity="error",
+                timeout=15,
+                markup=False,
+            )
+        if loaded.result is None:
+            if by_hand and not loaded.problems:
+                note = loaded.status.reason or "no new version"
+                self.notify(f"{entry.trip.title}: {note}", timeout=3, markup=False)
+            self._broadcast(TripReloaded(key, entry.trip, []))
+            return
+        old, new = entry.trip, loaded.result.trip
+        changes = diff_trips(old, new)
+        entry.trip = new
+        seen = self.real_clock().astimezone(new.home_tz)
+        self.changes.extend(SeenChange(seen, new.title, c) for c in changes)
+        self._broadcast(TripReloaded(key, new, changes))
+        if changes:
+            lines = [str(c) for c in changes[:6]]
+            if len(changes) > 6:
+                lines.append(f"… and {len(changes) - 6} more: press d to see them all")
+            self.notify(
+                "\n".join(lines),
+                title=f"Schedule changed: {one_line(new.title)}",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
+        elif by_hand:
+            self.notify(f"{new.title}: no changes", timeout=3, markup=False)
+
 
 def make_app(
-    trips: Sequence[Trip],
+    trips: Sequence[Trip | OpenTrip],
     *,
     state_dir: Path,
     clock: Clock = system_clock,
     at: datetime | None = None,
     invalid: Sequence[TripInvalid] = (),
     who: str = "unknown",
+    refresh: float = 60.0,
 ) -> TripDashApp:
     """Build the app for ``trips`` with an injected clock and state directory."""
-    return TripDashApp(trips, state_dir=state_dir, clock=clock, at=at, invalid=invalid, who=who)
+    entries = [t if isinstance(t, OpenTrip) else OpenTrip(t) for t in trips]
+    return TripDashApp(
+        entries,
+        state_dir=state_dir,
+        clock=clock,
+        at=at,
+        invalid=invalid,
+        who=who,
+        refresh=refresh,
+    )
 
 
 def run_dashboard(
-    files: Sequence[Path], *, state_dir: Path, who: str, at: datetime | None = None
+    sources: Sequence[TripSource],
+    *,
+    state_dir: Path,
+    who: str,
+    at: datetime | None = None,
+    refresh: float = 60.0,
 ) -> int:
-    """Load ``files`` and run the dashboard; 1 when no trip could be loaded."""
+    """Load every source and run the dashboard; 1 when no trip could be loaded."""
     import sys
 
-    trips: list[Trip] = []
+    from tripdash.domain.fetch import FetchError
+
+    entries: list[OpenTrip] = []
     invalid: list[TripInvalid] = []
-    for f in files:
+    failed: list[str] = []
+    for source in sources:
         try:
-            trips.append(loader.load_trip(f).trip)
+            loaded = source.load()
         except TripInvalid as exc:
             invalid.append(exc)
-    if not trips:
+            continue
+        except (FetchError, OSError) as exc:
+            failed.append(f"tripdash: {source.display}: {exc}")
+            continue
+        assert loaded.result is not None
+        entries.append(OpenTrip(loaded.result.trip, source, loaded.status))
+    if not entries:
         for bad in invalid:
             for problem in bad.problems:
                 print(problem, file=sys.stderr)
+        for line in failed:
+            print(line, file=sys.stderr)
         return 1
     try:
-        app = make_app(trips, at=at, invalid=invalid, state_dir=state_dir, who=who)
+        app = make_app(
+            entries, at=at, invalid=invalid, state_dir=state_dir, who=who, refresh=refresh
+        )
     except StoreError as exc:
         print(f"tripdash: {exc}", file=sys.stderr)
         return 1

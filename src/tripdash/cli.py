@@ -14,12 +14,12 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from tripdash.domain import loader
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import one_line
 
 if TYPE_CHECKING:
+    from tripdash.domain.sources import TripSource
     from tripdash.domain.store import MarkStore
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -40,12 +40,14 @@ def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
         print(p, file=out)
 
 
-def trip_files(paths: Sequence[str]) -> list[Path]:
-    """Expand files and folders into trip files; raise :class:`UsageError` when unusable."""
-    found: list[Path] = []
+def locations(paths: Sequence[str]) -> list[str]:
+    """Expand folders into their trip files; keep files and addresses. UsageError if unusable."""
+    from tripdash.domain.sources import expand
+
+    found: list[str] = []
     for raw in paths:
         try:
-            files = loader.discover(raw)
+            files = expand([raw])
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise UsageError(f"{raw}: {reason}") from None
@@ -55,28 +57,78 @@ def trip_files(paths: Sequence[str]) -> list[Path]:
     return found
 
 
-def load_single(path: str) -> LoadResult:
-    """Load the one trip at ``path`` (a file, or a folder holding exactly one trip).
+def make_source(location: str, args: argparse.Namespace) -> TripSource:
+    """A file or an address, with the fetch settings of the command line and environment."""
+    import os
 
-    Raises :class:`UsageError` or :class:`TripInvalid`.
+    from tripdash.domain.fetch import FetchSettings, TripCache, default_cache_dir
+    from tripdash.domain.sources import TripSource
+
+    settings = FetchSettings(
+        allow_http=getattr(args, "allow_http", False),
+        token=os.environ.get("TRIPDASH_TOKEN") or None,
+    )
+    return TripSource(location, cache=TripCache(default_cache_dir() / "trips"), settings=settings)
+
+
+def load_location(location: str, args: argparse.Namespace) -> LoadResult:
+    """Load one file or address; say on stderr when an address fell back to its cached copy.
+
+    Raises :class:`TripInvalid`, or :class:`FetchFailed` when nothing could be had.
     """
-    files = trip_files([path])
-    if len(files) > 1:
-        names = ", ".join(f.name for f in files)
-        raise UsageError(f"{path} holds {len(files)} trips ({names}): name one file")
-    return loader.load_trip(files[0])
+    from tripdash.domain.fetch import FetchError
+
+    source = make_source(location, args)
+    try:
+        loaded = source.load()
+    except FetchError as exc:
+        raise FetchFailed(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"{location}: {exc.strerror or exc}") from None
+    status = loaded.status
+    if status.offline:
+        print(
+            f"tripdash: {source.display}: {status.reason}; using the copy fetched "
+            f"{status.fetched_at:%Y-%m-%d %H:%M} UTC",
+            file=sys.stderr,
+        )
+        for problem in loaded.problems:
+            print(f"  {problem}", file=sys.stderr)
+    assert loaded.result is not None
+    return loaded.result
+
+
+class FetchFailed(Exception):
+    """An address could not be fetched and no copy of it was saved (exit 1)."""
+
+
+def load_single(path: str, args: argparse.Namespace) -> LoadResult:
+    """Load the one trip at ``path`` (a file, an address, or a folder holding one trip).
+
+    Raises :class:`UsageError`, :class:`TripInvalid` or :class:`FetchFailed`.
+    """
+    found = locations([path])
+    if len(found) > 1:
+        names = ", ".join(Path(f).name for f in found)
+        raise UsageError(f"{path} holds {len(found)} trips ({names}): name one file")
+    return load_location(found[0], args)
 
 
 # -- verbs ----------------------------------------------------------------------------
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    files = trip_files(args.paths)
+    files = locations(args.paths)
     status = EXIT_OK
-    seen_ids: dict[str, Path] = {}
+    seen_ids: dict[str, str] = {}
     for f in files:
         try:
-            result = loader.load_trip(f)
+            result = load_location(f, args)
+        except FetchFailed as exc:
+            status = EXIT_INVALID
+            print(f"FAIL  {f}  cannot be fetched")
+            print(f"tripdash: {exc}", file=sys.stderr)
+            continue
         except TripInvalid as exc:
             status = EXIT_INVALID
             errors = len(exc.errors)
@@ -137,7 +189,7 @@ def open_store(args: argparse.Namespace) -> MarkStore:
 def cmd_agenda(args: argparse.Namespace) -> int:
     from tripdash.domain.agenda import agenda_json, agenda_text
 
-    result = load_single(args.path)
+    result = load_single(args.path, args)
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
     with open_store(args) as store:
@@ -150,7 +202,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
-    result = load_single(args.path)
+    result = load_single(args.path, args)
     trip = result.trip
     items = trip.items()
     if args.item not in items:
@@ -177,7 +229,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     from tripdash.domain.times import zone_abbrev
 
-    trip = load_single(args.path).trip
+    trip = load_single(args.path, args).trip
     items = trip.items()
     with open_store(args) as store:
         history = store.history(trip.id)
@@ -210,12 +262,33 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             "no PATH given and there is no trips/ folder here: run `tripdash PATH` with a "
             "trip file or a folder of them"
         )
-    files = trip_files([path])
+    if args.refresh < 0:
+        raise UsageError("--refresh: give a number of seconds, or 0 for never")
+    sources = [make_source(location, args) for location in locations([path])]
     from tripdash.app import run_dashboard
     from tripdash.domain.store import default_author, default_state_dir
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    return run_dashboard(files, at=at, state_dir=state_dir, who=args.as_name or default_author())
+    return run_dashboard(
+        sources,
+        at=at,
+        state_dir=state_dir,
+        who=args.as_name or default_author(),
+        refresh=args.refresh,
+    )
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from tripdash.domain.diff import diff_trips
+
+    old = load_single(args.old, args).trip
+    new = load_single(args.new, args).trip
+    changes = diff_trips(old, new)
+    if not changes:
+        print("No changes.")
+    for change in changes:
+        print(f"- {change}")
+    return EXIT_OK
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -231,7 +304,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         description="Validate trip files and report every problem as FILE:LINE: field: message.",
         epilog="Exit status: 0 all valid, 1 any invalid, 2 usage error or unreadable path.",
     )
-    check.add_argument("paths", nargs="+", metavar="PATH", help="a trip file or a folder of them")
+    check.add_argument(
+        "paths", nargs="+", metavar="PATH", help="a trip file, a folder of them, or an https URL"
+    )
+    _http_option(check)
     verbs["check"] = (check, cmd_check)
 
     agenda = _Parser(
@@ -242,6 +318,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     agenda.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
     _state_option(agenda)
+    _http_option(agenda)
     verbs["agenda"] = (agenda, cmd_agenda)
 
     mark = _Parser(
@@ -255,6 +332,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     mark.add_argument("--undo", action="store_true", help="mark it not done")
     _state_option(mark)
     _as_option(mark)
+    _http_option(mark)
     verbs["mark"] = (mark, cmd_mark)
 
     log = _Parser(
@@ -263,8 +341,26 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     )
     log.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
     _state_option(log)
+    _http_option(log)
     verbs["log"] = (log, cmd_log)
+
+    diff = _Parser(
+        prog="tripdash diff",
+        description="Print what changed between two versions of a trip (files or URLs).",
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier version")
+    diff.add_argument("new", metavar="NEW", help="the later version")
+    _http_option(diff)
+    verbs["diff"] = (diff, cmd_diff)
     return verbs
+
+
+def _http_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow plain http:// addresses (refused by default, except on loopback)",
+    )
 
 
 def _state_option(parser: argparse.ArgumentParser) -> None:
@@ -293,7 +389,7 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
         "path",
         nargs="?",
         metavar="PATH",
-        help="a trip file or a folder of them (default: ./trips)",
+        help="a trip file, a folder of them, or an https URL (default: ./trips)",
     )
     parser.add_argument(
         "--at",
@@ -301,8 +397,17 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
         help="rehearse: start the clock at TIME (ISO 8601 with an offset, or "
         "'2023-01-17T09:30 America/New_York') and let it run on",
     )
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="fetch a trip address again every SECONDS (default 60; 0: never). "
+        "Local files are reloaded whenever they change.",
+    )
     _state_option(parser)
     _as_option(parser)
+    _http_option(parser)
     return parser
 
 
@@ -320,6 +425,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except TripInvalid as exc:
         _print_problems(exc.problems, sys.stderr)
+        return EXIT_INVALID
+    except FetchFailed as exc:
+        print(f"tripdash: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from tripdash.domain.diff import Change
+from tripdash.domain.model import Trip
 from tripdash.domain.store import Mark
 
 
@@ -20,4 +22,17 @@ class MarksChanged(Message):
 
     def __init__(self, trip_id: str) -> None:
         self.trip_id = trip_id
+        super().__init__()
+
+
+class TripReloaded(Message):
+    """A source was polled: ``trip`` is the version now in use (new, or the same).
+
+    ``changes`` lists what differs from the version shown before (empty when none).
+    """
+
+    def __init__(self, key: str, trip: Trip, changes: list[Change]) -> None:
+        self.key = key
+        self.trip = trip
+        self.changes = changes
         super().__init__()

@@ -215,7 +215,7 @@ async def test_picker_lists_trips_and_opens_one(build_app) -> None:
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
         # The FS trip starts soonest, so it is first.
-        assert app.screen.trips[0].id == "fs-north-america-2023-01"
+        assert app.screen.entries[0].trip.id == "fs-north-america-2023-01"
         await pilot.press("j", "enter")
         assert isinstance(app.screen, DashboardScreen)
         assert app.screen.trip.id == app.screen.trip.id != "fs-north-america-2023-01"

@@ -103,7 +103,8 @@ def _event_lines(event: Event, trip: Trip, done: bool) -> list[str]:
         flags.append("CANCELLED")
     flag_text = " ".join(f"[{f}]" for f in flags)
     title = one_line(event.title) + (f"  {flag_text}" if flag_text else "")
-    first = f"  {local:<10} {home:<14} {title}"
+    # Widths fit the longest labels: "05:30 +0545" and "05:30 +0545 -1d" (45-minute zones).
+    first = f"  {local:<11} {home:<15} {title}"
     where = one_line(event.place.name)
     if event.to is not None:
         arrive = ""
@@ -115,4 +116,4 @@ def _event_lines(event: Event, trip: Trip, done: bool) -> list[str]:
     detail = [event.kind, where]
     if event.counterparts:
         detail.append("with " + one_line(", ".join(c.name for c in event.counterparts)))
-    return [first, " " * 28 + " | ".join(detail)]
+    return [first, " " * 30 + " | ".join(detail)]

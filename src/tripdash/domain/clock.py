@@ -31,6 +31,10 @@ class TripClock:
 
     __call__ = now
 
+    def real_now(self) -> datetime:
+        """The base clock's time, rehearsal or not (for "fetched 3 h ago")."""
+        return self._base().astimezone(UTC)
+
     def rehearse_at(self, at: datetime) -> None:
         """Start (or restart) a rehearsal whose clock reads ``at`` now."""
         if at.tzinfo is None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import tomli
 from pydantic import BaseModel, ValidationError
 
 from tripdash.domain import times
@@ -38,6 +39,11 @@ from tripdash.domain.model import (
     slugify,
 )
 from tripdash.domain.tomlpos import LineMap
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 #: Files larger than this are refused before parsing (a trip of 10,000 events is ~3 MiB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -205,11 +211,9 @@ def parse_trip_text(text: str, *, source: str, default_id: str) -> LoadResult:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        doc = tomli.loads(text)
-    except tomli.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None) or 1
-        col = getattr(exc, "colno", None)
-        msg = getattr(exc, "msg", None) or str(exc)
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col, msg = _syntax_position(exc, text)
         where = f" (line {line}, column {col})" if col else ""
         raise TripInvalid(source, [Problem(source, line, "TOML syntax", f"{msg}{where}")]) from None
     except RecursionError:
@@ -221,6 +225,32 @@ def parse_trip_text(text: str, *, source: str, default_id: str) -> LoadResult:
     if out.has_errors or trip is None:
         raise TripInvalid(source, sorted(out.problems, key=lambda p: (p.line, p.field)))
     return LoadResult(trip, sorted(out.problems, key=lambda p: (p.line, p.field)))
+
+
+_TOML_AT = re.compile(
+    r"^(?P<msg>.*?)\s*\(at (?:line (?P<line>\d+), column (?P<col>\d+)|end of document)\)$"
+)
+
+
+def _syntax_position(exc: ValueError, text: str) -> tuple[int, int | None, str]:
+    """Line, column and message of a TOML syntax error.
+
+    ``tomli`` (and ``tomllib`` from Python 3.14) give them as attributes; the
+    ``tomllib`` of Python 3.11-3.13 only in the message: "... (at line 4, column 7)".
+    """
+    line: int | None = getattr(exc, "lineno", None)
+    col: int | None = getattr(exc, "colno", None)
+    msg: str | None = getattr(exc, "msg", None)
+    m = _TOML_AT.match(str(exc))
+    if m is not None:
+        msg = msg or m["msg"]
+        if line is None:
+            if m["line"] is not None:
+                line, col = int(m["line"]), int(m["col"])
+            else:  # at the end of the document
+                line = text.count("\n") + 1
+                col = len(text) - (text.rfind("\n") + 1) + 1
+    return line or 1, col, msg or str(exc)
 
 
 def discover(path: str | os.PathLike[str]) -> list[Path]:

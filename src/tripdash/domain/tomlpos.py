@@ -118,7 +118,9 @@ class LineMap:
                 i += 1
                 continue
             path = prefix + tuple(names)
-            self._record(path, lineno)
+            # A dotted key (venue.name = ...) also defines its parents on this line.
+            for depth in range(1, len(names) + 1):
+                self._record(prefix + tuple(names[:depth]), lineno)
             i = self._scan_value(lines, i, len(raw) - len(stripped) + pos + 1, path)
         return
 

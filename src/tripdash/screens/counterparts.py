@@ -23,7 +23,7 @@ from tripdash.domain.schedule import (
     local_time_label,
     one_line,
 )
-from tripdash.messages import MarksChanged
+from tripdash.messages import MarksChanged, TripReloaded
 from tripdash.widgets.points import PointList
 
 
@@ -194,6 +194,14 @@ class CounterpartsScreen(Screen[None]):
         if message.trip_id == self.schedule.trip.id:
             self._fill_list()
             self._show_selected()
+
+    def on_trip_reloaded(self, message: TripReloaded) -> None:
+        old = self.schedule.trip
+        if message.trip is old or message.trip.id != old.id:
+            return
+        self.schedule = Schedule(message.trip)
+        self._fill_list()
+        self._show_selected()
 
     # -- actions ------------------------------------------------------------------------
 

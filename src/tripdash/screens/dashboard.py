@@ -16,9 +16,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from tripdash.domain.clock import TripClock
-from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
-from tripdash.messages import MarksChanged
+from tripdash.live import OpenTrip, describe_status
+from tripdash.messages import MarksChanged, TripReloaded
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
@@ -86,10 +86,11 @@ class DashboardScreen(Screen[None]):
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
     ]
 
-    def __init__(self, trip: Trip, clock: TripClock) -> None:
+    def __init__(self, entry: OpenTrip, clock: TripClock) -> None:
         super().__init__()
-        self.trip = trip
-        self.schedule = Schedule(trip)
+        self.entry = entry
+        self.trip = entry.trip
+        self.schedule = Schedule(entry.trip)
         self.clock = clock
 
     @property
@@ -124,7 +125,9 @@ class DashboardScreen(Screen[None]):
     def tick(self) -> None:
         """Once a second: read the clock once and pass the instant on."""
         now = self.clock.now()
-        self.query_one(TripHeader).now = now
+        header = self.query_one(TripHeader)
+        header.status = describe_status(self.entry.status, self.clock.real_now(), self.trip.home_tz)
+        header.now = now
         self.timeline.set_now(now)
         if now.second == 0:
             self._show_details()
@@ -141,6 +144,23 @@ class DashboardScreen(Screen[None]):
         from tripdash.screens.event import EventScreen
 
         self.app.push_screen(EventScreen(message.event, self.schedule, self.clock))
+
+    def on_trip_reloaded(self, message: TripReloaded) -> None:
+        """A new version of this trip: apply it in place, keeping selection and scroll."""
+        if message.key != self.entry.key:
+            return
+        header = self.query_one(TripHeader)
+        header.status = describe_status(self.entry.status, self.clock.real_now(), self.trip.home_tz)
+        if message.trip is self.trip:
+            return
+        self.trip = message.trip
+        self.schedule = Schedule(message.trip)
+        header.schedule = self.schedule
+        header.refresh()
+        scroll_y = self.timeline.scroll_y
+        self.timeline.set_schedule(self.schedule, keep=True)
+        self.timeline.scroll_to(y=scroll_y, animate=False)
+        self._show_details()
 
     def on_marks_changed(self, message: MarksChanged) -> None:
         if message.trip_id == self.trip.id:

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule
-from tripdash.messages import MarksChanged
+from tripdash.messages import MarksChanged, TripReloaded
 from tripdash.widgets.details import describe_event, point_groups
 from tripdash.widgets.points import PointList
 
@@ -85,6 +85,20 @@ class EventScreen(ModalScreen[None]):
 
     def on_marks_changed(self, message: MarksChanged) -> None:
         self._refresh_body()
+
+    def on_trip_reloaded(self, message: TripReloaded) -> None:
+        """A new version of the trip: show this event's new details, or say it is gone."""
+        old = self.schedule.trip
+        if message.trip is old or message.trip.id != old.id:
+            return
+        self.schedule = Schedule(message.trip)
+        for event in message.trip.events:
+            if event.id == self.event.id:
+                self.event = event
+                self._refresh_body()
+                return
+        self.notify("This event was removed from the schedule", severity="warning", markup=False)
+        self.dismiss(None)
 
     def on_point_list_toggle(self, message: PointList.Toggle) -> None:
         self.app.toggle_mark(self.schedule.trip, message.point.item_id)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
+from tripdash.live import OpenTrip
 
 
 def trip_summary(trip: Trip, now: datetime) -> Text:
@@ -65,14 +66,13 @@ class PickerScreen(Screen[None]):
 
     def __init__(
         self,
-        trips: Sequence[Trip],
+        entries: Sequence[OpenTrip],
         invalid: Sequence[TripInvalid],
         now: Callable[[], datetime],
-        on_open: Callable[[Trip], None],
+        on_open: Callable[[OpenTrip], None],
     ) -> None:
         super().__init__()
-        # Soonest first: trips in progress or coming up before long-past ones.
-        self.trips = list(trips)
+        self.entries = list(entries)
         self.invalid = list(invalid)
         self._now = now
         self._on_open = on_open
@@ -81,7 +81,8 @@ class PickerScreen(Screen[None]):
         yield Static(Text("Choose a trip"), id="picker-title")
         now = self._now()
         options: list[Option] = [
-            Option(trip_summary(trip, now), id=f"trip-{i}") for i, trip in enumerate(self.trips)
+            Option(trip_summary(entry.trip, now), id=f"trip-{i}")
+            for i, entry in enumerate(self.entries)
         ]
         for bad in self.invalid:
             errors = len(bad.errors)
@@ -110,4 +111,4 @@ class PickerScreen(Screen[None]):
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         ident = message.option.id or ""
         if ident.startswith("trip-"):
-            self._on_open(self.trips[int(ident.removeprefix("trip-"))])
+            self._on_open(self.entries[int(ident.removeprefix("trip-"))])

@@ -1,0 +1,339 @@
+"""Trips from an address: safe fetching with httpx, a cache of the last good copy, offline use.
+
+Rules: ``https://`` only (plain ``http://`` for loopback hosts, or when the
+user allows it); TLS certificates verified; redirects followed by hand, each
+hop checked by the same rule; connect and total deadlines; bodies over 2 MiB
+refused. A bearer token (``TRIPDASH_TOKEN``) goes in a header and never into a
+message, a log or a file name.
+
+Every good copy is cached with its ETag and Last-Modified; later fetches are
+conditional, so an unchanged trip costs a 304. With no connection, an HTTP
+error, or a body that is not a valid trip, the last good copy is used and the
+outcome says so. A bad new version never replaces a good one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
+from tripdash.domain.times import UTC, Clock, system_clock
+
+MAX_BODY = 2 * 1024 * 1024
+CONNECT_TIMEOUT = 5.0
+TOTAL_TIMEOUT = 20.0
+MAX_REDIRECTS = 5
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+class FetchError(Exception):
+    """Fetching failed; the message is safe to show (no token, no credentials)."""
+
+
+def is_url(text: str) -> bool:
+    """Whether a PATH argument is an address rather than a file."""
+    return text.startswith(("https://", "http://"))
+
+
+def redact(url: str) -> str:
+    """``url`` without any user:password part, for messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_allowed(url: str, *, allow_http: bool) -> None:
+    """Refuse addresses tripdash will not fetch from, with the reason."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        if not parts.hostname:
+            raise FetchError(f"{redact(url)}: no host in the address")
+        return
+    if parts.scheme == "http":
+        if is_loopback(parts.hostname) or allow_http:
+            return
+        raise FetchError(
+            f"{redact(url)}: plain http is refused (the schedule could be read or changed on "
+            "the way); use https, or --allow-http if you must"
+        )
+    raise FetchError(f"{redact(url)}: only https:// addresses can be fetched")
+
+
+def trip_id_from_url(url: str) -> str:
+    """The default trip id of a fetched trip: the file name of the address without .toml."""
+    name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return name.removesuffix(".toml") or urlsplit(url).hostname or "trip"
+
+
+# -- the cache ---------------------------------------------------------------------------
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$TRIPDASH_CACHE_DIR``, else the platform's user cache directory for tripdash."""
+    env = os.environ if env is None else env
+    if env.get("TRIPDASH_CACHE_DIR"):
+        return Path(env["TRIPDASH_CACHE_DIR"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tripdash", appauthor=False))
+
+
+@dataclass(frozen=True)
+class CachedCopy:
+    """The last good copy of a trip from one address."""
+
+    body: bytes
+    etag: str | None
+    last_modified: str | None
+    fetched_at: datetime  # when the server last confirmed this copy (200 or 304)
+    stored_at: datetime  # when this body was first received
+
+    def schedule_time(self) -> datetime:
+        """The schedule's own date (Last-Modified) when the server gave one, else its arrival."""
+        if self.last_modified:
+            from email.utils import parsedate_to_datetime
+
+            try:
+                return parsedate_to_datetime(self.last_modified).astimezone(UTC)
+            except (TypeError, ValueError):
+                pass
+        return self.stored_at
+
+
+class TripCache:
+    """Cached copies, one pair of files per address, named by a hash of the address."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _paths(self, url: str) -> tuple[Path, Path]:
+        key = hashlib.sha256(redact(url).encode()).hexdigest()[:32]
+        return self.directory / f"{key}.toml", self.directory / f"{key}.json"
+
+    def load(self, url: str) -> CachedCopy | None:
+        body_path, meta_path = self._paths(url)
+        try:
+            body = body_path.read_bytes()
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
+                return None  # a torn write: ignore it rather than trust it
+            return CachedCopy(
+                body,
+                meta.get("etag"),
+                meta.get("last_modified"),
+                datetime.fromisoformat(meta["fetched_at"]),
+                datetime.fromisoformat(meta.get("stored_at", meta["fetched_at"])),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def save(self, url: str, copy: CachedCopy) -> None:
+        """Write atomically: a crash leaves the old copy or the new one, never a mix."""
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        body_path, meta_path = self._paths(url)
+        meta = {
+            "url": redact(url),
+            "etag": copy.etag,
+            "last_modified": copy.last_modified,
+            "fetched_at": copy.fetched_at.isoformat(),
+            "stored_at": copy.stored_at.isoformat(),
+            "sha256": hashlib.sha256(copy.body).hexdigest(),
+        }
+        _atomic_write(body_path, copy.body)
+        _atomic_write(meta_path, json.dumps(meta, indent=2).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+# -- fetching ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchOutcome:
+    """What a fetch produced: the trip, and whether it is fresh, unchanged or a fallback."""
+
+    result: LoadResult
+    status: Literal["fresh", "not-modified", "offline"]
+    copy: CachedCopy
+    error: str | None = None  # why the last good copy is used (status "offline")
+    problems: tuple[str, ...] = ()  # a bad new version's validation errors
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How to fetch: the knobs the command line and the tests set."""
+
+    allow_http: bool = False
+    token: str | None = None
+    connect_timeout: float = CONNECT_TIMEOUT
+    total_timeout: float = TOTAL_TIMEOUT
+    max_body: int = MAX_BODY
+    transport: httpx.BaseTransport | None = None  # tests: httpx.MockTransport
+
+
+def fetch_trip(
+    url: str,
+    cache: TripCache,
+    settings: FetchSettings | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> FetchOutcome:
+    """Fetch the trip at ``url``, falling back to the cached copy.
+
+    Raises :class:`FetchError` when there is neither a usable answer nor a
+    cached copy, and :class:`TripInvalid` when the address serves an invalid
+    trip and nothing good is cached.
+    """
+    settings = settings or FetchSettings()
+    check_allowed(url, allow_http=settings.allow_http)
+    cached = cache.load(url)
+    default_id = trip_id_from_url(url)
+    try:
+        response_body, status, headers = _download(url, cached, settings)
+    except FetchError as exc:
+        return _fallback(url, cached, str(exc), default_id)
+
+    now = clock().astimezone(UTC)
+    if status == 304 and cached is not None:
+        copy = CachedCopy(cached.body, cached.etag, cached.last_modified, now, cached.stored_at)
+        result = parse_trip_bytes(copy.body, source=redact(url), default_id=default_id)
+        cache.save(url, copy)
+        return FetchOutcome(result, "not-modified", copy)
+    try:
+        result = parse_trip_bytes(response_body, source=redact(url), default_id=default_id)
+    except TripInvalid as exc:
+        if cached is None:
+            raise
+        reason = f"the new version is not a valid trip ({len(exc.errors)} errors)"
+        outcome = _fallback(url, cached, reason, default_id)
+        return FetchOutcome(
+            outcome.result,
+            "offline",
+            outcome.copy,
+            reason,
+            tuple(str(p) for p in exc.errors),
+        )
+    copy = CachedCopy(response_body, headers.get("etag"), headers.get("last-modified"), now, now)
+    cache.save(url, copy)
+    return FetchOutcome(result, "fresh", copy)
+
+
+def _fallback(url: str, cached: CachedCopy | None, reason: str, default_id: str) -> FetchOutcome:
+    if cached is None:
+        raise FetchError(f"{reason}; no copy of this trip was saved before")
+    result = parse_trip_bytes(cached.body, source=redact(url), default_id=default_id)
+    return FetchOutcome(result, "offline", cached, reason)
+
+
+def _download(
+    url: str, cached: CachedCopy | None, settings: FetchSettings
+) -> tuple[bytes, int, httpx.Headers]:
+    """GET with manual, checked redirects and hard limits. Returns (body, status, headers)."""
+    deadline = time.monotonic() + settings.total_timeout
+    headers = {"Accept": "application/toml, text/plain;q=0.9, */*;q=0.1"}
+    if settings.token:
+        headers["Authorization"] = f"Bearer {settings.token}"
+    if cached is not None:
+        if cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+    timeout = httpx.Timeout(settings.total_timeout, connect=settings.connect_timeout)
+    current = url
+    try:
+        with httpx.Client(
+            timeout=timeout,
+            verify=True,
+            follow_redirects=False,
+            transport=settings.transport,
+            trust_env=False,
+        ) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                with client.stream("GET", current, headers=headers) as response:
+                    if response.is_redirect:
+                        target = urljoin(current, response.headers.get("location", ""))
+                        try:
+                            check_allowed(target, allow_http=settings.allow_http)
+                        except FetchError:
+                            raise FetchError(
+                                f"{redact(current)} redirects to {redact(target)}, which is not "
+                                "https: refused"
+                            ) from None
+                        if urlsplit(target).hostname != urlsplit(current).hostname:
+                            headers.pop("Authorization", None)  # never hand the token on
+                        current = target
+                        continue
+                    if response.status_code == 304:
+                        return b"", 304, response.headers
+                    if response.status_code != 200:
+                        phrase = response.reason_phrase or ""
+                        raise FetchError(
+                            f"{redact(current)}: HTTP {response.status_code} {phrase}".rstrip()
+                        )
+                    length = response.headers.get("content-length")
+                    if length and length.isdigit() and int(length) > settings.max_body:
+                        raise FetchError(_too_big(current, settings.max_body))
+                    chunks: list[bytes] = []
+                    size = 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > settings.max_body:
+                            raise FetchError(_too_big(current, settings.max_body))
+                        if time.monotonic() > deadline:
+                            raise FetchError(
+                                f"{redact(current)}: took longer than {settings.total_timeout:g} s"
+                            )
+                        chunks.append(chunk)
+                    return b"".join(chunks), 200, response.headers
+            raise FetchError(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
+    except httpx.TimeoutException:
+        raise FetchError(f"{redact(current)}: timed out") from None
+    except httpx.ConnectError as exc:
+        raise FetchError(f"{redact(current)}: cannot connect ({_short(exc)})") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{redact(current)}: {_short(exc)}") from None
+
+
+def _too_big(url: str, limit: int) -> str:
+    return f"{redact(url)}: the trip is larger than {limit // 1024 // 1024} MiB: refused"
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0][:200]
