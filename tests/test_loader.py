@@ -32,7 +32,6 @@ TRIPS = REPO / "trips"
 SRC = "trips/x.toml"
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
-LONDON = ZoneInfo("Europe/London")
 
 # A valid head shared by most tests: two places and two counterparts.
 HEAD = dedent(
@@ -151,6 +150,14 @@ def test_toml_unterminated_string_names_its_line() -> None:
     assert re.fullmatch(
         rf"{re.escape(SRC)}:3: TOML syntax: .+ \(line 3, column 22\)", only(text)
     ), only(text)
+
+
+def test_toml_error_at_end_of_document_names_the_last_line() -> None:
+    text = '[trip]\ntitle = "T"\nhome_tz = "UTC"\nnotes = [\n  "one",\n  "two"'
+    # The array is never closed: the error is at the end, line 6, after `  "two"` (col 8).
+    assert re.fullmatch(rf"{re.escape(SRC)}:6: TOML syntax: .+ \(line 6, column 8\)", only(text)), (
+        only(text)
+    )
 
 
 def test_toml_duplicate_key_is_a_syntax_error_on_the_second_key() -> None:
@@ -398,6 +405,13 @@ def test_wrong_types_in_trip_place_and_counterpart() -> None:
             'expected a string or a table { id = "...", text = "..." }; got an integer',
         ),
     ]
+
+
+def test_dotted_key_making_a_table_of_a_string_field_names_its_own_line() -> None:
+    text = toml(EVENT + 'start = 2023-01-17T09:15:00\nvenue.name = "Hall"  # <- venue\n')
+    assert only(text) == expect(
+        line_of(text, "# <- venue"), "events[0].venue", "expected a string; got a table"
+    )
 
 
 def test_sections_of_the_wrong_shape() -> None:
@@ -677,7 +691,8 @@ def test_end_equal_to_start_is_allowed() -> None:
         (
             "nyc",
             "2023-03-12T02:30:00",
-            "2023-03-12 02:30 does not exist in America/New_York: the clocks skip it for a DST change",
+            "2023-03-12 02:30 does not exist in America/New_York: "
+            "the clocks skip it for a DST change",
         ),
         (
             "london",

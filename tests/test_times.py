@@ -195,7 +195,7 @@ DST_MID_TRIP = [
         "09:30 GMT",
         datetime(2023, 3, 10, 9, 30, tzinfo=UTC),
         "09:30 GMT",
-        "04:30 EST -1d",
+        "04:30 EST",
     ),
     # 22:30 EST on the 11th is 03:30 UTC on the 12th (before the US change at 07:00 UTC).
     (
@@ -573,6 +573,10 @@ def test_get_zone_unknown(name: str, message: str) -> None:
         ("2023-01-17T09:30-05:00", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
         ("2023-01-17T14:30Z", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
         ("2023-01-17T14:30:00+00:00", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
+        # ISO 8601 allows a space between date and time: not a zone name.
+        ("2023-01-17 09:30-05:00", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
+        ("2023-01-17 14:30Z", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
+        ("2023-01-17 09:30 America/New_York", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
         ("2023-01-17T09:30 America/New_York", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
         ("2023-01-17T09:30[America/New_York]", datetime(2023, 1, 17, 14, 30, tzinfo=UTC)),
         ("  2023-02-06T10:00 Asia/Kathmandu  ", datetime(2023, 2, 6, 4, 15, tzinfo=UTC)),
@@ -594,8 +598,9 @@ def test_parse_instant_with_offset_and_zone_converts_into_the_zone() -> None:
 
 @pytest.mark.parametrize("text", ["2023-01-17T09:30", "2023-01-17 09:30", "2023-01-17"])
 def test_parse_instant_refuses_naive(text: str) -> None:
-    with pytest.raises(ValueError, match="offset or zone|not an ISO 8601"):
+    with pytest.raises(ValueError, match=r"has no offset or zone") as info:
         parse_instant(text)
+    assert not isinstance(info.value, ZoneError)
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,11 @@ the same event, however much else about it changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.schedule import home_time_label, one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import UTC, zone_abbrev
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,10 @@ def _end(event: Event, trip: Trip) -> str:
     local = event.end.astimezone(event.end_place.tz)
     home = event.end.astimezone(trip.home_tz)
     return f"{local:%a %d %b %H:%M} {zone_abbrev(local)} ({home:%H:%M} {zone_abbrev(home)})"
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.astimezone(UTC)
 
 
 def diff_trips(old: Trip, new: Trip) -> list[Change]:
@@ -83,10 +88,11 @@ def _event_changes(a: Event, b: Event, old: Trip, new: Trip) -> list[Change]:
             out.append(Change("reinstated", b.id, f"Reinstated: {title}, {_when(b, new)}"))
         else:
             out.append(Change("status", b.id, f"Now {b.status.value}: {title}, {_when(b, new)}"))
-    moved = a.start != b.start or a.time_confirmed != b.time_confirmed
+    # Compare instants in UTC: same-zone datetimes compare by wall clock, blind to fold.
+    moved = _utc(a.start) != _utc(b.start) or a.time_confirmed != b.time_confirmed
     if moved:
         out.append(Change("moved", b.id, f"Moved: {title}: {_when(a, old)} → {_when(b, new)}"))
-    if a.end != b.end and not moved:
+    if (a.end and _utc(a.end)) != (b.end and _utc(b.end)) and not moved:
         out.append(Change("end", b.id, f"New end: {title}: {_end(a, old)} → {_end(b, new)}"))
     if a.place.id != b.place.id or (a.to and a.to.id) != (b.to and b.to.id):
         where_a = a.place.name + (f" → {a.to.name}" if a.to else "")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tripdash.domain.model import Event, Place, Trip
 from tripdash.domain.times import (
+    UTC,
     compact_delta,
     day_marker,
     humanize_delta,
@@ -87,13 +88,16 @@ class Schedule:
         self._day_starts = [d.first for d in self.days]
         self._until = self._running_until(trip.events)
         self._longest = max(
-            (u - e.start for e in trip.events if (u := self._until.get(e.id))),
+            (u - e.start.astimezone(UTC) for e in trip.events if (u := self._until.get(e.id))),
             default=timedelta(0),
         )
         self.first_instant = trip.events[0].start if trip.events else None
         #: When the trip is over: the latest end (a TBC event lasts to the end of its day).
         self.last_instant = max(
-            (self.until(e) if e.time_confirmed else _day_end(e) for e in trip.events),
+            (
+                self.until(e) if e.time_confirmed else _day_end(e).astimezone(UTC)
+                for e in trip.events
+            ),
             default=None,
         )
 
@@ -104,26 +108,31 @@ class Schedule:
         Its ``end`` when given; otherwise the start of the next confirmed event,
         but no more than :data:`OPEN_ENDED` after its own start.
         """
+        # All in UTC: two datetimes sharing a zone compare and add by wall clock, which
+        # is wrong across a DST change (01:45 EDT would sort after 01:15 EST).
         live = [e for e in events if e.time_confirmed and not e.cancelled]
+        starts = [e.start.astimezone(UTC) for e in live]
         until: dict[str, datetime] = {}
         j = 0
         for i, e in enumerate(live):
             if e.end is not None:
-                until[e.id] = e.end
+                until[e.id] = e.end.astimezone(UTC)
                 continue
             j = max(j, i + 1)
-            while j < len(live) and live[j].start <= e.start:
+            while j < len(live) and starts[j] <= starts[i]:
                 j += 1
-            cap = e.start + OPEN_ENDED
-            until[e.id] = min(cap, live[j].start) if j < len(live) else cap
+            cap = starts[i] + OPEN_ENDED
+            until[e.id] = min(cap, starts[j]) if j < len(live) else cap
         return until
 
     def until(self, event: Event) -> datetime:
-        """When ``event`` stops counting as in progress (see :meth:`_running_until`)."""
-        return self._until.get(event.id, event.end or event.start)
+        """When ``event`` stops counting as in progress, in UTC (see :meth:`_running_until`)."""
+        found = self._until.get(event.id)
+        return found if found is not None else (event.end or event.start).astimezone(UTC)
 
     def phase(self, event: Event, now: datetime, next_event: Event | None) -> Phase:
         """The phase of one event at ``now`` (``next_event`` as given by :meth:`find_next`)."""
+        now = now.astimezone(UTC)  # never compare wall clocks that share a zone
         if not event.time_confirmed:
             if now >= _day_end(event):
                 return Phase.PAST
@@ -143,6 +152,7 @@ class Schedule:
         (``in 6h10``, ``2h05 left``, ``running 5 min``), at most 14 characters.
         """
         say = compact_delta if compact else humanize_delta
+        now = now.astimezone(UTC)
         if now < event.start:
             return f"in {say(event.start - now)}"
         if event.end is not None and now < event.end:
@@ -162,6 +172,7 @@ class Schedule:
 
     def in_progress(self, now: datetime) -> list[Event]:
         """Confirmed, not cancelled events running at ``now``."""
+        now = now.astimezone(UTC)
         found = []
         # Only events that started within the longest event's length can still run.
         i = self.now_index(now) - 1

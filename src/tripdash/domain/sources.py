@@ -66,6 +66,8 @@ class TripSource:
             return self._fetch()
         path = Path(self.location)
         stat = path.stat()
+        with path.open("rb"):
+            pass  # unreadable (permissions): an OSError for the caller, not a trip error
         self._fingerprint = (stat.st_mtime_ns, stat.st_size)
         result = loader.load_trip(path)
         return Loaded(result)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import getpass
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ class MarkStore:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            return self._connect()
+            return self._connect_patiently()
         except _Unusable as exc:
             moved = self._move_aside(exc.reason)
             self.notice = (
@@ -146,16 +147,35 @@ class MarkStore:
                 f"{moved} and a new, empty one was started."
             )
             try:
-                return self._connect()
+                return self._connect_patiently()
             except _Unusable as again:
                 raise StoreError(f"{self.path}: {again.reason}") from None
 
+    def _connect_patiently(self) -> sqlite3.Connection:
+        """Connect, waiting out another process that holds a lock (it may be creating
+        the database, or switching it to WAL, where SQLite does not wait by itself).
+
+        A busy or unreachable database says nothing about its contents: it is never
+        moved aside for that (it would be taken from under the process using it).
+        """
+        deadline = time.monotonic() + 10.0
+        while True:
+            try:
+                return self._connect()
+            except _Unavailable as exc:
+                if not exc.busy or time.monotonic() > deadline:
+                    raise StoreError(f"cannot open {self.path}: {exc.reason}") from None
+            time.sleep(0.02)
+
     def _connect(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-            os.close(fd)
-        os.chmod(self.path, 0o600)
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            if not self.path.exists():
+                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            os.chmod(self.path, 0o600)
+            conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise _Unavailable(str(exc), busy=False) from None
         try:
             conn.execute("PRAGMA busy_timeout = 10000")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
@@ -185,7 +205,10 @@ class MarkStore:
                 raise _Unusable(f"integrity check failed: {check[0] if check else '?'}")
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise _Unusable(str(exc)) from None
+            kind = _error_kind(exc)
+            if kind == "unreadable":
+                raise _Unusable(str(exc)) from None
+            raise _Unavailable(str(exc), busy=kind == "busy") from None
         except _Unusable:
             conn.close()
             raise
@@ -308,3 +331,34 @@ class _Unusable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class _Unavailable(Exception):
+    """The database could not be used just now, for reasons other than its contents."""
+
+    def __init__(self, reason: str, *, busy: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.busy = busy
+
+
+# SQLite result codes that say nothing about the file's contents.
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+# SQLITE_PERM, NOMEM, READONLY, INTERRUPT, IOERR, FULL, CANTOPEN, PROTOCOL
+_ENVIRONMENT_CODES = frozenset({3, 7, 8, 9, 10, 13, 14, 15})
+
+
+def _error_kind(exc: sqlite3.DatabaseError) -> str:
+    """``busy`` (try again), ``environment`` (give up, keep the file) or ``unreadable``."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if code is None:
+        if not isinstance(exc, sqlite3.OperationalError):
+            return "unreadable"
+        text = str(exc).lower()
+        if "locked" in text or "busy" in text:
+            return "busy"
+        return "unreadable" if text.startswith("no such") else "environment"
+    base = int(code) & 0xFF
+    if base in _BUSY_CODES:
+        return "busy"
+    return "environment" if base in _ENVIRONMENT_CODES else "unreadable"

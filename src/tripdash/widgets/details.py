@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tripdash.domain.loader import duration
 from tripdash.domain.model import Counterpart, Event, TalkingPoint
 from tripdash.domain.schedule import Phase, Schedule, one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
@@ -96,7 +97,9 @@ def describe_event(
             out.append(f"  {'local':<7}{_stamp(end_local)}\n")
             out.append(f"  {'home':<7}{_stamp(event.end.astimezone(home), end_local.date())}\n")
             out.append(f"  {'UTC':<7}{event.end.astimezone(UTC):%a %d %b %H:%M} UTC\n")
-            out.append(f"{'Duration':<9}{humanize_delta(event.end - event.start)}\n")
+            length = duration(event)
+            if length is not None:
+                out.append(f"{'Duration':<9}{humanize_delta(length)}\n")
         else:
             out.append(f"{'Duration':<9}not given\n", "dim")
         if not event.cancelled:
