@@ -31,7 +31,9 @@ async def test_space_marks_the_selected_event_and_commits_first(build_app, tmp_p
         await pilot.press("space")
         assert stored_done(tmp_path / "state") == {"csis-speech"}
         assert "csis-speech" in app.done_ids(TRIP_ID)
-        line = timeline.render_line(timeline.line_of_event(timeline.cursor) - round(timeline.scroll_y))
+        line = timeline.render_line(
+            timeline.line_of_event(timeline.cursor) - round(timeline.scroll_y)
+        )
         assert line.text.startswith("✓")
         heading = timeline.render_line(0).text
         assert "Day 1: 1/3 done" in heading

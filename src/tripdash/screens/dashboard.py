@@ -115,6 +115,7 @@ class DashboardScreen(Screen[None]):
         self.set_interval(1.0, self.tick, name="clock")
         self.timeline.focus()
         self.timeline.jump_to_now()
+        self.tick()  # the header's status (offline...) from the first frame, not a second later
         self._show_details()
         self.title = self.trip.title
 

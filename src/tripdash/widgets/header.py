@@ -39,7 +39,13 @@ class TripHeader(Widget):
     TripHeader.-rehearsal {
         background: $warning 30%;
     }
+    TripHeader > .header--status {
+        color: $warning;
+        text-style: bold;
+    }
     """
+
+    COMPONENT_CLASSES = {"header--status"}
 
     #: The instant the header shows; set once a second by the screen.
     now: reactive[datetime | None] = reactive(None, layout=False)
@@ -72,7 +78,7 @@ class TripHeader(Widget):
             out.append("  REHEARSAL ", "bold reverse")
             out.append(" +/- 15 min  </> 1 h  0 real time", "dim")
         if self.status:
-            out.append(f"  {self.status}", "italic")
+            out.append(f"  {self.status}", self.get_component_rich_style("header--status"))
         return out
 
     def _clock_line(self, now: datetime, width: int) -> Text:
