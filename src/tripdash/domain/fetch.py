@@ -286,7 +286,8 @@ def _download(
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 with client.stream("GET", current, headers=headers) as response:
-                    if response.is_redirect:
+                    # Not `is_redirect`: that is true of any 3xx, 304 Not Modified included.
+                    if response.has_redirect_location:
                         target = urljoin(current, response.headers.get("location", ""))
                         try:
                             check_allowed(target, allow_http=settings.allow_http)

@@ -73,12 +73,14 @@ class TripHeader(Widget):
         return Text("\n").join(lines)
 
     def _title_line(self) -> Text:
-        out = Text(one_line(self.schedule.trip.title), style="bold")
+        # Flags first: when the line is too long, the title is cut, never "offline".
+        out = Text()
         if self.rehearsal:
-            out.append("  REHEARSAL ", "bold reverse")
-            out.append(" +/- 15 min  </> 1 h  0 real time", "dim")
+            out.append(" REHEARSAL ", "bold reverse")
+            out.append(" +/- 15 min  </> 1 h  0 real time  ", "dim")
         if self.status:
-            out.append(f"  {self.status}", self.get_component_rich_style("header--status"))
+            out.append(f"{self.status}  ", self.get_component_rich_style("header--status"))
+        out.append(one_line(self.schedule.trip.title), "bold")
         return out
 
     def _clock_line(self, now: datetime, width: int) -> Text:
