@@ -63,7 +63,8 @@ class TripHeader(Widget):
         self.set_class(rehearsal, "-rehearsal")
 
     def render(self) -> Text:
-        width = max(1, self.content_region.width or self.size.width)
+        # Before the first layout the width is 0: draw uncut rather than cut to nothing.
+        width = self.content_region.width or 10_000
         lines = [self._title_line()]
         if self.now is not None:
             lines.append(self._clock_line(self.now, width))
