@@ -169,6 +169,8 @@ class MarkStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
+            if self.path.is_dir():  # not ours to chmod, nor to move
+                raise _Unavailable(f"{self.path} is a directory", busy=False)
             if not self.path.exists():
                 fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)

@@ -115,6 +115,9 @@ class DashboardScreen(Screen[None]):
         self.set_interval(1.0, self.tick, name="clock")
         self.timeline.focus()
         self.timeline.jump_to_now()
+        # Again once laid out: before the first layout the timeline has no height, so a
+        # scroll to an event deep in a long trip would be clamped to the top.
+        self.call_after_refresh(self.timeline.jump_to_now)
         self.tick()  # the header's status (offline...) from the first frame, not a second later
         self._show_details()
         self.title = self.trip.title
