@@ -9,7 +9,7 @@ freezes while a file is parsed or an address fetched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -27,7 +27,7 @@ from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
 from tripdash.domain.sources import Loaded, TripSource
-from tripdash.domain.store import StoreError
+from tripdash.domain.store import Mark, StoreError
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange
 from tripdash.marks import Marks
@@ -188,22 +188,22 @@ class TripDashApp(App[int]):
 
     def toggle_mark(self, trip: Trip, item_id: str) -> None:
         """Commit the mark, then show it (never the other way round)."""
-        mark = self.marks.toggle(trip.id, item_id)
-        self._broadcast(ItemMarked(mark))
-        self._marked(trip, item_id, mark.done)
+        self._commit(trip, lambda: self.marks.toggle(trip.id, item_id), "")
 
     def undo_mark(self, trip: Trip) -> None:
-        mark = self.marks.undo(trip.id)
-        if mark is None:
-            self.notify("Nothing to undo", timeout=2, markup=False)
-            return
-        self._broadcast(ItemMarked(mark))
-        self._marked(trip, mark.item_id, mark.done)
+        self._commit(trip, lambda: self.marks.undo(trip.id), "Nothing to undo")
 
     def redo_mark(self, trip: Trip) -> None:
-        mark = self.marks.redo(trip.id)
+        self._commit(trip, lambda: self.marks.redo(trip.id), "Nothing to redo")
+
+    def _commit(self, trip: Trip, write: Callable[[], Mark | None], nothing: str) -> None:
+        try:
+            mark = write()
+        except StoreError as exc:
+            self.notify(str(exc), title="Not saved", severity="error", timeout=10, markup=False)
+            return
         if mark is None:
-            self.notify("Nothing to redo", timeout=2, markup=False)
+            self.notify(nothing, timeout=2, markup=False)
             return
         self._broadcast(ItemMarked(mark))
         self._marked(trip, mark.item_id, mark.done)

@@ -219,8 +219,14 @@ def cmd_mark(args: argparse.Namespace) -> int:
     from tripdash.domain.store import default_author
 
     who = args.as_name or default_author()
+    from tripdash.domain.store import StoreError
+
     with open_store(args) as store:
-        store.mark(trip.id, args.item, not args.undo, who)
+        try:
+            store.mark(trip.id, args.item, not args.undo, who)
+        except StoreError as exc:
+            print(f"tripdash: {exc}", file=sys.stderr)
+            return EXIT_INVALID
     state = "not done" if args.undo else "done"
     print(f"{args.item}: {state} ({one_line(items[args.item])}), by {who}")
     return EXIT_OK

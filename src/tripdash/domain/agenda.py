@@ -25,7 +25,9 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def event_json(event: Event, trip: Trip, done: bool) -> dict[str, Any]:
+def event_json(
+    event: Event, trip: Trip, done: bool, done_ids: Collection[str] = ()
+) -> dict[str, Any]:
     """One event as the ``agenda --json`` contract describes it."""
     confirmed = event.time_confirmed
     start = event.start if confirmed else None
@@ -51,6 +53,12 @@ def event_json(event: Event, trip: Trip, done: bool) -> dict[str, Any]:
         "end_home": _iso(end.astimezone(home)) if end else None,
         "venue": event.venue,
         "counterparts": [c.id for c in event.counterparts],
+        # The talking points of the event's counterparts, with their own done state.
+        "talking_points": [
+            {"id": p.item_id, "counterpart": c.id, "text": p.text, "done": p.item_id in done_ids}
+            for c in event.counterparts
+            for p in c.talking_points
+        ],
         "press": event.press,
         "notes": event.notes,
         "done": done,
@@ -60,7 +68,9 @@ def event_json(event: Event, trip: Trip, done: bool) -> dict[str, Any]:
 def agenda_json(trip: Trip, done: Collection[str] = (), day: date | None = None) -> str:
     """The ``--json`` output: a list of event objects, in time order."""
     items = [
-        event_json(e, trip, e.id in done) for e in trip.events if day is None or e.local_date == day
+        event_json(e, trip, e.id in done, done)
+        for e in trip.events
+        if day is None or e.local_date == day
     ]
     text = json.dumps(items, ensure_ascii=False, indent=2)
     # JSON allows raw C1 controls and DEL inside strings; a terminal does not.

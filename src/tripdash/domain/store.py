@@ -259,22 +259,33 @@ class MarkStore:
         now = self._clock().astimezone(UTC)
         wall_ms = int(now.timestamp() * 1000)
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
-            mark = Mark(
-                uuid.uuid4().hex, trip_id, item_id, bool(done), now, who, max(wall_ms, largest + 1)
-            )
-            conn.execute(
-                f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._data_version = self._read_data_version()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
+                mark = Mark(
+                    uuid.uuid4().hex,
+                    trip_id,
+                    item_id,
+                    bool(done),
+                    now,
+                    who,
+                    max(wall_ms, largest + 1),
+                )
+                conn.execute(
+                    f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            # Not committed, so not shown: the caller says so instead of showing a mark.
+            raise StoreError(f"the mark was not saved ({exc}); try again") from None
+        # (data_version is not re-read here: it only moves for other connections' commits,
+        # and re-reading could swallow one that landed just before ours.)
         return mark
 
     def add_marks(self, marks: Iterable[Mark]) -> int:
