@@ -1,7 +1,7 @@
-"""The trip: the file format as pydantic models, and the resolved, time-aware domain objects.
+"""The trip: the resolved, time-aware domain objects.
 
-The ``Raw*`` models mirror the TOML contract exactly (unknown keys are
-rejected). :mod:`tripdash.domain.loader` turns them into the frozen
+The ``Raw*`` pydantic models of :mod:`tripdash.domain.schema` mirror the TOML
+contract; :mod:`tripdash.domain.validate` turns them into the frozen
 dataclasses below, in which every time is an aware datetime.
 """
 
@@ -12,70 +12,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 FORMAT_VERSION = 1
 
 EVENT_KINDS = ("meeting", "speech", "press", "ceremony", "travel", "visit", "meal", "other")
 EVENT_STATUSES = ("confirmed", "tentative", "cancelled")
-
-Id = Annotated[
-    str,
-    StringConstraints(strip_whitespace=False, min_length=1, max_length=200, pattern=r"^[^/\s]+$"),
-]
-Text = Annotated[str, Field(strict=True)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class RawTalkingPoint(_Strict):
-    id: Id | None = None
-    text: Text
-
-
-class RawCounterpart(_Strict):
-    id: Id
-    name: Text
-    role: Text | None = None
-    country: Text | None = None
-    notes: Text | None = None
-    talking_points: list[Text | RawTalkingPoint] = Field(default_factory=list)
-
-
-class RawPlace(_Strict):
-    id: Id
-    name: Text
-    tz: Text
-
-
-class RawEvent(_Strict):
-    id: Id
-    title: Text
-    place: Id
-    # datetime before date: a TOML date-time is also a ``date`` in Python.
-    start: datetime | date
-    end: datetime | None = None
-    to: Id | None = None
-    kind: Literal[EVENT_KINDS] = "meeting"  # type: ignore[valid-type]
-    status: Literal[EVENT_STATUSES] = "confirmed"  # type: ignore[valid-type]
-    venue: Text | None = None
-    counterparts: list[Id] = Field(default_factory=list)
-    press: Text | None = None
-    notes: Text | None = None
-
-
-class RawTrip(_Strict):
-    id: Id | None = None
-    title: Text
-    principal: Text | None = None
-    home_tz: Text
-    source: Text | None = None
-    summary: Text | None = None
 
 
 def slugify(text: str, limit: int = 60) -> str:

@@ -1,0 +1,490 @@
+"""Validation of a parsed trip file: every problem at once, each located by file and line.
+
+Used by :func:`tripdash.domain.loader.parse_trip_text`; pydantic checks the
+shape of each table (:mod:`tripdash.domain.schema`), and the functions here
+check what pydantic cannot: zones, references, duplicates, DST, order.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tripdash.domain import times
+from tripdash.domain.loader import (
+    PathT,
+    Problem,
+    Severity,
+    _utc,
+    describe_toml_type,
+    field_path,
+)
+from tripdash.domain.model import (
+    EVENT_KINDS,
+    EVENT_STATUSES,
+    FORMAT_VERSION,
+    Counterpart,
+    Event,
+    Place,
+    Status,
+    TalkingPoint,
+    Trip,
+    slugify,
+)
+from tripdash.domain.schema import (
+    RawCounterpart,
+    RawEvent,
+    RawPlace,
+    RawTalkingPoint,
+    RawTrip,
+)
+from tripdash.domain.tomlpos import LineMap
+
+TOP_LEVEL_KEYS = ("format", "trip", "places", "counterparts", "events")
+
+
+class Collector:
+    """Gathers problems for one file, turning key paths into line numbers lazily."""
+
+    def __init__(self, source: str, text: str) -> None:
+        self.source = source
+        self._text = text
+        self._map: LineMap | None = None
+        self.problems: list[Problem] = []
+
+    def line_of(self, path: Sequence[str | int]) -> int:
+        if self._map is None:
+            self._map = LineMap(self._text)
+        return self._map.line_of(path)
+
+    def add(self, path: Sequence[str | int], message: str, severity: Severity = "error") -> None:
+        self.problems.append(
+            Problem(self.source, self.line_of(path), field_path(path), message, severity)
+        )
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _friendly(error: Any, model: type[BaseModel], value: Any, path: PathT) -> str:
+    """Turn a pydantic error into a message a trip-file author understands."""
+    kind = error["type"]
+    name = path[-1] if path else ""
+    if kind == "extra_forbidden":
+        return f"unknown key {name!r}{_suggest(str(name), _model_keys(model, path))}"
+    if kind == "missing":
+        return "required field is missing"
+    got = describe_toml_type(value)
+    if len(path) >= 2 and path[-2] == "talking_points":
+        return f'expected a string or a table {{ id = "...", text = "..." }}; got {got}'
+    if name in ("start", "end"):
+        if name == "start":
+            want = (
+                "a local date-time such as 2023-01-17T09:15:00, an offset date-time, "
+                "or a date such as 2023-01-17 when the time is TBC"
+            )
+        else:
+            want = "a date-time such as 2023-01-17T10:15:00 (leave end out if not known)"
+        return f"expected {want}; got {got}" + (
+            " (remove the quotes)" if isinstance(value, str) else ""
+        )
+    if kind == "literal_error":
+        if name == "kind":
+            return f"{value!r} is not a kind{_suggest(str(value), EVENT_KINDS)}; one of: " + (
+                ", ".join(EVENT_KINDS)
+            )
+        if name == "status":
+            return f"{value!r} is not a status{_suggest(str(value), EVENT_STATUSES)}; one of: " + (
+                ", ".join(EVENT_STATUSES)
+            )
+        if name == "format":
+            return f"unsupported format {value!r}: this tripdash reads format {FORMAT_VERSION}"
+        return str(error["msg"])
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not a valid id: ids may not be empty or contain '/' or spaces"
+    if kind in ("string_too_short",):
+        return "may not be empty"
+    if kind in ("string_too_long",):
+        return "too long (at most 200 characters)"
+    if kind in ("string_type",):
+        return f"expected a string; got {got}"
+    if kind in ("list_type",):
+        return f"expected an array; got {got}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a table; got {got}"
+    return f"{error['msg']}; got {got}"
+
+
+def _model_keys(model: type[BaseModel], path: PathT) -> list[str]:
+    if len(path) >= 3 and path[-3] == "talking_points":
+        return list(RawTalkingPoint.model_fields)
+    return list(model.model_fields)
+
+
+# The tags pydantic puts in an error's location for the members of a union.
+_UNION_TAGS = frozenset({"str", "datetime", "date", "int", "float", "bool"})
+
+
+def _real_path(base: PathT, loc: Sequence[Any], value: Any) -> tuple[PathT, Any]:
+    """Drop pydantic's union tags from ``loc``; return the data path and the value there."""
+    path: list[str | int] = list(base)
+    here = value
+    for part in loc:
+        if isinstance(part, int):
+            if isinstance(here, list) and 0 <= part < len(here):
+                here = here[part]
+                path.append(part)
+            continue
+        if isinstance(here, dict) and part in here:
+            here = here[part]
+            path.append(part)
+        elif part in _UNION_TAGS or part[:1].isupper() or "[" in part:
+            continue
+        else:  # a key that is missing from the table
+            path.append(part)
+            here = None
+    return tuple(path), here
+
+
+def _validate(model: type[BaseModel], value: Any, path: PathT, out: Collector) -> Any:
+    """Validate one table; report its errors and return what can still be checked.
+
+    On failure this returns a partial model (``model_construct``) holding only
+    the fields that passed, so that the checks that follow (zones, references,
+    duplicates, DST) still run and every problem of the file is reported at
+    once, without one bad field cascading into false "unknown place" errors.
+    Fields that failed are absent: read them with ``getattr(raw, name, None)``.
+    Returns None when ``value`` is not a table at all.
+    """
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        seen: set[str] = set()
+        bad_fields: set[str] = set()
+        for error in exc.errors(include_url=False):
+            real, here = _real_path(path, error["loc"], value)
+            if len(real) > len(path) and isinstance(real[len(path)], str):
+                bad_fields.add(str(real[len(path)]))
+            if "str" in error["loc"] and isinstance(here, dict):
+                continue  # a table where a string-or-table is allowed: its own errors say more
+            key = field_path(real)
+            if key in seen:
+                continue  # one message per field, even when a union reports twice
+            seen.add(key)
+            out.add(real, _friendly(error, model, here, real))
+        if not isinstance(value, dict):
+            return None
+        good = {k: v for k, v in value.items() if k in model.model_fields and k not in bad_fields}
+        return model.model_construct(**good)
+
+
+def _check_section(doc: dict[str, Any], name: str, out: Collector) -> list[Any]:
+    value = doc.get(name, [])
+    if not isinstance(value, list):
+        out.add((name,), f"expected an array of tables [[{name}]]; got {describe_toml_type(value)}")
+        return []
+    return value
+
+
+def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> Trip | None:
+    for key in doc:
+        if key not in TOP_LEVEL_KEYS:
+            out.add((key,), f"unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)}")
+    fmt = doc.get("format", FORMAT_VERSION)
+    if not isinstance(fmt, int) or isinstance(fmt, bool):
+        out.add(
+            ("format",),
+            f"expected an integer (the format version, {FORMAT_VERSION}); "
+            f"got {describe_toml_type(fmt)}",
+        )
+    elif fmt != FORMAT_VERSION:
+        out.add(
+            ("format",),
+            f"unsupported format {fmt!r}: this tripdash reads format {FORMAT_VERSION}",
+        )
+
+    raw_trip: Any = None
+    home_tz = None
+    if "trip" not in doc:
+        out.add(("trip",), "the [trip] table is missing (it needs at least title and home_tz)")
+    else:
+        raw_trip = _validate(RawTrip, doc["trip"], ("trip",), out)
+        tz_name = getattr(raw_trip, "home_tz", None)
+        if tz_name is not None:
+            try:
+                home_tz = times.get_zone(tz_name)
+            except times.ZoneError as exc:
+                out.add(("trip", "home_tz"), str(exc))
+
+    places = _build_places(_check_section(doc, "places", out), out)
+    counterparts = _build_counterparts(_check_section(doc, "counterparts", out), out)
+    events = _build_events(_check_section(doc, "events", out), places, counterparts, out)
+
+    if raw_trip is None or home_tz is None or out.has_errors:
+        return None
+    _warn_overlaps(events, out)
+    return Trip(
+        id=raw_trip.id or default_id,
+        title=raw_trip.title,
+        home_tz=home_tz,
+        principal=raw_trip.principal,
+        source=raw_trip.source,
+        summary=raw_trip.summary,
+        places=tuple(p for p in places.values() if p is not None),
+        counterparts=tuple(c for c in counterparts.values() if c is not None),
+        events=tuple(events),
+        path=source,
+    )
+
+
+def _first_seen(ids: dict[str, PathT], ident: Any, path: PathT, what: str, out: Collector) -> bool:
+    """Record ``ident`` at ``path``; report and return False when it was already used.
+
+    Paths, not lines, are kept: the file is only scanned for lines when a
+    problem has to be reported, so a valid 10,000-event trip never pays for it.
+    """
+    if not isinstance(ident, str):
+        return False
+    if ident in ids:
+        first = out.line_of(ids[ident])
+        out.add(path, f"duplicate {what} id {ident!r} (first at line {first})")
+        return False
+    ids[ident] = path
+    return True
+
+
+def _build_places(items: list[Any], out: Collector) -> dict[str, Place | None]:
+    """Places by id; None for a place whose id is known but which is otherwise broken."""
+    places: dict[str, Place | None] = {}
+    ids: dict[str, PathT] = {}
+    for i, item in enumerate(items):
+        raw = _validate(RawPlace, item, ("places", i), out)
+        ident = getattr(raw, "id", None)
+        first = _first_seen(ids, ident, ("places", i, "id"), "place", out)
+        zone = None
+        tz_name = getattr(raw, "tz", None)
+        if tz_name is not None:
+            try:
+                zone = times.get_zone(tz_name)
+            except times.ZoneError as exc:
+                out.add(("places", i, "tz"), str(exc))
+        if first and ident is not None:
+            name = getattr(raw, "name", None)
+            places[ident] = Place(ident, name, zone) if zone and name is not None else None
+    return places
+
+
+def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpart | None]:
+    """Counterparts by id; None for one whose id is known but which is otherwise broken."""
+    result: dict[str, Counterpart | None] = {}
+    ids: dict[str, PathT] = {}
+    for i, item in enumerate(items):
+        raw = _validate(RawCounterpart, item, ("counterparts", i), out)
+        ident = getattr(raw, "id", None)
+        first = _first_seen(ids, ident, ("counterparts", i, "id"), "counterpart", out)
+        points: list[TalkingPoint] = []
+        point_ids: dict[str, int] = {}
+        # Read the talking points from the table itself: a bad element must not hide a
+        # duplicate among the good ones, and a partial model would hold the default [].
+        listed = item.get("talking_points") if isinstance(item, dict) else None
+        if not isinstance(listed, list):
+            listed = []
+        for j, tp in enumerate(listed):
+            if isinstance(tp, dict):
+                try:
+                    tp = RawTalkingPoint.model_validate(tp)
+                except ValidationError:
+                    continue  # already reported
+            if isinstance(tp, RawTalkingPoint):
+                pid, text, explicit = tp.id or slugify(tp.text), tp.text, tp.id is not None
+            elif isinstance(tp, str):
+                pid, text, explicit = slugify(tp), tp, False
+            else:
+                continue
+            if pid in point_ids:
+                hint = "" if explicit else " (derived from its text: give one an explicit id)"
+                out.add(
+                    ("counterparts", i, "talking_points", j),
+                    f"duplicate talking point id {pid!r}{hint}; "
+                    f"same as talking_points[{point_ids[pid]}]",
+                )
+                continue
+            point_ids[pid] = j
+            points.append(TalkingPoint(pid, text, str(ident)))
+        if first and ident is not None:
+            name = getattr(raw, "name", None)
+            result[ident] = (
+                Counterpart(
+                    ident,
+                    name,
+                    getattr(raw, "role", None),
+                    getattr(raw, "country", None),
+                    getattr(raw, "notes", None),
+                    tuple(points),
+                )
+                if name is not None
+                else None
+            )
+    return result
+
+
+def _resolve_time(value: datetime, place: Place, path: PathT, out: Collector) -> datetime | None:
+    if value.tzinfo is not None:
+        return value.astimezone(place.tz)
+    try:
+        return times.resolve_wall_time(value, place.tz)
+    except (times.NonexistentTimeError, times.AmbiguousTimeError) as exc:
+        out.add(path, str(exc))
+        return None
+
+
+def _build_events(
+    items: list[Any],
+    places: dict[str, Place | None],
+    counterparts: dict[str, Counterpart | None],
+    out: Collector,
+) -> list[Event]:
+    events: list[Event] = []
+    ids: dict[str, PathT] = {}
+    for i, item in enumerate(items):
+        base: PathT = ("events", i)
+        before = len(out.problems)
+        raw = _validate(RawEvent, item, base, out)
+        if raw is None:
+            continue
+        _first_seen(ids, getattr(raw, "id", None), base + ("id",), "event", out)
+        place = _lookup_place(places, getattr(raw, "place", None), base + ("place",), out)
+        to = _lookup_place(places, getattr(raw, "to", None), base + ("to",), out)
+        attendees: list[Counterpart] = []
+        for k, cid in enumerate(getattr(raw, "counterparts", None) or []):
+            if cid not in counterparts:
+                out.add(
+                    base + ("counterparts", k),
+                    f"unknown counterpart {cid!r}{_suggest(cid, counterparts)}",
+                )
+            else:
+                cp = counterparts[cid]
+                if cp is not None and cp not in attendees:
+                    attendees.append(cp)
+        raw_start = getattr(raw, "start", None)
+        raw_end = getattr(raw, "end", None)
+        if place is None or raw_start is None:
+            continue
+        start: datetime | None
+        confirmed = isinstance(raw_start, datetime)
+        if isinstance(raw_start, datetime):
+            start = _resolve_time(raw_start, place, base + ("start",), out)
+        else:
+            try:
+                start = times.local_midnight(raw_start, place.tz)
+            except times.NonexistentTimeError as exc:
+                out.add(base + ("start",), str(exc))
+                start = None
+        end: datetime | None = None
+        end_place = to or place
+        if raw_end is not None:
+            if not confirmed:
+                out.add(
+                    base + ("end",),
+                    "has an end time but start is only a date (TBC): give start a time too, "
+                    "or leave end out",
+                )
+            elif raw.to is None or to is not None:
+                end = _resolve_time(raw_end, end_place, base + ("end",), out)
+        if start is not None and end is not None and _utc(end) < _utc(start):
+            where = f"{end:%H:%M} {end_place.tz.key}"
+            if to is not None:
+                out.add(
+                    base + ("end",),
+                    f"arrives ({end:%Y-%m-%d} {where}) before it departs "
+                    f"({start:%Y-%m-%d %H:%M} {place.tz.key}) in absolute time: check the zones",
+                    "warning",
+                )
+            else:
+                out.add(base + ("end",), f"ends before it starts ({where})")
+        if start is None or any(p.severity == "error" for p in out.problems[before:]):
+            continue
+        events.append(
+            Event(
+                id=raw.id,
+                title=raw.title,
+                place=place,
+                start=start,
+                time_confirmed=confirmed,
+                end=end,
+                to=to,
+                kind=raw.kind,
+                status=Status(raw.status),
+                venue=raw.venue,
+                counterparts=tuple(attendees),
+                press=raw.press,
+                notes=raw.notes,
+                index=i,
+            )
+        )
+    return _order(events)
+
+
+def _order(events: list[Event]) -> list[Event]:
+    """Sort events by time; a TBC event keeps its place in the file within its local day.
+
+    A TBC event has only a date, so its position in the day is the author's: it
+    sorts just after the confirmed event listed before it in the file on the
+    same local date (or at the start of the day when there is none). This keeps
+    "travel, TBC" after the last meeting it follows, not at midnight.
+    """
+    last_on: dict[date, datetime] = {}
+    ordered: list[Event] = []
+    for e in events:  # file order
+        if e.time_confirmed:
+            last_on[e.local_date] = max(e.sort_at, last_on.get(e.local_date, e.sort_at))
+            ordered.append(e)
+        else:
+            anchor = last_on.get(e.local_date)
+            ordered.append(replace(e, order=max(anchor, e.sort_at)) if anchor else e)
+    ordered.sort(key=lambda e: (e.sort_at, e.index))
+    return ordered
+
+
+def _lookup_place(
+    places: dict[str, Place | None], ident: str | None, path: PathT, out: Collector
+) -> Place | None:
+    if ident is None:
+        return None
+    if ident not in places:
+        out.add(path, f"unknown place {ident!r}{_suggest(ident, places)}")
+        return None
+    return places[ident]
+
+
+def _warn_overlaps(events: list[Event], out: Collector) -> None:
+    """Warn about confirmed events at different places whose times overlap."""
+    timed = [e for e in events if e.time_confirmed and not e.cancelled]
+    active: list[Event] = []
+    for ev in timed:  # already sorted by start
+        active = [a for a in active if _utc(a.end or a.start) > _utc(ev.start)]
+        ev_places = {ev.place.id, ev.end_place.id}
+        for other in active:
+            other_places = {other.place.id, other.end_place.id}
+            if ev_places & other_places:
+                continue
+            first, second = sorted((other, ev), key=lambda e: e.index)
+            out.add(
+                ("events", second.index, "start"),
+                f"overlaps {first.id!r} (line {out.line_of(('events', first.index))}) at "
+                f"another place ({first.place.name} / {second.place.name})",
+                "warning",
+            )
+        if ev.end is not None and _utc(ev.end) > _utc(ev.start):
+            active.append(ev)
