@@ -61,14 +61,24 @@ def make_source(location: str, args: argparse.Namespace) -> TripSource:
     """A file or an address, with the fetch settings of the command line and environment."""
     import os
 
-    from tripdash.domain.fetch import FetchSettings, TripCache, default_cache_dir
-    from tripdash.domain.sources import TripSource
+    from tripdash.domain.sources import TripSource, default_cache_dir, is_url
+
+    cache_dir = default_cache_dir()
+    if not is_url(location):
+        # Files: validated trips are cached by content, so opening one again is fast.
+        return TripSource(location, parsed_cache=cache_dir / "parsed")
+    from tripdash.domain.fetch import FetchSettings, TripCache
 
     settings = FetchSettings(
         allow_http=getattr(args, "allow_http", False),
         token=os.environ.get("TRIPDASH_TOKEN") or None,
     )
-    return TripSource(location, cache=TripCache(default_cache_dir() / "trips"), settings=settings)
+    return TripSource(
+        location,
+        cache=TripCache(cache_dir / "trips"),
+        settings=settings,
+        parsed_cache=cache_dir / "parsed",
+    )
 
 
 def load_location(location: str, args: argparse.Namespace) -> LoadResult:

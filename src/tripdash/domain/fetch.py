@@ -19,7 +19,6 @@ import ipaddress
 import json
 import os
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
+from tripdash.domain.sources import default_cache_dir as default_cache_dir
+from tripdash.domain.sources import is_url as is_url
 from tripdash.domain.times import UTC, Clock, system_clock
 
 MAX_BODY = 2 * 1024 * 1024
@@ -40,11 +41,6 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 class FetchError(Exception):
     """Fetching failed; the message is safe to show (no token, no credentials)."""
-
-
-def is_url(text: str) -> bool:
-    """Whether a PATH argument is an address rather than a file."""
-    return text.startswith(("https://", "http://"))
 
 
 def redact(url: str) -> str:
@@ -93,16 +89,6 @@ def trip_id_from_url(url: str) -> str:
 
 
 # -- the cache ---------------------------------------------------------------------------
-
-
-def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """``$TRIPDASH_CACHE_DIR``, else the platform's user cache directory for tripdash."""
-    env = os.environ if env is None else env
-    if env.get("TRIPDASH_CACHE_DIR"):
-        return Path(env["TRIPDASH_CACHE_DIR"]).expanduser()
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("tripdash", appauthor=False))
 
 
 @dataclass(frozen=True)

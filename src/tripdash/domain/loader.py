@@ -105,8 +105,18 @@ def describe_toml_type(value: Any) -> str:
 # -- entry points -------------------------------------------------------------------
 
 
-def load_trip(path: str | os.PathLike[str], *, display: str | None = None) -> LoadResult:
-    """Read, parse and validate one trip file. Raises :class:`TripInvalid`."""
+def load_trip(
+    path: str | os.PathLike[str],
+    *,
+    display: str | None = None,
+    cache_dir: Path | None = None,
+) -> LoadResult:
+    """Read, parse and validate one trip file. Raises :class:`TripInvalid`.
+
+    With ``cache_dir``, a valid trip's result is kept there, keyed by a hash of
+    the file's exact bytes and of this code; the next load of the same bytes
+    skips parsing and validation (and never imports tomli or pydantic).
+    """
     p = Path(path)
     source = display or str(path)
     try:
@@ -129,7 +139,17 @@ def load_trip(path: str | os.PathLike[str], *, display: str | None = None) -> Lo
         raise TripInvalid(
             source, [Problem(source, 1, "(file)", f"cannot read: {exc.strerror or exc}")]
         ) from None
-    return parse_trip_bytes(data, source=source, default_id=p.stem)
+    if cache_dir is None:
+        return parse_trip_bytes(data, source=source, default_id=p.stem)
+    from tripdash.domain import parsed_cache
+
+    key = parsed_cache.key(data, source, p.stem)
+    cached = parsed_cache.read(cache_dir, key)
+    if cached is not None:
+        return cached
+    result = parse_trip_bytes(data, source=source, default_id=p.stem)
+    parsed_cache.write(cache_dir, key, result)
+    return result
 
 
 def parse_trip_bytes(data: bytes, *, source: str, default_id: str) -> LoadResult:

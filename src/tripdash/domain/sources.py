@@ -8,14 +8,34 @@ the poll reports its problems instead.
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tripdash.domain import loader
-from tripdash.domain.fetch import FetchSettings, TripCache, fetch_trip, is_url, redact
 from tripdash.domain.loader import LoadResult, TripInvalid
 from tripdash.domain.times import Clock, system_clock
+
+if TYPE_CHECKING:
+    from tripdash.domain.fetch import FetchSettings, TripCache
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$TRIPDASH_CACHE_DIR``, else the platform's user cache directory for tripdash."""
+    env = os.environ if env is None else env
+    if env.get("TRIPDASH_CACHE_DIR"):
+        return Path(env["TRIPDASH_CACHE_DIR"]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("tripdash", appauthor=False))
+
+
+def is_url(text: str) -> bool:
+    """Whether a PATH argument is an address rather than a file."""
+    return text.startswith(("https://", "http://"))
 
 
 @dataclass(frozen=True)
@@ -47,18 +67,24 @@ class TripSource:
         cache: TripCache | None = None,
         settings: FetchSettings | None = None,
         clock: Clock = system_clock,
+        parsed_cache: Path | None = None,
     ) -> None:
         self.location = location
         self.is_url = is_url(location)
         self._cache = cache
-        self._settings = settings or FetchSettings()
+        self._settings = settings
         self._clock = clock
+        self._parsed_cache = parsed_cache
         self._fingerprint: tuple[int, int] | None = None
         self._digest: str | None = None
 
     @property
     def display(self) -> str:
-        return redact(self.location) if self.is_url else self.location
+        if not self.is_url:
+            return self.location
+        from tripdash.domain.fetch import redact
+
+        return redact(self.location)
 
     def load(self) -> Loaded:
         """Load the trip now. Raises TripInvalid, FetchError or OSError when there is none."""
@@ -69,7 +95,7 @@ class TripSource:
         with path.open("rb"):
             pass  # unreadable (permissions): an OSError for the caller, not a trip error
         self._fingerprint = (stat.st_mtime_ns, stat.st_size)
-        result = loader.load_trip(path)
+        result = loader.load_trip(path, cache_dir=self._parsed_cache)
         return Loaded(result)
 
     def poll(self) -> Loaded:
@@ -86,16 +112,18 @@ class TripSource:
             return Loaded(None)
         self._fingerprint = fingerprint
         try:
-            return Loaded(loader.load_trip(path))
+            return Loaded(loader.load_trip(path, cache_dir=self._parsed_cache))
         except TripInvalid as exc:
             return Loaded(None, problems=tuple(str(p) for p in exc.errors))
 
     def _fetch(self, *, only_new: bool = False) -> Loaded:
-        from tripdash.domain.fetch import FetchError
+        # httpx is imported only when an address is used.
+        from tripdash.domain.fetch import FetchError, FetchSettings, fetch_trip
 
         if self._cache is None:
             raise FetchError("no cache directory for fetched trips")
-        outcome = fetch_trip(self.location, self._cache, self._settings, clock=self._clock)
+        settings = self._settings or FetchSettings()
+        outcome = fetch_trip(self.location, self._cache, settings, clock=self._clock)
         status = SourceStatus(
             offline=outcome.status == "offline",
             reason=outcome.error,
