@@ -181,9 +181,7 @@ class TripDashApp(App[int]):
         return self.marks.done_ids(trip_id)
 
     def _marked(self, trip: Trip, item_id: str, done: bool) -> None:
-        label = trip.items().get(item_id, item_id)
-        verb = "Done" if done else "Not done"
-        self.notify(f"{verb}: {one_line(label)}", timeout=2.5, markup=False)
+        # The screens confirm it (the dashboard in its header, others with a notice).
         self._broadcast(MarksChanged(trip.id))
 
     def toggle_mark(self, trip: Trip, item_id: str) -> None:

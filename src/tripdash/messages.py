@@ -16,6 +16,13 @@ class ItemMarked(Message):
         self.mark = mark
         super().__init__()
 
+    def confirmation(self, trip: Trip) -> str:
+        """``Done: Speech on UK foreign policy priorities``: the short confirmation shown."""
+        from tripdash.domain.schedule import one_line
+
+        label = trip.items().get(self.mark.item_id, self.mark.item_id)
+        return f"{'Done' if self.mark.done else 'Not done'}: {one_line(label)}"
+
 
 class MarksChanged(Message):
     """Marks changed: ours, or another process's (another terminal, `tripdash mark`)."""

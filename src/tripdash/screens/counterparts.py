@@ -23,7 +23,7 @@ from tripdash.domain.schedule import (
     local_time_label,
     one_line,
 )
-from tripdash.messages import MarksChanged, TripReloaded
+from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.points import PointList
 
 
@@ -189,6 +189,10 @@ class CounterpartsScreen(Screen[None]):
 
     def on_point_list_toggle(self, message: PointList.Toggle) -> None:
         self.app.toggle_mark(self.schedule.trip, message.point.item_id)  # type: ignore[attr-defined]
+
+    def on_item_marked(self, message: ItemMarked) -> None:
+        if self.is_current and message.mark.trip_id == self.schedule.trip.id:
+            self.notify(message.confirmation(self.schedule.trip), timeout=2.5, markup=False)
 
     def on_marks_changed(self, message: MarksChanged) -> None:
         if message.trip_id == self.schedule.trip.id:

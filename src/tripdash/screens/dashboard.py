@@ -13,15 +13,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.schedule import Schedule
 from tripdash.live import OpenTrip, describe_status
-from tripdash.messages import MarksChanged, TripReloaded
+from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
+
+#: Seconds the details pane waits after the selection moves before it redraws.
+DETAILS_DELAY = 0.06
 
 
 class DashboardScreen(Screen[None]):
@@ -89,6 +93,7 @@ class DashboardScreen(Screen[None]):
     def __init__(self, entry: OpenTrip, clock: TripClock) -> None:
         super().__init__()
         self.entry = entry
+        self._details_timer: Timer | None = None
         self.trip = entry.trip
         self.schedule = Schedule(entry.trip)
         self.clock = clock
@@ -142,7 +147,15 @@ class DashboardScreen(Screen[None]):
         )
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
-        self._show_details()
+        # The details pane follows a moment later: re-wrapping it costs a layout, and
+        # holding `j` should move the selection at once, not wait for every pane update.
+        if self._details_timer is not None:
+            self._details_timer.stop()
+        self._details_timer = self.set_timer(DETAILS_DELAY, self._show_details)
+
+    def on_item_marked(self, message: ItemMarked) -> None:
+        if message.mark.trip_id == self.trip.id:
+            self.query_one(TripHeader).flash(message.confirmation(self.trip))
 
     def on_timeline_opened(self, message: Timeline.Opened) -> None:
         from tripdash.screens.event import EventScreen

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule
-from tripdash.messages import MarksChanged, TripReloaded
+from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import describe_event, point_groups
 from tripdash.widgets.points import PointList
 
@@ -82,6 +82,10 @@ class EventScreen(ModalScreen[None]):
         running = self.schedule.phase(self.event, now, None) is Phase.NOW
         for points in self.query(PointList):
             points.set_points(point_groups(self.event, self.done, open_first=running), self.done)
+
+    def on_item_marked(self, message: ItemMarked) -> None:
+        if self.is_current and message.mark.trip_id == self.schedule.trip.id:
+            self.notify(message.confirmation(self.schedule.trip), timeout=2.5, markup=False)
 
     def on_marks_changed(self, message: MarksChanged) -> None:
         self._refresh_body()

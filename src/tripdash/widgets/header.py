@@ -10,6 +10,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
+from textual.timer import Timer
 from textual.widget import Widget
 
 from tripdash.domain.schedule import Schedule, one_line
@@ -51,13 +52,23 @@ class TripHeader(Widget):
     now: reactive[datetime | None] = reactive(None, layout=False)
     #: True while the clock is a rehearsal clock (shown plainly in the title line).
     rehearsal: reactive[bool] = reactive(False)
-    #: A status such as "offline: schedule as of ..." (used by later features).
+    #: A status such as "offline: schedule as of 06:12 London, fetched 3 h ago".
     status: reactive[str] = reactive("")
+    #: A short confirmation ("Done: ...") shown for a few seconds in the third line.
+    flash_text: reactive[str] = reactive("")
 
     def __init__(self, schedule: Schedule, now: datetime, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
+        self._flash_timer: Timer | None = None
         self.set_reactive(TripHeader.now, now)
+
+    def flash(self, text: str, seconds: float = 3.0) -> None:
+        """Show ``text`` in place of now/next for a few seconds (no layout, one line redrawn)."""
+        self.flash_text = text
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(seconds, lambda: setattr(self, "flash_text", ""))
 
     def watch_rehearsal(self, rehearsal: bool) -> None:
         self.set_class(rehearsal, "-rehearsal")
@@ -100,6 +111,10 @@ class TripHeader(Widget):
 
     def _status_line(self, now: datetime) -> Text:
         line = Text()
+        if self.flash_text:
+            line.append("✓ " if self.flash_text.startswith("Done") else "  ", "bold")
+            line.append(self.flash_text, "bold reverse")
+            return line
         banner = self.schedule.banner(now)
         if banner:
             line.append(f"This trip {banner}.", "bold")

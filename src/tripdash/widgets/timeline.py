@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -140,6 +141,10 @@ class Timeline(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._done: Collection[str] = done
         self._now = now
+        # Rendered lines, keyed by everything that shows in them: moving the cursor or
+        # ticking the clock redraws only lines whose key changed.
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
+        self._styles: dict[tuple[str, bool], Style] = {}
         self.set_schedule(schedule, keep=False)
 
     # -- the line model -----------------------------------------------------------------
@@ -156,6 +161,8 @@ class Timeline(ScrollView, can_focus=True):
                 self._event_row.append(len(rows))
                 rows.append((EVENT, i))
         self._rows = rows
+        if hasattr(self, "_strips"):
+            self._strips.clear()
         self._measure()
         self._place_now_line()
         events_ = schedule.trip.events
@@ -236,6 +243,26 @@ class Timeline(ScrollView, can_focus=True):
             return None
         return schedule.trip.events[self.cursor]
 
+    def _style(self, name: str, partial: bool = False) -> Style:
+        """A component style, looked up once per theme (not once per line)."""
+        key = (name, partial)
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self.get_component_rich_style(name, partial=partial)
+        return style
+
+    def notify_style_update(self) -> None:
+        # A theme or CSS change: every cached line and style is stale.
+        self._styles.clear()
+        self._strips.clear()
+        super().notify_style_update()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self.refresh()
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self.refresh()
+
     # -- time and marks ----------------------------------------------------------------
 
     def set_now(self, now: datetime) -> None:
@@ -257,7 +284,11 @@ class Timeline(ScrollView, can_focus=True):
     # -- cursor movement -------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
-        self.refresh()
+        # Only the two lines whose highlight changed (a scroll redraws the rest anyway).
+        count = len(self.schedule.trip.events)
+        for index in (old, new):
+            if 0 <= index < count:
+                self.refresh_line(self.line_of_event(index))
         event = self.selected
         if event is not None:
             self.scroll_to_event(new)
@@ -351,16 +382,41 @@ class Timeline(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
         row = self._row_at(y + round(self.scroll_y))
-        base = self.rich_style
         if row is None:
-            return Strip.blank(width, base)
+            return Strip.blank(width, self.rich_style)
+        key = self._line_key(row, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._render_row(row, width)
+        return strip
+
+    def _line_key(self, row: tuple[int, int], width: int) -> tuple[object, ...]:
+        """Everything a line's pixels depend on (so a cached line is never stale)."""
         kind, index = row
+        if kind == EVENT:
+            event = self.schedule.trip.events[index]
+            phase = self.schedule.phase(event, self._now, self._next)
+            done = event.id in self._done
+            label = self._state_label(event, phase, done)
+            selected = index == self.cursor
+            return (kind, index, width, selected, selected and self.has_focus, done, phase, label)
+        if kind == DAY:
+            day = self.schedule.days[index]
+            done_count = sum(
+                1 for e in self.schedule.trip.events[day.first : day.last + 1] if e.id in self._done
+            )
+            return (kind, index, width, done_count)
+        return (kind, width, self._now.replace(second=0, microsecond=0))
+
+    def _render_row(self, row: tuple[int, int], width: int) -> Strip:
+        kind, index = row
+        base = self.rich_style
         if kind == DAY:
             text = self._day_text(index)
-            style = base + self.get_component_rich_style("timeline--day")
+            style = base + self._style("timeline--day")
         elif kind == NOW:
             text = self._now_text(width)
-            style = base + self.get_component_rich_style("timeline--now-line")
+            style = base + self._style("timeline--now-line")
         else:
             text, style = self._event_text(index, width)
             style = base + style
@@ -411,17 +467,17 @@ class Timeline(ScrollView, can_focus=True):
 
         row_style = Style()
         if phase is Phase.PAST:
-            row_style = self.get_component_rich_style("timeline--past")
+            row_style = self._style("timeline--past")
         elif phase is Phase.NOW:
-            row_style = self.get_component_rich_style("timeline--current")
+            row_style = self._style("timeline--current")
         if selected:
             cursor_class = "timeline--cursor" if self.has_focus else "timeline--cursor-blurred"
-            row_style = row_style + self.get_component_rich_style(cursor_class)
+            row_style = row_style + self._style(cursor_class)
 
         mark = "✓" if done else _MARKS.get(phase, " ")
         text = Text(f"{mark} ", end="")
-        tbc_style = self.get_component_rich_style("timeline--tbc", partial=True)
-        muted = self.get_component_rich_style("timeline--muted", partial=True)
+        tbc_style = self._style("timeline--tbc", partial=True)
+        muted = self._style("timeline--muted", partial=True)
         local = local_time_label(event)
         home = home_time_label(event, trip.home_tz)
         text.append(
@@ -446,9 +502,9 @@ class Timeline(ScrollView, can_focus=True):
             text.append(f" {event.kind:<8}", muted)
         text.append(self._state_label(event, phase, done).rjust(state_w)[:state_w])
         if phase is Phase.NEXT:
-            row_style = row_style + self.get_component_rich_style("timeline--next")
+            row_style = row_style + self._style("timeline--next")
         if done and phase is not Phase.NOW:
-            text.stylize(self.get_component_rich_style("timeline--done", partial=True), 0, 1)
+            text.stylize(self._style("timeline--done", partial=True), 0, 1)
         return text, row_style
 
     def _state_label(self, event: Event, phase: Phase, done: bool) -> str:
