@@ -10,9 +10,10 @@ freezes while a file is parsed or an address fetched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -27,14 +28,19 @@ from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
 from tripdash.domain.sources import Loaded, TripSource
-from tripdash.domain.store import Mark, StoreError
+from tripdash.domain.store import Mark, MarkStore, StoreError
 from tripdash.domain.times import Clock, system_clock
-from tripdash.live import OpenTrip, SeenChange
+from tripdash.live import OpenTrip, SeenChange, SyncState
 from tripdash.marks import Marks
 from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 
+if TYPE_CHECKING:
+    from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
+
 #: How often local trip files are checked for changes (a stat; parsing only on change).
 FILE_POLL_SECONDS = 1.5
+#: How often marks are synced with the team's server, when one is configured.
+SYNC_SECONDS = 15.0
 
 
 def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
@@ -68,6 +74,7 @@ class TripDashApp(App[int]):
         Binding("o", "pick_trip", "Trips", id="app.trips"),
         Binding("r", "refresh", "Reload", show=False, id="app.refresh"),
         Binding("d", "changes", "Changes", show=False, id="app.changes"),
+        Binding("s", "sync", "Sync now", show=False, id="app.sync"),
     ]
 
     def __init__(
@@ -80,6 +87,7 @@ class TripDashApp(App[int]):
         invalid: Sequence[TripInvalid] = (),
         who: str = "unknown",
         refresh: float = 60.0,
+        sync: SyncConfig | None = None,
     ) -> None:
         super().__init__()
         self.real_clock = clock
@@ -91,6 +99,9 @@ class TripDashApp(App[int]):
         self.refresh_seconds = refresh
         #: Every change seen this session, oldest first (the changes screen lists them).
         self.changes: list[SeenChange] = []
+        self.sync_config = sync
+        #: Team sync's state per trip id (see :meth:`action_sync`).
+        self.sync_states: dict[str, SyncState] = {}
 
     @property
     def trips(self) -> list[Trip]:
@@ -110,6 +121,9 @@ class TripDashApp(App[int]):
             self.set_interval(FILE_POLL_SECONDS, self._poll_files, name="file-poll")
         if self.refresh_seconds > 0 and any(e.source and e.source.is_url for e in self.open_trips):
             self.set_interval(self.refresh_seconds, self._poll_urls, name="url-poll")
+        if self.sync_config is not None:
+            self.set_interval(SYNC_SECONDS, self.action_sync, name="sync")
+            self.call_after_refresh(self.action_sync)
         if len(self.open_trips) == 1 and not self.invalid:
             self.open_trip(self.open_trips[0])
         else:
@@ -143,8 +157,13 @@ class TripDashApp(App[int]):
             self.push_screen(screen)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # One trip: nothing to pick; keep the key out of the footer and help.
-        return not (action == "pick_trip" and len(self.open_trips) + len(self.invalid) < 2)
+        # One trip: nothing to pick; no server: nothing to sync. Keep those keys out of
+        # the footer, help and palette.
+        if action == "pick_trip":
+            return len(self.open_trips) + len(self.invalid) >= 2
+        if action == "sync":
+            return self.sync_config is not None
+        return True
 
     def action_pick_trip(self) -> None:
         from tripdash.screens.picker import PickerScreen
@@ -210,6 +229,58 @@ class TripDashApp(App[int]):
         """Once a second: did another process commit marks? Then redraw (within 2 s)."""
         for trip_id in self.marks.reload_if_changed():
             self._broadcast(MarksChanged(trip_id))
+
+    # -- team sync ----------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        """Sync every open trip's marks with the team's server now (also every 15 s)."""
+        if self.sync_config is not None:
+            self._sync_worker()
+
+    @work(thread=True, exclusive=True, group="sync")
+    def _sync_worker(self) -> None:
+        """In a worker thread, with its own connection: one round per trip."""
+        from tripdash.domain.sync import SyncError, sync_once
+
+        config = self.sync_config
+        if config is None:
+            return
+        try:
+            store = MarkStore(self.state_dir, clock=self.real_clock)
+        except StoreError as exc:
+            self.call_from_thread(self._synced, {}, str(exc))
+            return
+        outcomes: dict[str, tuple[SyncResult | None, SyncError | None, int]] = {}
+        try:
+            for entry in list(self.open_trips):
+                trip_id = entry.trip.id
+                try:
+                    result = sync_once(store, trip_id, config)
+                    outcomes[trip_id] = (result, None, result.waiting)
+                except SyncError as exc:
+                    outcomes[trip_id] = (None, exc, store.count_unsynced(trip_id, config.server))
+        finally:
+            store.close()
+        self.call_from_thread(self._synced, outcomes, None)
+
+    def _synced(
+        self,
+        outcomes: dict[str, tuple[SyncResult | None, SyncError | None, int]],
+        fatal: str | None,
+    ) -> None:
+        if fatal is not None:
+            self.notify(fatal, title="Sync", severity="error", markup=False)
+            return
+        now = self.real_clock()
+        for trip_id, (result, error, waiting) in outcomes.items():
+            before = self.sync_states.get(trip_id, SyncState())
+            after = before.after(now, result, error)
+            self.sync_states[trip_id] = replace(after, waiting=waiting)
+            if error is not None and not error.offline and before.error != after.error:
+                self.notify(str(error), title="Sync failed", severity="error", markup=False)
+        # Pulled marks reach the screens through the store's change signal (another
+        # connection committed them); look now rather than within the next second.
+        self._poll_marks()
 
     # -- new versions of trips ---------------------------------------------------------------
 
@@ -297,6 +368,7 @@ def make_app(
     invalid: Sequence[TripInvalid] = (),
     who: str = "unknown",
     refresh: float = 60.0,
+    sync: SyncConfig | None = None,
 ) -> TripDashApp:
     """Build the app for ``trips`` with an injected clock and state directory."""
     entries = [t if isinstance(t, OpenTrip) else OpenTrip(t) for t in trips]
@@ -308,6 +380,7 @@ def make_app(
         invalid=invalid,
         who=who,
         refresh=refresh,
+        sync=sync,
     )
 
 
@@ -318,6 +391,7 @@ def run_dashboard(
     who: str,
     at: datetime | None = None,
     refresh: float = 60.0,
+    sync: SyncConfig | None = None,
 ) -> int:
     """Load every source and run the dashboard; 1 when no trip could be loaded."""
     import sys
@@ -347,7 +421,13 @@ def run_dashboard(
         return 1
     try:
         app = make_app(
-            entries, at=at, invalid=invalid, state_dir=state_dir, who=who, refresh=refresh
+            entries,
+            at=at,
+            invalid=invalid,
+            state_dir=state_dir,
+            who=who,
+            refresh=refresh,
+            sync=sync,
         )
     except StoreError as exc:
         print(f"tripdash: {exc}", file=sys.stderr)

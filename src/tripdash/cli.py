@@ -21,6 +21,7 @@ from tripdash.domain.schedule import one_line
 if TYPE_CHECKING:
     from tripdash.domain.sources import TripSource
     from tripdash.domain.store import MarkStore
+    from tripdash.domain.sync import SyncConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
@@ -98,7 +99,7 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
     status = loaded.status
     if status.offline:
         print(
-            f"tripdash: {source.display}: {status.reason}; using the copy fetched "
+            f"tripdash: {status.reason}; using the copy fetched "
             f"{status.fetched_at:%Y-%m-%d %H:%M} UTC",
             file=sys.stderr,
         )
@@ -291,7 +292,46 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         state_dir=state_dir,
         who=args.as_name or default_author(),
         refresh=args.refresh,
+        sync=sync_config(args),
     )
+
+
+def sync_config(args: argparse.Namespace) -> SyncConfig | None:
+    """``--sync URL`` or ``$TRIPDASH_SYNC_URL``; None when neither is given."""
+    import os
+
+    url = getattr(args, "sync", None) or os.environ.get("TRIPDASH_SYNC_URL")
+    if not url:
+        return None
+    from tripdash.domain.fetch import FetchError, check_allowed
+    from tripdash.domain.sync import SyncConfig
+
+    config = SyncConfig.from_url(url, allow_http=args.allow_http)
+    try:
+        check_allowed(config.url, allow_http=args.allow_http)
+    except FetchError as exc:
+        raise UsageError(f"--sync: {exc}") from None
+    return config
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from tripdash.domain.sync import SyncError, database_name, sync_once
+
+    config = sync_config(args)
+    if config is None:
+        raise UsageError("give the team's server with --sync URL or TRIPDASH_SYNC_URL")
+    trip = load_single(args.path, args).trip
+    with open_store(args) as store:
+        try:
+            result = sync_once(store, trip.id, config)
+        except SyncError as exc:
+            waiting = store.count_unsynced(trip.id, config.server)
+            print(f"tripdash: sync failed: {exc}", file=sys.stderr)
+            if waiting:
+                print(f"tripdash: {waiting} mark(s) waiting to be sent", file=sys.stderr)
+            return EXIT_INVALID
+    print(f"{trip.id} <-> {config.url}/{database_name(trip.id)}: {result}")
+    return EXIT_OK
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -360,6 +400,16 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     _http_option(log)
     verbs["log"] = (log, cmd_log)
 
+    sync = _Parser(
+        prog="tripdash sync",
+        description="Sync a trip's marks with the team's CouchDB server once, and say what moved.",
+    )
+    sync.add_argument("path", metavar="PATH", help="a trip file, an address, or a folder with one")
+    _sync_option(sync)
+    _state_option(sync)
+    _http_option(sync)
+    verbs["sync"] = (sync, cmd_sync)
+
     diff = _Parser(
         prog="tripdash diff",
         description="Print what changed between two versions of a trip (files or URLs).",
@@ -369,6 +419,15 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     _http_option(diff)
     verbs["diff"] = (diff, cmd_diff)
     return verbs
+
+
+def _sync_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sync",
+        metavar="URL",
+        help="the team's CouchDB server (default: $TRIPDASH_SYNC_URL); credentials from "
+        "the URL or $TRIPDASH_SYNC_USER / $TRIPDASH_SYNC_PASSWORD",
+    )
 
 
 def _http_option(parser: argparse.ArgumentParser) -> None:
@@ -423,6 +482,7 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     )
     _state_option(parser)
     _as_option(parser)
+    _sync_option(parser)
     _http_option(parser)
     return parser
 

@@ -58,6 +58,11 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
                     binding.id is None and binding.action != "command_palette"
                 ):
                     continue
+                # An action its owner disables here (no server to sync with, one trip to
+                # pick from) is left out, as the footer leaves it out.
+                action_name = binding.action.split("(", 1)[0]
+                if node.check_action(action_name, ()) is False:
+                    continue
                 ident = (id(node), binding.action)
                 display = app.get_key_display(Binding(key, binding.action))
                 if binding.key_display and len(binding.key.split(",")) == 1:

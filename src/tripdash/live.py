@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tripdash.domain.diff import Change
 from tripdash.domain.model import Trip
 from tripdash.domain.sources import SourceStatus, TripSource
+
+if TYPE_CHECKING:
+    from tripdash.domain.sync import SyncError, SyncResult
 from tripdash.domain.times import humanize_delta, zone_abbrev
 
 
@@ -57,3 +61,47 @@ def describe_status(status: SourceStatus, real_now: datetime, home: ZoneInfo) ->
         f"offline: schedule as of {when} {place_name(home)} ({zone_abbrev(as_of)}), "
         f"fetched {ago} ago"
     )
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How sync stands, for the header: the last success, and since when it fails."""
+
+    last_ok: datetime | None = None
+    failing_since: datetime | None = None
+    offline: bool = False
+    error: str | None = None
+    waiting: int = 0
+
+    def after(self, now: datetime, result: SyncResult | None, error: SyncError | None) -> SyncState:
+        """The state after a round that ended at ``now``."""
+        if error is None and result is not None:
+            return SyncState(last_ok=now, waiting=result.waiting)
+        assert error is not None
+        return SyncState(
+            last_ok=self.last_ok,
+            failing_since=self.failing_since or now,
+            offline=error.offline,
+            error=str(error),
+            waiting=self.waiting,
+        )
+
+
+def describe_sync(state: SyncState | None, real_now: datetime, home: ZoneInfo) -> str:
+    """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error."""
+    if state is None:
+        return ""
+    if state.error is not None:
+        if state.offline and state.failing_since is not None:
+            since = state.failing_since.astimezone(home)
+            waiting = f", {state.waiting} mark{'s' if state.waiting != 1 else ''} waiting"
+            return f"⇅ offline since {since:%H:%M}{waiting if state.waiting else ''}"
+        return f"⇅ sync failed: {state.error}"
+    if state.last_ok is None:
+        return ""
+    seconds = int((real_now - state.last_ok).total_seconds())
+    ago = f"{seconds} s" if seconds < 60 else humanize_delta(real_now - state.last_ok)
+    text = f"⇅ synced {ago} ago"
+    if state.waiting:
+        text += f", {state.waiting} waiting"
+    return text

@@ -89,7 +89,11 @@ def _event_changes(a: Event, b: Event, old: Trip, new: Trip) -> list[Change]:
         else:
             out.append(Change("status", b.id, f"Now {b.status.value}: {title}, {_when(b, new)}"))
     # Compare instants in UTC: same-zone datetimes compare by wall clock, blind to fold.
-    moved = _utc(a.start) != _utc(b.start) or a.time_confirmed != b.time_confirmed
+    # A TBC event has no time, only a local date: a new place in another zone is no move.
+    if a.time_confirmed and b.time_confirmed:
+        moved = _utc(a.start) != _utc(b.start)
+    else:
+        moved = a.time_confirmed != b.time_confirmed or a.local_date != b.local_date
     if moved:
         out.append(Change("moved", b.id, f"Moved: {title}: {_when(a, old)} → {_when(b, new)}"))
     if (a.end and _utc(a.end)) != (b.end and _utc(b.end)) and not moved:
@@ -111,10 +115,13 @@ def _event_changes(a: Event, b: Event, old: Trip, new: Trip) -> list[Change]:
         )
     people_a = {c.id: c.name for c in a.counterparts}
     people_b = {c.id: c.name for c in b.counterparts}
-    for cid in people_b.keys() - people_a.keys():
-        out.append(Change("attendee", b.id, f"{one_line(people_b[cid])} now attends {title}"))
-    for cid in people_a.keys() - people_b.keys():
-        out.append(Change("attendee", b.id, f"{one_line(people_a[cid])} no longer attends {title}"))
+    # In the file's order (not a set's, which changes with the hash seed).
+    for cid, name in people_b.items():
+        if cid not in people_a:
+            out.append(Change("attendee", b.id, f"{one_line(name)} now attends {title}"))
+    for cid, name in people_a.items():
+        if cid not in people_b:
+            out.append(Change("attendee", b.id, f"{one_line(name)} no longer attends {title}"))
     return out
 
 

@@ -14,6 +14,7 @@ outcome says so. A bad new version never replaces a good one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -49,6 +50,8 @@ def redact(url: str) -> str:
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets
     if parts.port:
         host += f":{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
@@ -114,22 +117,28 @@ class CachedCopy:
 
 
 class TripCache:
-    """Cached copies, one pair of files per address, named by a hash of the address."""
+    """Cached copies: per address, a metadata file naming a body file by its content hash.
+
+    A new copy's body is written first under its own name, then the metadata is
+    switched to it atomically, then the old body is removed: a crash at any point
+    leaves the metadata naming a complete body, old or new.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
 
-    def _paths(self, url: str) -> tuple[Path, Path]:
-        key = hashlib.sha256(redact(url).encode()).hexdigest()[:32]
-        return self.directory / f"{key}.toml", self.directory / f"{key}.json"
+    def _key(self, url: str) -> str:
+        return hashlib.sha256(redact(url).encode()).hexdigest()[:32]
+
+    def _meta_path(self, url: str) -> Path:
+        return self.directory / f"{self._key(url)}.json"
 
     def load(self, url: str) -> CachedCopy | None:
-        body_path, meta_path = self._paths(url)
         try:
-            body = body_path.read_bytes()
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            meta = json.loads(self._meta_path(url).read_text(encoding="utf-8"))
+            body = (self.directory / str(meta["body"])).read_bytes()
             if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
-                return None  # a torn write: ignore it rather than trust it
+                return None  # damaged on disk: ignore it rather than trust it
             return CachedCopy(
                 body,
                 meta.get("etag"),
@@ -141,19 +150,28 @@ class TripCache:
             return None
 
     def save(self, url: str, copy: CachedCopy) -> None:
-        """Write atomically: a crash leaves the old copy or the new one, never a mix."""
+        """Keep ``copy`` as the last good one (see the class docstring for crash safety)."""
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        body_path, meta_path = self._paths(url)
+        digest = hashlib.sha256(copy.body).hexdigest()
+        key = self._key(url)
+        body_name = f"{key}-{digest[:16]}.toml"
+        meta_path = self._meta_path(url)
+        previous = None
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            previous = json.loads(meta_path.read_text(encoding="utf-8")).get("body")
         meta = {
             "url": redact(url),
             "etag": copy.etag,
             "last_modified": copy.last_modified,
             "fetched_at": copy.fetched_at.isoformat(),
             "stored_at": copy.stored_at.isoformat(),
-            "sha256": hashlib.sha256(copy.body).hexdigest(),
+            "sha256": digest,
+            "body": body_name,
         }
-        _atomic_write(body_path, copy.body)
+        _atomic_write(self.directory / body_name, copy.body)
         _atomic_write(meta_path, json.dumps(meta, indent=2).encode())
+        if previous and previous != body_name and str(previous).startswith(key):
+            (self.directory / str(previous)).unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -216,17 +234,22 @@ def fetch_trip(
         return _fallback(url, cached, str(exc), default_id)
 
     now = clock().astimezone(UTC)
+    if status == 304 and cached is None:
+        # Not an empty trip: a 304 to a request that had nothing to be conditional on.
+        reason = f"{redact(url)}: HTTP 304 Not Modified, but nothing was asked conditionally"
+        return _fallback(url, cached, reason, default_id)
     if status == 304 and cached is not None:
         copy = CachedCopy(cached.body, cached.etag, cached.last_modified, now, cached.stored_at)
         result = parse_trip_bytes(copy.body, source=redact(url), default_id=default_id)
-        cache.save(url, copy)
+        _keep(cache, url, copy)
         return FetchOutcome(result, "not-modified", copy)
     try:
         result = parse_trip_bytes(response_body, source=redact(url), default_id=default_id)
     except TripInvalid as exc:
         if cached is None:
             raise
-        reason = f"the new version is not a valid trip ({len(exc.errors)} errors)"
+        count = len(exc.errors)
+        reason = f"the new version is not a valid trip ({count} error{'s' if count != 1 else ''})"
         outcome = _fallback(url, cached, reason, default_id)
         return FetchOutcome(
             outcome.result,
@@ -236,8 +259,14 @@ def fetch_trip(
             tuple(str(p) for p in exc.errors),
         )
     copy = CachedCopy(response_body, headers.get("etag"), headers.get("last-modified"), now, now)
-    cache.save(url, copy)
+    _keep(cache, url, copy)
     return FetchOutcome(result, "fresh", copy)
+
+
+def _keep(cache: TripCache, url: str, copy: CachedCopy) -> None:
+    """Cache a good copy; a cache that cannot be written costs the offline copy, not the trip."""
+    with contextlib.suppress(OSError):
+        cache.save(url, copy)
 
 
 def _fallback(url: str, cached: CachedCopy | None, reason: str, default_id: str) -> FetchOutcome:
@@ -271,7 +300,18 @@ def _download(
             trust_env=False,
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                with client.stream("GET", current, headers=headers) as response:
+                # The total deadline covers every hop, not each one afresh.
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise FetchError(
+                        f"{redact(current)}: took longer than {settings.total_timeout:g} s"
+                    )
+                hop_timeout = httpx.Timeout(
+                    remaining, connect=min(settings.connect_timeout, remaining)
+                )
+                with client.stream(
+                    "GET", current, headers=headers, timeout=hop_timeout
+                ) as response:
                     # Not `is_redirect`: that is true of any 3xx, 304 Not Modified included.
                     if response.has_redirect_location:
                         target = urljoin(current, response.headers.get("location", ""))
@@ -282,7 +322,7 @@ def _download(
                                 f"{redact(current)} redirects to {redact(target)}, which is not "
                                 "https: refused"
                             ) from None
-                        if urlsplit(target).hostname != urlsplit(current).hostname:
+                        if _origin(target) != _origin(current):
                             headers.pop("Authorization", None)  # never hand the token on
                         current = target
                         continue
@@ -315,6 +355,11 @@ def _download(
         raise FetchError(f"{redact(current)}: cannot connect ({_short(exc)})") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{redact(current)}: {_short(exc)}") from None
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return (parts.scheme, (parts.hostname or "").lower(), parts.port)
 
 
 def _too_big(url: str, limit: int) -> str:

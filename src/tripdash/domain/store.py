@@ -47,6 +47,19 @@ CREATE TABLE IF NOT EXISTS marks (
 );
 CREATE INDEX IF NOT EXISTS marks_by_trip ON marks (trip_id, hlc);
 CREATE INDEX IF NOT EXISTS marks_by_hlc ON marks (hlc);
+-- Team sync: which marks a server has (pushed by us or pulled from it), and where
+-- in each server database's change feed we are (an opaque checkpoint).
+CREATE TABLE IF NOT EXISTS sync_known (
+    server  TEXT NOT NULL,
+    mark_id TEXT NOT NULL,
+    PRIMARY KEY (server, mark_id)
+);
+CREATE TABLE IF NOT EXISTS sync_checkpoints (
+    server     TEXT NOT NULL,
+    db         TEXT NOT NULL,
+    checkpoint TEXT NOT NULL,
+    PRIMARY KEY (server, db)
+);
 """
 
 
@@ -191,8 +204,10 @@ class MarkStore:
                     f"written by a newer tripdash (schema {version}; this one reads "
                     f"{SCHEMA_VERSION})"
                 )
-            if version is None:
+            if version is None or not self._has_sync_tables(conn):
                 # One transaction, statement by statement (executescript would commit early).
+                # Every statement is IF NOT EXISTS: a database from before team sync gains
+                # its (additive) tables without a version change older readers would refuse.
                 conn.execute("BEGIN IMMEDIATE")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
@@ -215,6 +230,14 @@ class MarkStore:
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _has_sync_tables(conn: sqlite3.Connection) -> bool:
+        row = conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+            "AND name IN ('sync_known', 'sync_checkpoints')"
+        ).fetchone()
+        return bool(row and row[0] == 2)
 
     @staticmethod
     def _schema_version(conn: sqlite3.Connection) -> int | None:
@@ -330,6 +353,90 @@ class MarkStore:
     def _read_data_version(self) -> int:
         row = self._conn.execute("PRAGMA data_version").fetchone()
         return int(row[0]) if row else 0
+
+    # -- team sync --------------------------------------------------------------------
+
+    def unsynced(self, trip_id: str, server: str, limit: int = 500) -> list[Mark]:
+        """Marks of a trip that ``server`` does not have yet (oldest first)."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM marks m WHERE trip_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id) "
+            "ORDER BY hlc, who, id LIMIT ?",
+            (trip_id, server, limit),
+        ).fetchall()
+        return [_row_to_mark(r) for r in rows]
+
+    def count_unsynced(self, trip_id: str, server: str) -> int:
+        row = self._conn.execute(
+            "SELECT COUNT(*) FROM marks m WHERE trip_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id)",
+            (trip_id, server),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def record_synced(self, server: str, mark_ids: Iterable[str]) -> None:
+        """Remember that ``server`` has these marks (after it said so)."""
+        self._write_many(
+            "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
+            [(server, mark_id) for mark_id in mark_ids],
+        )
+
+    def add_pulled(self, server: str, marks: list[Mark], db: str, checkpoint: str) -> int:
+        """Insert marks pulled from ``server`` and move its checkpoint, in one transaction.
+
+        A crash before the commit leaves the old checkpoint, so the next round
+        pulls the same changes again; inserting them twice is harmless (ids).
+        """
+        conn = self._conn
+        added = 0
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for m in marks:
+                    cur = conn.execute(
+                        f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
+                    )
+                    added += cur.rowcount
+                    conn.execute(
+                        "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
+                        (server, m.id),
+                    )
+                conn.execute(
+                    "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) "
+                    "VALUES (?, ?, ?)",
+                    (server, db, checkpoint),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"pulled marks were not saved ({exc})") from None
+        return added
+
+    def checkpoint(self, server: str, db: str) -> str | None:
+        row = self._conn.execute(
+            "SELECT checkpoint FROM sync_checkpoints WHERE server = ? AND db = ?", (server, db)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def _write_many(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        if not rows:
+            return
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(sql, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"sync state was not saved ({exc})") from None
 
     def changed_elsewhere(self) -> bool:
         """True once after another connection (process) committed marks. Cheap to poll."""

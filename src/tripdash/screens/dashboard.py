@@ -18,7 +18,7 @@ from textual.widgets import Footer
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.schedule import Schedule
-from tripdash.live import OpenTrip, describe_status
+from tripdash.live import OpenTrip, describe_status, describe_sync
 from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
@@ -135,7 +135,10 @@ class DashboardScreen(Screen[None]):
         """Once a second: read the clock once and pass the instant on."""
         now = self.clock.now()
         header = self.query_one(TripHeader)
-        header.status = describe_status(self.entry.status, self.clock.real_now(), self.trip.home_tz)
+        real_now = self.clock.real_now()
+        header.status = describe_status(self.entry.status, real_now, self.trip.home_tz)
+        states = getattr(self.app, "sync_states", {})
+        header.sync_text = describe_sync(states.get(self.trip.id), real_now, self.trip.home_tz)
         header.now = now
         self.timeline.set_now(now)
         if now.second == 0:

@@ -54,6 +54,8 @@ class TripHeader(Widget):
     rehearsal: reactive[bool] = reactive(False)
     #: A status such as "offline: schedule as of 06:12 London, fetched 3 h ago".
     status: reactive[str] = reactive("")
+    #: Team sync: "⇅ synced 12 s ago", "⇅ offline since 14:02, 3 marks waiting", an error.
+    sync_text: reactive[str] = reactive("")
     #: A short confirmation ("Done: ...") shown for a few seconds in the third line.
     flash_text: reactive[str] = reactive("")
 
@@ -92,6 +94,10 @@ class TripHeader(Widget):
             out.append(" +/- 15 min  </> 1 h  0 real time  ", "dim")
         if self.status:
             out.append(f"{self.status}  ", self.get_component_rich_style("header--status"))
+        if self.sync_text:
+            failing = not self.sync_text.startswith("⇅ synced")
+            style = self.get_component_rich_style("header--status") if failing else "dim"
+            out.append(f"{self.sync_text}  ", style)
         out.append(one_line(self.schedule.trip.title), "bold")
         return out
 
