@@ -107,19 +107,21 @@ class Event:
     press: str | None = None
     notes: str | None = None
     index: int = 0
-    #: Where the event sorts in time. For a TBC event: just after the confirmed event
-    #: listed before it on the same local date (the author's order), else its day's start.
+    #: Where the event sorts in time, in UTC: its start, or for a TBC event, just after the
+    #: confirmed event listed before it on the same local date (the author's order), else
+    #: its day's start. Set by the loader; computed from ``start`` when absent.
     order: datetime | None = None
 
     @property
     def sort_at(self) -> datetime:
-        """The instant the timeline sorts this event at (its start, unless TBC), in UTC.
+        """The instant the timeline sorts this event at, in UTC (``order`` once loaded).
 
         In UTC because Python compares two datetimes that share a tzinfo by wall-clock
         time, ignoring ``fold``: 01:45 EDT would sort after 01:15 EST on a fall-back day.
         """
-        at = self.order if self.order is not None else self.start
-        return at.astimezone(timezone.utc)
+        if self.order is not None:
+            return self.order
+        return self.start.astimezone(timezone.utc)
 
     @property
     def local_date(self) -> date:

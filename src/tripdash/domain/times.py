@@ -78,6 +78,10 @@ def resolve_wall_time(naive: datetime, zone: ZoneInfo) -> datetime:
     first = naive.replace(tzinfo=zone, fold=0)
     second = naive.replace(tzinfo=zone, fold=1)
     off0, off1 = first.utcoffset(), second.utcoffset()
+    if off0 == off1:
+        # The common case, and the fast one: both readings agree, so the time is neither
+        # skipped nor repeated (zoneinfo gives the two sides of a gap or fold otherwise).
+        return first
     # A wall time exists if converting to UTC and back gives the same wall time.
     round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None, fold=0)
     if round_trip != naive:

@@ -431,6 +431,7 @@ def _build_events(
                 press=raw.press,
                 notes=raw.notes,
                 index=i,
+                order=_utc(start),
             )
         )
     return _order(events)
@@ -447,12 +448,13 @@ def _order(events: list[Event]) -> list[Event]:
     last_on: dict[date, datetime] = {}
     ordered: list[Event] = []
     for e in events:  # file order
+        at = e.sort_at
         if e.time_confirmed:
-            last_on[e.local_date] = max(e.sort_at, last_on.get(e.local_date, e.sort_at))
+            last_on[e.local_date] = max(at, last_on.get(e.local_date, at))
             ordered.append(e)
         else:
             anchor = last_on.get(e.local_date)
-            ordered.append(replace(e, order=max(anchor, e.sort_at)) if anchor else e)
+            ordered.append(replace(e, order=max(anchor, at) if anchor else at))
     ordered.sort(key=lambda e: (e.sort_at, e.index))
     return ordered
 
@@ -470,21 +472,26 @@ def _lookup_place(
 
 def _warn_overlaps(events: list[Event], out: Collector) -> None:
     """Warn about confirmed events at different places whose times overlap."""
-    timed = [e for e in events if e.time_confirmed and not e.cancelled]
-    active: list[Event] = []
-    for ev in timed:  # already sorted by start
-        active = [a for a in active if _utc(a.end or a.start) > _utc(ev.start)]
-        ev_places = {ev.place.id, ev.end_place.id}
-        for other in active:
-            other_places = {other.place.id, other.end_place.id}
-            if ev_places & other_places:
-                continue
-            first, second = sorted((other, ev), key=lambda e: e.index)
-            out.add(
-                ("events", second.index, "start"),
-                f"overlaps {first.id!r} (line {out.line_of(('events', first.index))}) at "
-                f"another place ({first.place.name} / {second.place.name})",
-                "warning",
-            )
-        if ev.end is not None and _utc(ev.end) > _utc(ev.start):
-            active.append(ev)
+    active: list[tuple[datetime, Event]] = []  # (end in UTC, event) of events still running
+    for ev in events:  # sorted by start
+        if not ev.time_confirmed or ev.cancelled:
+            continue
+        start = ev.sort_at  # UTC
+        if active:
+            active = [(end, a) for end, a in active if end > start]
+        if active:
+            ev_places = {ev.place.id, ev.end_place.id}
+            for _, other in active:
+                if ev_places & {other.place.id, other.end_place.id}:
+                    continue
+                first, second = sorted((other, ev), key=lambda e: e.index)
+                out.add(
+                    ("events", second.index, "start"),
+                    f"overlaps {first.id!r} (line {out.line_of(('events', first.index))}) at "
+                    f"another place ({first.place.name} / {second.place.name})",
+                    "warning",
+                )
+        if ev.end is not None:
+            end = _utc(ev.end)
+            if end > start:
+                active.append((end, ev))
