@@ -23,7 +23,8 @@ import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -277,57 +278,64 @@ class MarkStore:
 
     # -- writing ----------------------------------------------------------------------
 
-    def mark(self, trip_id: str, item_id: str, done: bool, who: str) -> Mark:
-        """Record a mark and commit it; only then return it."""
-        now = self._clock().astimezone(UTC)
-        wall_ms = int(now.timestamp() * 1000)
+    @contextmanager
+    def _transaction(self, failure: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed on success, rolled back on any error.
+
+        SQLite errors become :class:`StoreError` ("``failure`` (reason)"), so the
+        caller reports them instead of showing anything as saved.
+        """
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
-                mark = Mark(
-                    uuid.uuid4().hex,
-                    trip_id,
-                    item_id,
-                    bool(done),
-                    now,
-                    who,
-                    max(wall_ms, largest + 1),
-                )
-                conn.execute(
-                    f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
-                )
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            # Not committed, so not shown: the caller says so instead of showing a mark.
-            raise StoreError(f"the mark was not saved ({exc}); try again") from None
+            raise StoreError(f"{failure} ({exc})") from None
+
+    def mark(self, trip_id: str, item_id: str, done: bool, who: str) -> Mark:
+        """Record a mark and commit it; only then return it."""
+        now = self._clock().astimezone(UTC)
+        wall_ms = int(now.timestamp() * 1000)
+        # Not committed, so not shown: the caller says so instead of showing a mark.
+        with self._transaction("the mark was not saved; try again") as conn:
+            (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
+            mark = Mark(
+                uuid.uuid4().hex,
+                trip_id,
+                item_id,
+                bool(done),
+                now,
+                who,
+                max(wall_ms, largest + 1),
+            )
+            conn.execute(
+                f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
+            )
         # (data_version is not re-read here: it only moves for other connections' commits,
         # and re-reading could swallow one that landed just before ours.)
         return mark
 
     def add_marks(self, marks: Iterable[Mark]) -> int:
         """Insert marks made elsewhere (sync); ids already present are skipped. Returns count."""
-        conn = self._conn
+        with self._transaction("marks were not saved") as conn:
+            return self._insert(conn, marks)
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, marks: Iterable[Mark]) -> int:
         added = 0
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for m in marks:
-                cur = conn.execute(
-                    f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
-                )
-                added += cur.rowcount
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        for m in marks:
+            cur = conn.execute(
+                f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
+            )
+            added += cur.rowcount
         return added
 
     # -- reading ----------------------------------------------------------------------
@@ -387,33 +395,16 @@ class MarkStore:
         A crash before the commit leaves the old checkpoint, so the next round
         pulls the same changes again; inserting them twice is harmless (ids).
         """
-        conn = self._conn
-        added = 0
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for m in marks:
-                    cur = conn.execute(
-                        f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
-                    )
-                    added += cur.rowcount
-                    conn.execute(
-                        "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
-                        (server, m.id),
-                    )
-                conn.execute(
-                    "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) "
-                    "VALUES (?, ?, ?)",
-                    (server, db, checkpoint),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"pulled marks were not saved ({exc})") from None
+        with self._transaction("pulled marks were not saved") as conn:
+            added = self._insert(conn, marks)
+            conn.executemany(
+                "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
+                [(server, m.id) for m in marks],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) VALUES (?, ?, ?)",
+                (server, db, checkpoint),
+            )
         return added
 
     def checkpoint(self, server: str, db: str) -> str | None:
@@ -423,20 +414,9 @@ class MarkStore:
         return str(row[0]) if row else None
 
     def _write_many(self, sql: str, rows: list[tuple[object, ...]]) -> None:
-        if not rows:
-            return
-        conn = self._conn
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+        if rows:
+            with self._transaction("sync state was not saved") as conn:
                 conn.executemany(sql, rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            raise StoreError(f"sync state was not saved ({exc})") from None
 
     def changed_elsewhere(self) -> bool:
         """True once after another connection (process) committed marks. Cheap to poll."""
