@@ -99,7 +99,7 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
     status = loaded.status
     if status.offline:
         print(
-            f"tripdash: {status.reason}; using the copy fetched "
+            f"tripdash: {_about(source.display, status.reason)}; using the copy fetched "
             f"{status.fetched_at:%Y-%m-%d %H:%M} UTC",
             file=sys.stderr,
         )
@@ -107,6 +107,12 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
             print(f"  {problem}", file=sys.stderr)
     assert loaded.result is not None
     return loaded.result
+
+
+def _about(location: str, reason: str | None) -> str:
+    """``URL: reason``, without saying the address twice when the reason already does."""
+    reason = reason or "unknown error"
+    return reason if reason.startswith(location) else f"{location}: {reason}"
 
 
 class FetchFailed(Exception):

@@ -319,7 +319,7 @@ def _download(
                             check_allowed(target, allow_http=settings.allow_http)
                         except FetchError:
                             raise FetchError(
-                                f"{redact(current)} redirects to {redact(target)}, which is not "
+                                f"{redact(current)}: redirects to {redact(target)}, which is not "
                                 "https: refused"
                             ) from None
                         if _origin(target) != _origin(current):

@@ -24,19 +24,24 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
 from tripdash.domain.fetch import FetchError, check_allowed, redact
 from tripdash.domain.store import Mark, MarkStore, StoreError
+from tripdash.domain.times import UTC
 
 PAGE = 500
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 DOC_TYPE = "tripdash.mark"
+#: A pulled mark's HLC must be below this: JavaScript's largest safe integer, what any
+#: CouchDB client carries exactly. Real ones (ms since 1970) are far below; a larger one
+#: would not fit SQLite's 64-bit integers, or leave later marks (largest + 1) no room.
+MAX_HLC = 2**53
 
 
 class SyncError(Exception):
@@ -57,7 +62,7 @@ class SyncConfig:
 
     url: str  # the server's base address, credentials removed
     user: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a traceback
     allow_http: bool = False
     transport: httpx.BaseTransport | None = None  # tests
 
@@ -73,8 +78,9 @@ class SyncConfig:
         """Read the address, taking credentials out of it (or from the environment)."""
         env = os.environ if env is None else env
         parts = urlsplit(url)
-        user = parts.username or env.get("TRIPDASH_SYNC_USER") or None
-        password = parts.password or env.get("TRIPDASH_SYNC_PASSWORD") or None
+        # In a URL they are percent-encoded (a "@" or ":" in a password must be).
+        user = unquote(parts.username or "") or env.get("TRIPDASH_SYNC_USER") or None
+        password = unquote(parts.password or "") or env.get("TRIPDASH_SYNC_PASSWORD") or None
         return cls(redact(url), user, password, allow_http)
 
 
@@ -123,6 +129,7 @@ def _mark(doc: Any, trip_id: str) -> Mark | None:
         at = datetime.fromisoformat(str(doc["at"]))
         if at.tzinfo is None:
             return None
+        at = at.astimezone(UTC)  # OverflowError at the edges of the calendar
         mark = Mark(
             str(doc["_id"]),
             str(doc["trip_id"]),
@@ -132,12 +139,13 @@ def _mark(doc: Any, trip_id: str) -> Mark | None:
             str(doc["who"]),
             doc["hlc"],
         )
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, OverflowError):
         return None
     if (
         not isinstance(mark.done, bool)
         or not isinstance(mark.hlc, int)
         or isinstance(mark.hlc, bool)
+        or not 0 <= mark.hlc < MAX_HLC
     ):
         return None
     return mark if mark.trip_id == trip_id and mark.id and mark.item_id else None
@@ -178,11 +186,17 @@ class _Server:
                 "TRIPDASH_SYNC_USER and TRIPDASH_SYNC_PASSWORD, and that this user is a "
                 "member of the database"
             )
+        if 300 <= response.status_code < 400:
+            target = _where(response.headers.get("location", "?"))
+            raise SyncError(
+                f"{_where(url)}: the server redirects (HTTP {response.status_code}) to {target}: "
+                "give that address with --sync"
+            )
         if response.status_code >= 400:
             raise _HttpError(response.status_code, f"{_where(url)}: HTTP {response.status_code}")
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise SyncError(f"{_where(url)}: the server's answer is not JSON") from None
 
 

@@ -11,11 +11,38 @@ validation uses, e.g. ``("events", 3, "end")`` or ``("counterparts", 0,
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Sequence
 
 Path = tuple[str | int, ...]
 
+#: Paths are followed this deep, no deeper: a trip's deepest is about 5
+#: (``counterparts[0].talking_points[2].text``), and deeper ones only cost time.
+MAX_DEPTH = 32
+
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BASIC_STRING_STOP = re.compile(r'["\\]')
+
+
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "e": "\x1b"}
+_HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+
+
+def _unescape(text: str, pos: int) -> tuple[str, int]:
+    """The character of the escape sequence at ``text[pos]`` (a backslash), and its end.
+
+    TOML's escapes (``\\n``, ``\\e``, ``\\xHH``, ``\\uXXXX``, ``\\UXXXXXXXX``...), not
+    Python's: the text has already been parsed, so anything odd only costs a line number.
+    """
+    kind = text[pos + 1]
+    digits = _HEX_DIGITS.get(kind)
+    if digits is None:
+        return _ESCAPES.get(kind, kind), pos + 2
+    hex_text = text[pos + 2 : pos + 2 + digits]
+    try:
+        return chr(int(hex_text, 16)), pos + 2 + len(hex_text)
+    except (ValueError, OverflowError):
+        return "", pos + 2 + len(hex_text)
 
 
 def _parse_key(text: str, pos: int) -> tuple[list[str], int] | None:
@@ -33,8 +60,8 @@ def _parse_key(text: str, pos: int) -> tuple[list[str], int] | None:
             buf = []
             while end < n and text[end] != '"':
                 if text[end] == "\\" and end + 1 < n:
-                    buf.append(text[end : end + 2].encode().decode("unicode_escape"))
-                    end += 2
+                    char, end = _unescape(text, end)
+                    buf.append(char)
                     continue
                 buf.append(text[end])
                 end += 1
@@ -65,28 +92,49 @@ class LineMap:
 
     def __init__(self, text: str) -> None:
         self._lines: dict[Path, int] = {}
+        # The lines of the elements of inline arrays, by array path, 4 bytes each: an
+        # array may have millions of elements, too many for a dict of paths.
+        self._elements: dict[Path, array[int]] = {}
         self._scan(text)
 
     def line_of(self, path: Sequence[str | int]) -> int:
         """The line of ``path``, or of its nearest recorded ancestor (1 if none)."""
         key = tuple(path)
         while key:
-            if key in self._lines:
-                return self._lines[key]
+            line = self._line(key)
+            if line is not None:
+                return line
             key = key[:-1]
         return 1
 
     def has(self, path: Sequence[str | int]) -> bool:
         """Whether ``path`` itself (not an ancestor) was seen."""
-        return tuple(path) in self._lines
+        return self._line(tuple(path)) is not None
+
+    def _line(self, key: Path) -> int | None:
+        line = self._lines.get(key)
+        if line is None and key and isinstance(key[-1], int):
+            lines = self._elements.get(key[:-1])
+            if lines is not None and 0 <= key[-1] < len(lines):
+                return lines[key[-1]]
+        return line
 
     # -- scanning -----------------------------------------------------------------
 
     def _record(self, path: Path, line: int) -> None:
         self._lines.setdefault(path, line)
 
+    def _record_element(self, base: Path, index: int, line: int) -> None:
+        lines = self._elements.get(base)
+        if lines is None:
+            lines = self._elements[base] = array("I")
+        if index == len(lines):
+            lines.append(line)
+        elif index > len(lines):  # not in order (never for valid TOML): keep it anyway
+            self._record(base + (index,), line)
+
     def _scan(self, text: str) -> None:
-        array_counts: dict[tuple[str, ...], int] = {}
+        array_counts: dict[tuple[str, ...], tuple[Path, int]] = {}
         prefix: Path = ()
         lines = text.split("\n")
         i = 0
@@ -119,27 +167,36 @@ class LineMap:
                 continue
             path = prefix + tuple(names)
             # A dotted key (venue.name = ...) also defines its parents on this line.
-            for depth in range(1, len(names) + 1):
+            for depth in range(1, min(len(names), MAX_DEPTH - len(prefix)) + 1):
                 self._record(prefix + tuple(names[:depth]), lineno)
             i = self._scan_value(lines, i, len(raw) - len(stripped) + pos + 1, path)
         return
 
     def _resolve_header(
-        self, names: list[str], is_array: bool, counts: dict[tuple[str, ...], int]
+        self, names: list[str], is_array: bool, counts: dict[tuple[str, ...], tuple[Path, int]]
     ) -> Path:
+        """The path of a table header; ``counts`` holds, per array of tables, the path of
+        the element it belongs to and the index of its last element.
+
+        A counter is only current while its array's parent element is the one in the
+        path: a new element of an enclosing array starts the nested arrays afresh.
+        """
+        if len(names) > MAX_DEPTH:  # never a trip's path: no need to count its arrays
+            names, is_array = names[:MAX_DEPTH], False
         path: list[str | int] = []
         for depth, name in enumerate(names):
+            parent = tuple(path)
             path.append(name)
             key = tuple(names[: depth + 1])
             last = depth == len(names) - 1
+            entry = counts.get(key)
+            current = entry is not None and entry[0] == parent
             if last and is_array:
-                counts[key] = counts.get(key, -1) + 1
-                # A new element resets the counters of arrays nested inside it.
-                for other in [k for k in counts if len(k) > len(key) and k[: len(key)] == key]:
-                    del counts[other]
-                path.append(counts[key])
-            elif key in counts:
-                path.append(counts[key])
+                index = entry[1] + 1 if entry is not None and current else 0
+                counts[key] = (parent, index)
+                path.append(index)
+            elif entry is not None and current:
+                path.append(entry[1])
         return tuple(path)
 
     def _scan_value(self, lines: list[str], i: int, col: int, path: Path) -> int:
@@ -153,17 +210,27 @@ class LineMap:
             text = lines[line_idx]
             n = len(text)
             while pos < n:
-                ch = text[pos]
                 if in_string is not None:
-                    if in_string in ('"', '"""') and ch == "\\":
-                        pos += 2
-                        continue
+                    # Jump to the next quote (or backslash), not one character at a time:
+                    # a string may be megabytes long.
+                    if in_string in ('"', '"""'):
+                        found = _BASIC_STRING_STOP.search(text, pos)
+                        pos = found.start() if found else n
+                        if pos < n and text[pos] == "\\":
+                            pos += 2
+                            continue
+                    else:
+                        found_at = text.find(in_string[0], pos)
+                        pos = found_at if found_at >= 0 else n
+                    if pos >= n:
+                        break
                     if text.startswith(in_string, pos):
                         pos += len(in_string)
                         in_string = None
                     else:
                         pos += 1
                     continue
+                ch = text[pos]
                 if ch in " \t\r":
                     pos += 1
                     continue
@@ -171,7 +238,7 @@ class LineMap:
                     break
                 if expecting_element and stack and stack[-1][0] == "[" and ch != "]":
                     bracket, base, index = stack[-1]
-                    self._record(base + (index,), line_idx + 1)
+                    self._record_element(base, index, line_idx + 1)
                     expecting_element = False
                 if ch in "\"'":
                     triple = text[pos : pos + 3]
@@ -219,4 +286,6 @@ class LineMap:
         if not stack:
             return path
         bracket, base, index = stack[-1]
+        if len(base) >= MAX_DEPTH:  # deeper than any trip: stop growing paths (a bomb)
+            return base
         return base + (index,) if bracket == "[" else base
