@@ -714,55 +714,55 @@ def edge_trip(start: str, zone: str = "UTC", home: str = "UTC") -> bytes:
     return EDGE_TRIP.format(start=start, zone=zone, home=home).encode()
 
 
-@pytest.mark.parametrize("start", ["0001-01-01T00:00:00", "0001-01-01T00:00:00Z", "0001-01-01"])
-def test_year_one_in_utc(start: str, fuzz_dir: Path) -> None:
-    """Year 1 in UTC, where no conversion leaves datetime's range: valid, and it shows."""
+# -- dates and zones at the edges: refused with a located message, never an overflow ----
+
+EDGE_DATES = [
+    # Each once overflowed somewhere: validate._resolve_time (an offset date-time),
+    # times.resolve_wall_time (a wall-clock time), times.local_midnight (a TBC date), or
+    # schedule.Schedule (start + an hour, the day after the last) once the file passed.
+    ("0001-01-01T00:00:00", "UTC", "UTC"),
+    ("0001-01-01T00:00:00Z", "UTC", "UTC"),
+    ("0001-01-01", "UTC", "UTC"),
+    ("0001-01-01T00:00:00+14:00", "UTC", "UTC"),
+    ("9999-12-31T23:59:59-12:00", "UTC", "UTC"),
+    ("0001-01-01T00:00:00", "Asia/Tokyo", "UTC"),
+    ("9999-12-31T23:59:59", "America/New_York", "UTC"),
+    ("0001-01-01", "Asia/Tokyo", "UTC"),
+    ("9999-12-31T23:59:59", "UTC", "UTC"),
+    ("9999-12-31", "UTC", "UTC"),
+    ("1899-12-31T23:00:00", "UTC", "UTC"),
+    ("2201-01-01", "UTC", "UTC"),
+]
+
+
+def check_stderr(path: Path, data: bytes) -> tuple[int, str]:
+    """``check`` in process: its exit code and what it wrote to stderr."""
+    path.write_bytes(data)
+    with captured() as (out, err):
+        code = cli.main(["check", str(path)])
+    assert_clean_answer(path, code, out.getvalue(), err.getvalue(), data)
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize(("start", "zone", "home"), EDGE_DATES)
+def test_dates_no_trip_has_are_refused(start: str, zone: str, home: str, fuzz_dir: Path) -> None:
+    """Years outside 1900-2200 are an error on the start line, not an overflow later."""
+    code, err = check_stderr(fuzz_dir / "edge.toml", edge_trip(start, zone, home))
+    assert code == 1
+    assert "events[0].start: " in err
+    assert "is not a date of a trip (years 1900-2200)" in err
+
+
+@pytest.mark.parametrize("start", ["1900-01-01T12:00:00", "2200-12-31T12:00:00", "2200-12-31"])
+def test_dates_at_the_ends_of_the_range_are_valid_and_show(start: str, fuzz_dir: Path) -> None:
     data = edge_trip(start)
     assert check_in_process(fuzz_dir / "edge.toml", data) == 0
     assert_agenda_prints(fuzz_dir / "edge.toml", data)
 
 
-# -- known bugs, outside the files this suite may fix ----------------------------------
-# Each is a strict xfail: when the bug is fixed the test passes, the xfail fails, and the
-# marker (and the exclusion of these inputs from the strategies above) should go. Set
-# TRIPDASH_FUZZ_KNOWN_BUGS=1 to let the fuzzer draw them too.
-
-KNOWN_OVERFLOWS = [
-    # validate._resolve_time: value.astimezone(place.tz) for an offset date-time
-    ("0001-01-01T00:00:00+14:00", "UTC", "UTC"),
-    ("9999-12-31T23:59:59-12:00", "UTC", "UTC"),
-    # times.resolve_wall_time: first.astimezone(UTC) for a wall-clock time
-    ("0001-01-01T00:00:00", "Asia/Tokyo", "UTC"),
-    ("9999-12-31T23:59:59", "America/New_York", "UTC"),
-    # times.local_midnight -> resolve_wall_time for a TBC date
-    ("0001-01-01", "Asia/Tokyo", "UTC"),
-    # valid for check, then schedule.Schedule() overflows: start + OPEN_ENDED in
-    # _running_until, and local_date + 1 day in _day_end (the dashboard cannot open it)
-    ("9999-12-31T23:59:59", "UTC", "UTC"),
-    ("9999-12-31", "UTC", "UTC"),
-]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="OverflowError: date value out of range, from validate._resolve_time, "
-    "times.resolve_wall_time or schedule.Schedule (not in the files this suite may fix)",
-)
-@pytest.mark.parametrize(("start", "zone", "home"), KNOWN_OVERFLOWS)
-def test_known_bug_years_at_the_edge_overflow(
-    start: str, zone: str, home: str, fuzz_dir: Path
-) -> None:
-    data = edge_trip(start, zone, home)
-    code = check_in_process(fuzz_dir / "edge.toml", data)
-    if code == 0:
-        assert_agenda_prints(fuzz_dir / "edge.toml", data)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="RecursionError from times.get_zone -> ZoneInfo -> importlib for a zone name "
-    "of 250+ path segments (not in the files this suite may fix)",
-)
-def test_known_bug_zone_name_of_many_segments(fuzz_dir: Path) -> None:
+def test_zone_name_of_many_segments_is_refused(fuzz_dir: Path) -> None:
+    """Once a RecursionError from ZoneInfo's import machinery; now an unknown zone."""
     data = edge_trip("2023-01-17T09:00:00", zone="Europe/" * 300 + "London")
-    check_in_process(fuzz_dir / "zone.toml", data)
+    code, err = check_stderr(fuzz_dir / "zone.toml", data)
+    assert code == 1
+    assert "places[0].tz: unknown time zone" in err

@@ -56,8 +56,9 @@ def hostile(tag: str) -> str:
 
 
 def hostile_id(tag: str) -> str:
-    """The same for ids: no whitespace or '/' (the id rule), still markup and escapes."""
-    return f"[bold]{tag}[red\x1b[31m\x9b2J\x07\x00\u202e"
+    """The same for ids, within the id rule (no whitespace, '/' or control characters):
+    markup, and a bidi override, which ids may hold but output must not pass on raw."""
+    return f"[bold]{tag}[red\u202e"
 
 
 # Raw characters no output may hold: C0 controls but newline, DEL and C1, and the bidi
@@ -365,13 +366,7 @@ def test_mark_and_log_print_markup_literally_and_no_escapes(
     assert FIELDS["e3.id"] in out and tag("e3.title") in out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.cmd_mark prints the item id (and --as) raw, cli.cmd_log prints mark.item_id "
-    "raw: an id from the trip file sends ESC, C1 and BEL to the terminal (cli.py is not in "
-    "the files this suite may fix)",
-)
-def test_known_bug_mark_and_log_print_ids_with_escapes_raw(
+def test_mark_and_log_never_print_ids_raw(
     trip_file: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import contextlib
@@ -611,13 +606,7 @@ async def test_picker_shows_hostile_titles_literally(
         assert app._exception is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="widgets/details.py prints a TBC event's place name raw ('Time not confirmed "
-    "(TBC) on ... at {event.place.name}'): ESC, C1, NUL and bidi reach the terminal "
-    "(details.py is not in the files this suite may fix)",
-)
-async def test_known_bug_tbc_details_show_the_place_name_raw(
+async def test_tbc_details_show_the_place_name_harmlessly(
     hostile_trip: Trip, tmp_path: Path
 ) -> None:
     app = build(hostile_trip, tmp_path)
@@ -631,3 +620,20 @@ async def test_known_bug_tbc_details_show_the_place_name_raw(
         assert timeline.selected.title == FIELDS["e2.title"]
         assert_harmless(rendered(app.screen.query_one("#details-body")), "TBC details")
         assert_screen_harmless(app, "dashboard on the TBC event")
+
+
+@pytest.mark.parametrize("bad", ["a\x1bb", "a\x9bb", "a\x07b", "a\x00b", "a\x7fb"])
+def test_ids_with_control_characters_are_refused(bad: str, tmp_path: Path) -> None:
+    """An id is printed by mark and log and stored with marks: no control characters."""
+    from tripdash.domain.loader import TripInvalid, parse_trip_text
+
+    text = (
+        '[trip]\ntitle = "T"\nhome_tz = "UTC"\n[[places]]\nid = "p"\nname = "P"\ntz = "UTC"\n'
+        f'[[events]]\nid = "{bad.encode("unicode_escape").decode().replace(chr(92) + "x", chr(92) + "u00")}"\n'
+        'title = "E"\nplace = "p"\nstart = 2023-01-17T09:00:00\n'
+    )
+    with pytest.raises(TripInvalid) as caught:
+        parse_trip_text(text, source="x.toml", default_id="x")
+    messages = [str(p) for p in caught.value.errors]
+    assert any(m.startswith("x.toml:") and "events[0].id: " in m for m in messages), messages
+    assert all("\x1b" not in m and "\x9b" not in m and "\x07" not in m for m in messages)

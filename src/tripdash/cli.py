@@ -228,8 +228,8 @@ def cmd_mark(args: argparse.Namespace) -> int:
         close = difflib.get_close_matches(args.item, list(items), n=3, cutoff=0.5)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         print(
-            f"tripdash: {args.item!r} is not an event id or counterpart-id/point-id of "
-            f"{trip.id}{hint}",
+            f"tripdash: {one_line(repr(args.item))} is not an event id or "
+            f"counterpart-id/point-id of {trip.id}{hint}",
             file=sys.stderr,
         )
         return EXIT_INVALID
@@ -245,7 +245,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
             print(f"tripdash: {exc}", file=sys.stderr)
             return EXIT_INVALID
     state = "not done" if args.undo else "done"
-    print(f"{args.item}: {state} ({one_line(items[args.item])}), by {who}")
+    print(f"{one_line(args.item)}: {state} ({one_line(items[args.item])}), by {one_line(who)}")
     return EXIT_OK
 
 
@@ -266,7 +266,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         state = "done    " if mark.done else "undone  "
         what = items.get(mark.item_id)
         label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
-        print(f"{when}  {one_line(mark.who):<12} {state}{mark.item_id}  {label}")
+        print(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
     return EXIT_OK
 
 

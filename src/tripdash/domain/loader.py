@@ -226,8 +226,8 @@ def parse_trip_text(text: str, *, source: str, default_id: str) -> LoadResult:
     out = Collector(source, text)
     trip = build(doc, out, default_id, source)
     if out.has_errors or trip is None:
-        raise TripInvalid(source, sorted(out.problems, key=lambda p: (p.line, p.field)))
-    return LoadResult(trip, sorted(out.problems, key=lambda p: (p.line, p.field)))
+        raise TripInvalid(source, out.finish())
+    return LoadResult(trip, out.finish())
 
 
 def _structure_overflow(text: str) -> int | None:

@@ -15,7 +15,13 @@ from tripdash.domain.model import EVENT_KINDS, EVENT_STATUSES
 
 Id = Annotated[
     str,
-    StringConstraints(strip_whitespace=False, min_length=1, max_length=200, pattern=r"^[^/\s]+$"),
+    StringConstraints(
+        strip_whitespace=False,
+        min_length=1,
+        max_length=200,
+        # No "/" (it separates counterpart and point in marks), no spaces, no controls.
+        pattern=r"^[^/\s\x00-\x1f\x7f-\x9f]+$",
+    ),
 ]
 Text = Annotated[str, Field(strict=True)]
 

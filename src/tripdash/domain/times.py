@@ -46,6 +46,9 @@ def get_zone(name: str) -> ZoneInfo:
     """Return the zone called ``name``, or raise :class:`ZoneError` with a suggestion."""
     if not isinstance(name, str) or not name or name in _NOT_PLACES:
         raise ZoneError(f"unknown time zone {name!r}{_zone_hint(str(name))}")
+    if len(name) > 64 or name.count("/") > 4:
+        # No IANA name is like this; and a very deep one makes importlib recurse.
+        raise ZoneError(f"unknown time zone {name[:64]!r}{'…' if len(name) > 64 else ''}")
     try:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):

@@ -46,16 +46,30 @@ from tripdash.domain.schema import (
 from tripdash.domain.tomlpos import LineMap
 
 TOP_LEVEL_KEYS = ("format", "trip", "places", "counterparts", "events")
+#: Problems kept per file (see :class:`Collector`).
+MAX_PROBLEMS = 500
+#: Years a trip's times may fall in: far beyond any trip, and far from datetime's limits.
+YEARS = range(1900, 2201)
 
 
 class Collector:
-    """Gathers problems for one file, turning key paths into line numbers lazily."""
+    """Gathers problems for one file, turning key paths into line numbers lazily.
+
+    At most :data:`MAX_PROBLEMS` are kept (and worded, with their suggestions):
+    a file with a hundred thousand broken tables is refused in a second, with
+    the first problems and a count of the rest, not after minutes of messages.
+    """
 
     def __init__(self, source: str, text: str) -> None:
         self.source = source
         self._text = text
         self._map: LineMap | None = None
         self.problems: list[Problem] = []
+        self.dropped = 0
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= MAX_PROBLEMS
 
     def line_of(self, path: Sequence[str | int]) -> int:
         if self._map is None:
@@ -63,9 +77,26 @@ class Collector:
         return self._map.line_of(path)
 
     def add(self, path: Sequence[str | int], message: str, severity: Severity = "error") -> None:
+        if self.full:
+            self.dropped += 1
+            return
         self.problems.append(
             Problem(self.source, self.line_of(path), field_path(path), message, severity)
         )
+
+    def finish(self) -> list[Problem]:
+        """The problems in line order, with a last line counting those not kept."""
+        problems = sorted(self.problems, key=lambda p: (p.line, p.field))
+        if self.dropped:
+            problems.append(
+                Problem(
+                    self.source,
+                    problems[-1].line,
+                    "(file)",
+                    f"and {self.dropped} more problem(s) not shown; fix these first",
+                )
+            )
+        return problems
 
     @property
     def has_errors(self) -> bool:
@@ -170,6 +201,9 @@ def _validate(model: type[BaseModel], value: Any, path: PathT, out: Collector) -
     try:
         return model.model_validate(value)
     except ValidationError as exc:
+        if out.full:  # enough is reported: count, don't word or check, the rest
+            out.dropped += exc.error_count()
+            return None
         seen: set[str] = set()
         bad_fields: set[str] = set()
         for error in exc.errors(include_url=False):
@@ -339,7 +373,17 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
     return result
 
 
+def _in_years(value: date, path: PathT, out: Collector) -> bool:
+    """Refuse dates no trip has (and that would overflow time arithmetic near year 1 or 9999)."""
+    if value.year in YEARS:
+        return True
+    out.add(path, f"{value.isoformat()} is not a date of a trip (years {YEARS[0]}-{YEARS[-1]})")
+    return False
+
+
 def _resolve_time(value: datetime, place: Place, path: PathT, out: Collector) -> datetime | None:
+    if not _in_years(value, path, out):
+        return None
     if value.tzinfo is not None:
         return value.astimezone(place.tz)
     try:
@@ -385,12 +429,14 @@ def _build_events(
         confirmed = isinstance(raw_start, datetime)
         if isinstance(raw_start, datetime):
             start = _resolve_time(raw_start, place, base + ("start",), out)
-        else:
+        elif _in_years(raw_start, (*base, "start"), out):
             try:
                 start = times.local_midnight(raw_start, place.tz)
             except times.NonexistentTimeError as exc:
-                out.add(base + ("start",), str(exc))
+                out.add((*base, "start"), str(exc))
                 start = None
+        else:
+            start = None
         end: datetime | None = None
         end_place = to or place
         if raw_end is not None:

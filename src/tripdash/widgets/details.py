@@ -110,7 +110,7 @@ def describe_event(
     else:
         out.append(
             f"Time not confirmed (TBC) on {event.local_date:%a %d %b %Y} "
-            f"at {event.place.name} ({event.place.tz.key})\n"
+            f"at {one_line(event.place.name)} ({event.place.tz.key})\n"
         )
     if event.press:
         out.append(f"\n{'Press':<9}")
