@@ -202,7 +202,7 @@ def test_redirect_off_https_is_refused_before_following(cache: TripCache, target
     with pytest.raises(FetchError) as failed:
         fetch_trip(URL, cache, rec.settings())
     assert str(failed.value) == (
-        f"{URL} redirects to {target}, which is not https: refused; "
+        f"{URL}: redirects to {target}, which is not https: refused; "
         "no copy of this trip was saved before"
     )
     assert rec.urls == [URL]
