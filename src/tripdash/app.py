@@ -396,7 +396,7 @@ def run_dashboard(
     """Load every source and run the dashboard; 1 when no trip could be loaded."""
     import sys
 
-    from tripdash.domain.fetch import FetchError
+    from tripdash.domain.sources import FetchError
 
     entries: list[OpenTrip] = []
     invalid: list[TripInvalid] = []

@@ -87,7 +87,7 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
 
     Raises :class:`TripInvalid`, or :class:`FetchFailed` when nothing could be had.
     """
-    from tripdash.domain.fetch import FetchError
+    from tripdash.domain.sources import FetchError
 
     source = make_source(location, args)
     try:

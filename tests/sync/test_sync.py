@@ -926,7 +926,7 @@ def header_text(app: Any) -> str:
     from tripdash.widgets.header import TripHeader
 
     header = app.screen.query_one(TripHeader)
-    return f"{header.sync_text}\n{header.render().plain}"
+    return f"{header.sync_text}\n{header.text().plain}"
 
 
 async def test_dashboard_shows_another_laptops_synced_mark(

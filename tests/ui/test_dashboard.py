@@ -88,7 +88,7 @@ async def test_n_jumps_to_the_event_in_progress(build_app) -> None:
         await pilot.press("n")
         assert timeline.selected.id == "csis-speech"
         header = app.screen.query_one(TripHeader)
-        rendered = str(header.render())
+        rendered = str(header.text())
         assert "Now: Speech on UK foreign policy priorities" in rendered
         assert "started 5 min ago" in rendered
         assert "Home Tue 17 14:20:00 GMT UTC+00:00" in rendered
@@ -124,7 +124,7 @@ async def test_rehearsal_clock_keys(build_app) -> None:
         await pilot.press("plus")
         assert header.rehearsal
         assert app.clock.now() == at("2023-01-17T09:15 America/New_York")
-        assert "REHEARSAL" in str(header.render())
+        assert "REHEARSAL" in str(header.text())
         await pilot.press("greater_than_sign", "greater_than_sign")
         assert app.clock.now() == at("2023-01-17T11:15 America/New_York")
         await pilot.press("minus", "less_than_sign")
@@ -132,7 +132,7 @@ async def test_rehearsal_clock_keys(build_app) -> None:
         await pilot.press("0")
         assert not header.rehearsal
         assert app.clock.now() == at("2023-01-17T09:00 America/New_York")
-        assert "REHEARSAL" not in str(header.render())
+        assert "REHEARSAL" not in str(header.text())
 
 
 async def test_at_starts_a_rehearsal_that_runs_on(build_app) -> None:
@@ -144,7 +144,7 @@ async def test_at_starts_a_rehearsal_that_runs_on(build_app) -> None:
         base.at += timedelta(minutes=10)
         await pilot.pause(1.3)
         assert app.clock.now() == at("2023-01-17T09:30 America/New_York")
-        assert "09:30:00 EST" in str(header.render())
+        assert "09:30:00 EST" in str(header.text())
 
 
 async def test_enter_opens_details_and_escape_closes(build_app) -> None:
@@ -257,7 +257,7 @@ notes = "[link=https://example.invalid]x[/link] \\u001b[31mred"
         text = "\n".join(screen_lines(timeline))
         assert "[bold]Talks[/]" in text
         assert "a [/] b" in text
-        header = str(app.screen.query_one(TripHeader).render())
+        header = str(app.screen.query_one(TripHeader).text())
         assert "[bold]Talks[/] and [link=x]" in header
         side = str(app.screen.query_one("#details-body").render())
         assert "[blink]point[/blink]" in side

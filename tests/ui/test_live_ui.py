@@ -151,5 +151,5 @@ async def test_offline_header_text(build_app) -> None:
     app = build_app([OpenTrip(trip(), None, status)], "2023-01-17T12:00 America/New_York")
     async with app.run_test(size=WIDE) as pilot:
         await pilot.pause(1.2)
-        header = str(app.screen.query_one(TripHeader).render())
+        header = str(app.screen.query_one(TripHeader).text())
         assert "offline: schedule as of 06:12 London (GMT), fetched 3 h ago" in header

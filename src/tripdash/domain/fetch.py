@@ -29,6 +29,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
+from tripdash.domain.sources import FetchError as FetchError
 from tripdash.domain.sources import default_cache_dir as default_cache_dir
 from tripdash.domain.sources import is_url as is_url
 from tripdash.domain.times import UTC, Clock, system_clock
@@ -38,10 +39,6 @@ CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 20.0
 MAX_REDIRECTS = 5
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-class FetchError(Exception):
-    """Fetching failed; the message is safe to show (no token, no credentials)."""
 
 
 def redact(url: str) -> str:

@@ -33,6 +33,14 @@ def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_cache_dir("tripdash", appauthor=False))
 
 
+class FetchError(Exception):
+    """Fetching failed; the message is safe to show (no token, no credentials).
+
+    Defined here, not in :mod:`tripdash.domain.fetch`, so that catching it does
+    not import httpx when no address is in use.
+    """
+
+
 def is_url(text: str) -> bool:
     """Whether a PATH argument is an address rather than a file."""
     return text.startswith(("https://", "http://"))
@@ -118,7 +126,7 @@ class TripSource:
 
     def _fetch(self, *, only_new: bool = False) -> Loaded:
         # httpx is imported only when an address is used.
-        from tripdash.domain.fetch import FetchError, FetchSettings, fetch_trip
+        from tripdash.domain.fetch import FetchSettings, fetch_trip
 
         if self._cache is None:
             raise FetchError("no cache directory for fetched trips")

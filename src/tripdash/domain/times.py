@@ -6,7 +6,6 @@ consults the machine's own zone: callers always say which zone they mean.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import zoneinfo
 from collections.abc import Callable
@@ -62,6 +61,8 @@ def _all_zones() -> tuple[str, ...]:
 
 def _zone_hint(name: str) -> str:
     """A " (did you mean ...?)" suffix for a mistyped zone name, or "" when none is close."""
+    import difflib  # only when a zone name is wrong
+
     zones = _all_zones()
     lowered = {z.lower(): z for z in zones}
     if name.lower() in lowered:

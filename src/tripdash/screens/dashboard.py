@@ -176,7 +176,7 @@ class DashboardScreen(Screen[None]):
         self.trip = message.trip
         self.schedule = Schedule(message.trip)
         header.schedule = self.schedule
-        header.refresh()
+        header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(self.schedule, keep=True)
         self.timeline.scroll_to(y=scroll_y, animate=False)

@@ -1,7 +1,8 @@
 """The header: the trip's title, live home and local clocks, REHEARSAL, and now/next.
 
 The clocks read the injected clock (never the machine's own time) once a
-second; the widget redraws only its own three lines.
+second. Each of the three lines is its own small widget that redraws only when
+its text changes, so the per-second tick repaints one line, not three.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
@@ -27,6 +29,23 @@ def _clock(label: str, instant: datetime, wide: bool) -> Text:
     return text
 
 
+class HeaderLine(Widget):
+    """One line of the header; redrawn only when its text changes."""
+
+    DEFAULT_CSS = """
+    HeaderLine {
+        height: 1;
+        width: 100%;
+    }
+    """
+
+    #: The line's content (compared by value: the same text is not redrawn).
+    text: reactive[Text] = reactive(Text, layout=False)
+
+    def render(self) -> Text:
+        return self.text
+
+
 class TripHeader(Widget):
     """Three lines: title and mode; home and local clocks; what is on now and next."""
 
@@ -36,6 +55,7 @@ class TripHeader(Widget):
         background: $panel;
         color: $text;
         padding: 0 1;
+        layout: vertical;
     }
     TripHeader.-rehearsal {
         background: $warning 30%;
@@ -72,10 +92,35 @@ class TripHeader(Widget):
             self._flash_timer.stop()
         self._flash_timer = self.set_timer(seconds, lambda: setattr(self, "flash_text", ""))
 
+    def compose(self) -> ComposeResult:
+        yield HeaderLine(id="header-title")
+        yield HeaderLine(id="header-clock")
+        yield HeaderLine(id="header-status")
+
     def watch_rehearsal(self, rehearsal: bool) -> None:
         self.set_class(rehearsal, "-rehearsal")
+        self.refresh_lines()
 
-    def render(self) -> Text:
+    def on_mount(self) -> None:
+        self.refresh_lines()
+
+    def on_resize(self) -> None:
+        self.refresh_lines()
+
+    def watch_now(self) -> None:
+        self.refresh_lines()
+
+    def watch_status(self) -> None:
+        self.refresh_lines()
+
+    def watch_sync_text(self) -> None:
+        self.refresh_lines()
+
+    def watch_flash_text(self) -> None:
+        self.refresh_lines()
+
+    def lines(self) -> list[Text]:
+        """The three lines as they are shown (cut to the width)."""
         # Before the first layout the width is 0: draw uncut rather than cut to nothing.
         width = self.content_region.width or 10_000
         lines = [self._title_line()]
@@ -84,7 +129,19 @@ class TripHeader(Widget):
             lines.append(self._status_line(self.now))
         for line in lines:
             line.truncate(width, overflow="ellipsis")
-        return Text("\n").join(lines)
+        return lines
+
+    def text(self) -> Text:
+        """The whole header as one text (what tests and screen readers look at)."""
+        return Text("\n").join(self.lines())
+
+    def refresh_lines(self) -> None:
+        """Recompute the three lines (after the schedule changed); unchanged ones stay."""
+        if not self.is_mounted:
+            return
+        lines = self.lines()
+        for widget, line in zip(self.query(HeaderLine), lines, strict=False):
+            widget.text = line
 
     def _title_line(self) -> Text:
         # Flags first: when the line is too long, the title is cut, never "offline".
