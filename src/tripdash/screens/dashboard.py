@@ -150,8 +150,11 @@ class DashboardScreen(Screen[None]):
         )
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
-        # The details pane follows a moment later: re-wrapping it costs a layout, and
-        # holding `j` should move the selection at once, not wait for every pane update.
+        self._show_details_soon()
+
+    def _show_details_soon(self) -> None:
+        """Update the details pane a moment later, once: re-wrapping it costs a layout,
+        and holding `j` (or marking) should change the timeline at once, not wait for it."""
         if self._details_timer is not None:
             self._details_timer.stop()
         self._details_timer = self.set_timer(DETAILS_DELAY, self._show_details)
@@ -185,7 +188,7 @@ class DashboardScreen(Screen[None]):
     def on_marks_changed(self, message: MarksChanged) -> None:
         if message.trip_id == self.trip.id:
             self.timeline.set_done(self.done)
-            self._show_details()
+            self._show_details_soon()
 
     def select_event(self, event_id: str) -> None:
         """Select an event by id (used when coming back from a counterpart)."""
