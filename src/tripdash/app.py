@@ -50,7 +50,7 @@ def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
         return list(trips)  # nothing to order: don't index a 10,000-event trip twice
 
     def key(entry: OpenTrip) -> tuple[int, float]:
-        schedule = Schedule(entry.trip)
+        schedule = Schedule.for_trip(entry.trip)
         first, last = schedule.first_instant, schedule.last_instant
         if first is None or last is None:
             return (3, 0.0)
@@ -117,11 +117,10 @@ class TripDashApp(App[int]):
     # -- start-up -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        # The trips are loaded and never mutated: move them (tens of thousands of objects
-        # for a big trip) out of the garbage collector's way, so that a full collection
-        # does not stall a key press for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
+        # After the first frame (not before it): the trips are loaded and never mutated;
+        # move them (tens of thousands of objects for a big trip) out of the garbage
+        # collector's way, so that a full collection never stalls a key press.
+        self.call_after_refresh(self._freeze_loaded)
         self.set_interval(1.0, self._poll_marks, name="marks-poll")
         if any(e.source and not e.source.is_url for e in self.open_trips):
             self.set_interval(FILE_POLL_SECONDS, self._poll_files, name="file-poll")
@@ -146,6 +145,11 @@ class TripDashApp(App[int]):
                 timeout=10,
                 markup=False,
             )
+
+    @staticmethod
+    def _freeze_loaded() -> None:
+        gc.collect()
+        gc.freeze()
 
     def on_unmount(self) -> None:
         self.marks.close()

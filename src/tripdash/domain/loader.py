@@ -8,6 +8,7 @@ exception for bad input.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Sequence
@@ -125,6 +126,24 @@ def describe_toml_type(value: Any) -> str:
 
 
 def load_trip(
+    path: str | os.PathLike[str],
+    *,
+    display: str | None = None,
+    cache_dir: Path | None = None,
+) -> LoadResult:
+    """Read, parse and validate one trip file (see :func:`_load_trip`)."""
+    # Loading creates tens of thousands of objects and frees almost none: the cyclic
+    # garbage collector would run over and over for nothing (a third of an unpickle).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_trip(path, display=display, cache_dir=cache_dir)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_trip(
     path: str | os.PathLike[str],
     *,
     display: str | None = None,

@@ -20,7 +20,15 @@ from tripdash.domain.loader import LoadResult
 
 #: Entries kept; the oldest are removed beyond this.
 KEEP = 32
-_SHAPERS = ("model.py", "validate.py", "schema.py", "loader.py", "times.py", "parsed_cache.py")
+_SHAPERS = (
+    "model.py",
+    "validate.py",
+    "schema.py",
+    "loader.py",
+    "times.py",
+    "schedule.py",
+    "parsed_cache.py",
+)
 
 
 @lru_cache(maxsize=1)
@@ -46,12 +54,19 @@ def key(data: bytes, source: str, default_id: str) -> str:
 
 
 def read(directory: Path, entry: str) -> LoadResult | None:
+    """The cached result, with its schedule's indexes (so the dashboard need not rebuild)."""
+    from tripdash.domain.schedule import Schedule
+
     try:
         with open(directory / f"{entry}.pickle", "rb") as fh:
-            result = pickle.load(fh)
+            result, schedule = pickle.load(fh)
     except Exception:  # missing, truncated, from another version: parse instead
         return None
-    return result if isinstance(result, LoadResult) else None
+    if not isinstance(result, LoadResult) or not isinstance(schedule, Schedule):
+        return None
+    if schedule.trip is result.trip:
+        Schedule.remember(schedule)
+    return result
 
 
 def write(directory: Path, entry: str, result: LoadResult) -> None:
@@ -60,8 +75,12 @@ def write(directory: Path, entry: str, result: LoadResult) -> None:
         target = directory / f"{entry}.pickle"
         tmp = directory / f"{entry}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        from tripdash.domain.schedule import Schedule
+
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                (result, Schedule.for_trip(result.trip)), fh, protocol=pickle.HIGHEST_PROTOCOL
+            )
         os.replace(tmp, target)
         _prune(directory)
     except OSError:

@@ -79,7 +79,29 @@ def _day_end(event: Event) -> datetime:
 
 
 class Schedule:
-    """A trip with indexes for fast questions about time (bisect, not scans)."""
+    """A trip with indexes for fast questions about time (bisect, not scans).
+
+    Use :meth:`for_trip`: building the indexes of a 10,000-event trip takes tens of
+    milliseconds, so each trip's schedule is built once (or read from the parsed cache).
+    """
+
+    _memo: dict[int, tuple[Trip, Schedule]] = {}
+
+    @classmethod
+    def for_trip(cls, trip: Trip) -> Schedule:
+        """The schedule of ``trip``, built once per trip object."""
+        found = cls._memo.get(id(trip))
+        if found is not None and found[0] is trip:
+            return found[1]
+        return cls.remember(cls(trip))
+
+    @classmethod
+    def remember(cls, schedule: Schedule) -> Schedule:
+        """Keep ``schedule`` for :meth:`for_trip` (a few trips: old versions drop out)."""
+        if len(cls._memo) >= 8:
+            cls._memo.pop(next(iter(cls._memo)))
+        cls._memo[id(schedule.trip)] = (schedule.trip, schedule)
+        return schedule
 
     def __init__(self, trip: Trip) -> None:
         self.trip = trip

@@ -203,7 +203,7 @@ class CounterpartsScreen(Screen[None]):
         old = self.schedule.trip
         if message.trip is old or message.trip.id != old.id:
             return
-        self.schedule = Schedule(message.trip)
+        self.schedule = Schedule.for_trip(message.trip)
         self._fill_list()
         self._show_selected()
 

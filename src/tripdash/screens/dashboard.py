@@ -95,7 +95,7 @@ class DashboardScreen(Screen[None]):
         self.entry = entry
         self._details_timer: Timer | None = None
         self.trip = entry.trip
-        self.schedule = Schedule(entry.trip)
+        self.schedule = Schedule.for_trip(entry.trip)
         self.clock = clock
 
     @property
@@ -177,7 +177,7 @@ class DashboardScreen(Screen[None]):
         if message.trip is self.trip:
             return
         self.trip = message.trip
-        self.schedule = Schedule(message.trip)
+        self.schedule = Schedule.for_trip(message.trip)
         header.schedule = self.schedule
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y

@@ -95,7 +95,7 @@ class EventScreen(ModalScreen[None]):
         old = self.schedule.trip
         if message.trip is old or message.trip.id != old.id:
             return
-        self.schedule = Schedule(message.trip)
+        self.schedule = Schedule.for_trip(message.trip)
         for event in message.trip.events:
             if event.id == self.event.id:
                 self.event = event

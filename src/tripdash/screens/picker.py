@@ -21,7 +21,7 @@ from tripdash.live import OpenTrip
 
 def trip_summary(trip: Trip, now: datetime) -> Text:
     """Title; dates and places; and how far away the trip is, for one picker entry."""
-    schedule = Schedule(trip)
+    schedule = Schedule.for_trip(trip)
     text = Text()
     text.append(one_line(trip.title), "bold")
     if trip.principal:

@@ -154,12 +154,13 @@ class Timeline(ScrollView, can_focus=True):
         old_id = self.selected.id if keep and self.selected is not None else None
         self.schedule = schedule
         rows: list[tuple[int, int]] = []
-        self._event_row: list[int] = []
+        event_row: list[int] = []
         for d_index, day in enumerate(schedule.days):
             rows.append((DAY, d_index))
-            for i in range(day.first, day.last + 1):
-                self._event_row.append(len(rows))
-                rows.append((EVENT, i))
+            # Event i sits d_index + 1 rows down: one heading per day so far, this one included.
+            event_row.extend(range(day.first + d_index + 1, day.last + d_index + 2))
+            rows.extend([(EVENT, i) for i in range(day.first, day.last + 1)])
+        self._event_row = event_row
         self._rows = rows
         if hasattr(self, "_strips"):
             self._strips.clear()
