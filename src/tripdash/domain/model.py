@@ -158,10 +158,6 @@ class Trip:
     path: str = ""
 
     @property
-    def first_start(self) -> datetime | None:
-        return self.events[0].start if self.events else None
-
-    @property
     def last_end(self) -> datetime | None:
         if not self.events:
             return None

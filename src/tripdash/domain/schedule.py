@@ -265,15 +265,6 @@ def home_time_label(event: Event, home: ZoneInfo) -> str:
     return f"{at_home:%H:%M} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")
 
 
-def clock_label(instant: datetime, zone: ZoneInfo, seconds: bool = True) -> str:
-    """A header clock: ``Tue 17 Jan 09:15:02 EST UTC-05:00``."""
-    from tripdash.domain.times import format_offset
-
-    here = instant.astimezone(zone)
-    fmt = "%a %d %b %H:%M:%S" if seconds else "%a %d %b %H:%M"
-    return f"{here:{fmt}} {zone_abbrev(here)} {format_offset(here)}"
-
-
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
