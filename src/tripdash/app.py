@@ -38,8 +38,9 @@ from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 if TYPE_CHECKING:
     from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
 
-#: How often local trip files are checked for changes (a stat; parsing only on change).
-FILE_POLL_SECONDS = 1.5
+#: Every how many seconds local trip files are checked for changes (a stat; parsing only
+#: on change).
+FILE_POLL_SECONDS = 2
 #: How often marks are synced with the team's server, when one is configured.
 SYNC_SECONDS = 15.0
 
@@ -121,9 +122,10 @@ class TripDashApp(App[int]):
         # move them (tens of thousands of objects for a big trip) out of the garbage
         # collector's way, so that a full collection never stalls a key press.
         self.call_after_refresh(self._freeze_loaded)
-        self.set_interval(1.0, self._poll_marks, name="marks-poll")
-        if any(e.source and not e.source.is_url for e in self.open_trips):
-            self.set_interval(FILE_POLL_SECONDS, self._poll_files, name="file-poll")
+        # One timer for the cheap once-a-second checks: each timer is a wake-up of its own,
+        # and an idle dashboard should wake as rarely as its clock needs.
+        self._seconds = 0
+        self.set_interval(1.0, self._every_second, name="poll")
         if self.refresh_seconds > 0 and any(e.source and e.source.is_url for e in self.open_trips):
             self.set_interval(self.refresh_seconds, self._poll_urls, name="url-poll")
         if self.sync_config is not None:
@@ -294,9 +296,17 @@ class TripDashApp(App[int]):
 
     # -- new versions of trips ---------------------------------------------------------------
 
+    def _every_second(self) -> None:
+        self._seconds += 1
+        self._poll_marks()  # other processes' marks show within two seconds
+        if self._seconds % FILE_POLL_SECONDS == 0:
+            self._poll_files()
+
     def _poll_files(self) -> None:
         for entry in self.open_trips:
-            if entry.source is not None and not entry.source.is_url:
+            # A stat here; a worker thread (to parse) only when the file changed.
+            source = entry.source
+            if source is not None and not source.is_url and source.looks_changed():
                 self._poll_source(entry.key)
 
     def _poll_urls(self) -> None:

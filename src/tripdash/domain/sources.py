@@ -106,6 +106,16 @@ class TripSource:
         result = loader.load_trip(path, cache_dir=self._parsed_cache)
         return Loaded(result)
 
+    def looks_changed(self) -> bool:
+        """For a file: whether it changed on disk since loaded (one stat; cheap to poll)."""
+        if self.is_url:
+            return True
+        try:
+            stat = Path(self.location).stat()
+        except OSError:
+            return True  # let poll() report it
+        return (stat.st_mtime_ns, stat.st_size) != self._fingerprint
+
     def poll(self) -> Loaded:
         """Look for a new version: a file that changed on disk, or a fetch of the address."""
         if self.is_url:
