@@ -35,15 +35,26 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,x", "toggle_done", "Done", id="dashboard.toggle-done"),
-        Binding("u", "undo", "Undo", id="dashboard.undo"),
+        # Footer: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
+        Binding("u", "undo", "Undo", show=False, id="dashboard.undo"),
         Binding("U,ctrl+r", "redo", "Redo", show=False, id="dashboard.redo"),
         Binding("c", "counterparts", "People", id="dashboard.counterparts"),
         Binding("n", "jump_now", "Now", id="dashboard.now"),
         Binding(
-            "left_square_bracket", "prev_day", "Prev day", key_display="[", id="dashboard.prev-day"
+            "left_square_bracket",
+            "prev_day",
+            "Prev day",
+            key_display="[",
+            show=False,
+            id="dashboard.prev-day",
         ),
         Binding(
-            "right_square_bracket", "next_day", "Next day", key_display="]", id="dashboard.next-day"
+            "right_square_bracket",
+            "next_day",
+            "Next day",
+            key_display="]",
+            show=False,
+            id="dashboard.next-day",
         ),
         Binding("tab", "focus_next_pane", "Pane", show=False, id="dashboard.next-pane"),
         Binding(
