@@ -1,6 +1,6 @@
 """Generate large, valid trip files for benchmarks and scale tests (seeded, so runs compare).
 
-    python bench/gen_trip.py --events 10000 --counterparts 500 --places 20 --seed 1 -o big.toml
+python bench/gen_trip.py --events 10000 --counterparts 500 --places 20 --seed 1 -o big.toml
 """
 
 from __future__ import annotations
@@ -13,11 +13,26 @@ from zoneinfo import ZoneInfo
 
 # Many kinds of zone: DST north and south, half-hour and 45-minute offsets, the date line.
 ZONES = [
-    "Europe/London", "America/New_York", "America/Toronto", "America/Anchorage",
-    "Asia/Seoul", "Asia/Tokyo", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide",
-    "Australia/Eucla", "Pacific/Auckland", "Pacific/Chatham", "Europe/Paris", "Africa/Nairobi",
-    "America/Sao_Paulo", "Asia/Tehran", "America/St_Johns", "Pacific/Kiritimati",
-    "Pacific/Pago_Pago", "Asia/Singapore",
+    "Europe/London",
+    "America/New_York",
+    "America/Toronto",
+    "America/Anchorage",
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Adelaide",
+    "Australia/Eucla",
+    "Pacific/Auckland",
+    "Pacific/Chatham",
+    "Europe/Paris",
+    "Africa/Nairobi",
+    "America/Sao_Paulo",
+    "Asia/Tehran",
+    "America/St_Johns",
+    "Pacific/Kiritimati",
+    "Pacific/Pago_Pago",
+    "Asia/Singapore",
 ]
 KINDS = ["meeting", "speech", "press", "ceremony", "travel", "visit", "meal", "other"]
 
@@ -44,7 +59,13 @@ def generate(events: int, counterparts: int, places: int, seed: int) -> str:
     ]
     zones = [ZONES[i % len(ZONES)] for i in range(places)]
     for i, zone in enumerate(zones):
-        out += ["[[places]]", f'id = "place-{i}"', f'name = "Place {i} ({zone})"', f'tz = "{zone}"', ""]
+        out += [
+            "[[places]]",
+            f'id = "place-{i}"',
+            f'name = "Place {i} ({zone})"',
+            f'tz = "{zone}"',
+            "",
+        ]
     for i in range(counterparts):
         points = ", ".join(f'"Point {j} for counterpart {i}"' for j in range(rng.randint(0, 5)))
         out += [
