@@ -213,7 +213,7 @@ class TripDashApp(App[int]):
 
     def _marked(self, trip: Trip, item_id: str, done: bool) -> None:
         # The screens confirm it (the dashboard in its header, others with a notice).
-        self._broadcast(MarksChanged(trip.id))
+        self._broadcast(MarksChanged(trip.id, frozenset({item_id})))
 
     def toggle_mark(self, trip: Trip, item_id: str) -> None:
         """Commit the mark, then show it (never the other way round)."""

@@ -25,10 +25,15 @@ class ItemMarked(Message):
 
 
 class MarksChanged(Message):
-    """Marks changed: ours, or another process's (another terminal, `tripdash mark`)."""
+    """Marks changed: ours, or another process's (another terminal, `tripdash mark`).
 
-    def __init__(self, trip_id: str) -> None:
+    ``item_ids`` names the items whose mark changed when known (this session's
+    own marks), so that only their lines are redrawn; None means "any".
+    """
+
+    def __init__(self, trip_id: str, item_ids: frozenset[str] | None = None) -> None:
         self.trip_id = trip_id
+        self.item_ids = item_ids
         super().__init__()
 
 

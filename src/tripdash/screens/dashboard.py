@@ -198,7 +198,7 @@ class DashboardScreen(Screen[None]):
 
     def on_marks_changed(self, message: MarksChanged) -> None:
         if message.trip_id == self.trip.id:
-            self.timeline.set_done(self.done)
+            self.timeline.set_done(self.done, message.item_ids)
             self._show_details_soon()
 
     def select_event(self, event_id: str) -> None:

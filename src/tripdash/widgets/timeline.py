@@ -162,6 +162,7 @@ class Timeline(ScrollView, can_focus=True):
             rows.extend([(EVENT, i) for i in range(day.first, day.last + 1)])
         self._event_row = event_row
         self._rows = rows
+        self._index_of = {e.id: i for i, e in enumerate(schedule.trip.events)}
         if hasattr(self, "_strips"):
             self._strips.clear()
         self._measure()
@@ -277,10 +278,24 @@ class Timeline(ScrollView, can_focus=True):
         if minute_changed or old_row != self._now_row or old_next is not self._next:
             self.refresh()
 
-    def set_done(self, done: Collection[str]) -> None:
-        """Replace the set of item ids marked done, and redraw."""
+    def set_done(self, done: Collection[str], changed: Collection[str] | None = None) -> None:
+        """Replace the set of item ids marked done, and redraw.
+
+        With ``changed`` (the ids whose mark changed), only their lines and their day
+        headings are redrawn: marking one event should not repaint the whole pane.
+        """
         self._done = done
-        self.refresh()
+        if changed is None:
+            self.refresh()
+            return
+        for item_id in changed:
+            index = self._index_of.get(item_id)
+            if index is None:
+                continue  # a talking point: no timeline line shows it
+            self.refresh_line(self.line_of_event(index))
+            day = self.schedule.days[self.schedule.day_of(index)]
+            heading = self.line_of_event(day.first) - 1
+            self.refresh_line(heading if heading != self.now_line else heading - 1)
 
     # -- cursor movement -------------------------------------------------------------------
 
