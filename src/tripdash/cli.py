@@ -376,7 +376,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         prog="tripdash agenda",
         description="Print the programme by local day, with local and home times.",
     )
-    agenda.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    _path_argument(agenda)
     agenda.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
     _state_option(agenda)
@@ -387,7 +387,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         prog="tripdash mark",
         description="Mark an event or a talking point done (or, with --undo, not done).",
     )
-    mark.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    _path_argument(mark)
     mark.add_argument(
         "item", metavar="ITEM", help="an event id, or counterpart-id/point-id for a talking point"
     )
@@ -401,7 +401,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         prog="tripdash log",
         description="Print the history of marks of a trip (when, by whom, what), for a handover.",
     )
-    log.add_argument("path", metavar="PATH", help="a trip file (or a folder with one trip)")
+    _path_argument(log)
     _state_option(log)
     _http_option(log)
     verbs["log"] = (log, cmd_log)
@@ -410,7 +410,7 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         prog="tripdash sync",
         description="Sync a trip's marks with the team's CouchDB server once, and say what moved.",
     )
-    sync.add_argument("path", metavar="PATH", help="a trip file, an address, or a folder with one")
+    _path_argument(sync)
     _sync_option(sync)
     _state_option(sync)
     _http_option(sync)
@@ -441,6 +441,13 @@ def _http_option(parser: argparse.ArgumentParser) -> None:
         "--allow-http",
         action="store_true",
         help="allow plain http:// addresses (refused by default, except on loopback)",
+    )
+
+
+def _path_argument(parser: argparse.ArgumentParser) -> None:
+    """The one trip a verb works on: every verb that takes it accepts the same forms."""
+    parser.add_argument(
+        "path", metavar="PATH", help="a trip file, an https address, or a folder with one trip"
     )
 
 
