@@ -22,9 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
-from tripdash.commands import binding_commands
 from tripdash.domain.clock import TripClock
-from tripdash.domain.diff import diff_trips
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
@@ -33,7 +31,7 @@ from tripdash.domain.store import Mark, MarkStore, StoreError
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange, SyncState
 from tripdash.marks import Marks
-from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
 
 if TYPE_CHECKING:
     from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
@@ -43,6 +41,8 @@ if TYPE_CHECKING:
 FILE_POLL_SECONDS = 2
 #: How often marks are synced with the team's server, when one is configured.
 SYNC_SECONDS = 15.0
+#: Seconds after the first frame before the loaded trips are frozen out of the collector.
+FREEZE_AFTER = 1.0
 
 
 def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
@@ -104,6 +104,8 @@ class TripDashApp(App[int]):
         self.sync_config = sync
         #: Team sync's state per trip id (see :meth:`action_sync`).
         self.sync_states: dict[str, SyncState] = {}
+        #: True once the first frame is on the terminal (see :meth:`on_ready`).
+        self.painted = False
 
     @property
     def trips(self) -> list[Trip]:
@@ -118,10 +120,6 @@ class TripDashApp(App[int]):
     # -- start-up -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        # After the first frame (not before it): the trips are loaded and never mutated;
-        # move them (tens of thousands of objects for a big trip) out of the garbage
-        # collector's way, so that a full collection never stalls a key press.
-        self.call_after_refresh(self._freeze_loaded)
         # One timer for the cheap once-a-second checks: each timer is a wake-up of its own,
         # and an idle dashboard should wake as rarely as its clock needs.
         self._seconds = 0
@@ -131,10 +129,6 @@ class TripDashApp(App[int]):
         if self.sync_config is not None:
             self.set_interval(SYNC_SECONDS, self.action_sync, name="sync")
             self.call_after_refresh(self.action_sync)
-        if len(self.open_trips) == 1 and not self.invalid:
-            self.open_trip(self.open_trips[0])
-        else:
-            self.action_pick_trip()
         if self.marks.store.notice:
             self.notify(
                 self.marks.store.notice, title="Marks", severity="error", timeout=30, markup=False
@@ -148,6 +142,16 @@ class TripDashApp(App[int]):
                 markup=False,
             )
 
+    def on_ready(self) -> None:
+        """The first frame is painted (Textual's Ready): start what was kept out of its way."""
+        self.painted = True
+        self.screen.post_message(FirstFramePainted())
+        # The trips are loaded and never mutated: move them (tens of thousands of objects
+        # for a big trip) out of the garbage collector's way, so that a full collection
+        # never stalls a key press. A second after start, not before the first frame: the
+        # collection itself takes tens of milliseconds on a big trip.
+        self.set_timer(FREEZE_AFTER, self._freeze_loaded, name="gc-freeze")
+
     @staticmethod
     def _freeze_loaded() -> None:
         gc.collect()
@@ -158,15 +162,36 @@ class TripDashApp(App[int]):
 
     # -- screens ------------------------------------------------------------------------
 
-    def open_trip(self, entry: OpenTrip) -> None:
-        """Show a trip's dashboard (replacing the picker or another dashboard)."""
+    def get_default_screen(self) -> Screen[None]:
+        """The first screen: the trip's dashboard, or the picker when there are several.
+
+        Built here rather than pushed from ``on_mount``: a screen pushed while the app
+        mounts is composed inside Textual's start-up batch, whose first frame is thrown
+        away, so the terminal would wait for a second frame (about 40 ms).
+        """
+        if len(self.open_trips) == 1 and not self.invalid:
+            return self._dashboard(self.open_trips[0])
+        return self._picker()
+
+    def _dashboard(self, entry: OpenTrip) -> Screen[None]:
         from tripdash.screens.dashboard import DashboardScreen
 
-        screen = DashboardScreen(entry, self.clock)
-        if len(self.screen_stack) > 1:
-            self.switch_screen(screen)
-        else:
-            self.push_screen(screen)
+        return DashboardScreen(entry, self.clock)
+
+    def _picker(self) -> Screen[None]:
+        from tripdash.screens.picker import PickerScreen
+
+        return PickerScreen(self.open_trips, self.invalid, self.clock.now, self.open_trip)
+
+    def _close_to_base(self) -> None:
+        """Close every screen opened over the first one (the picker or the only dashboard)."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def open_trip(self, entry: OpenTrip) -> None:
+        """Show a trip's dashboard over the picker (closing any other dashboard)."""
+        self._close_to_base()
+        self.push_screen(self._dashboard(entry))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One trip: nothing to pick; no server: nothing to sync. Keep those keys out of
@@ -178,13 +203,8 @@ class TripDashApp(App[int]):
         return True
 
     def action_pick_trip(self) -> None:
-        from tripdash.screens.picker import PickerScreen
-
-        picker = PickerScreen(self.open_trips, self.invalid, self.clock.now, self.open_trip)
-        if len(self.screen_stack) > 1:
-            self.switch_screen(picker)
-        else:
-            self.push_screen(picker)
+        """Back to the list of trips (the first screen whenever there are several)."""
+        self._close_to_base()
 
     def action_help(self) -> None:
         from tripdash.screens.help import HelpScreen
@@ -199,6 +219,8 @@ class TripDashApp(App[int]):
             self.push_screen(ChangesScreen(self.changes))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from tripdash.commands import binding_commands
+
         yield from super().get_system_commands(screen)
         yield from binding_commands(screen)
 
@@ -358,6 +380,8 @@ class TripDashApp(App[int]):
                 self.notify(f"{entry.trip.title}: {note}", timeout=3, markup=False)
             self._broadcast(TripReloaded(key, entry.trip, []))
             return
+        from tripdash.domain.diff import diff_trips
+
         old, new = entry.trip, loaded.result.trip
         changes = diff_trips(old, new)
         entry.trip = new

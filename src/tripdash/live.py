@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from tripdash.domain.diff import Change
 from tripdash.domain.model import Trip
 from tripdash.domain.sources import SourceStatus, TripSource
+from tripdash.domain.times import humanize_delta, zone_abbrev
 
 if TYPE_CHECKING:
+    from tripdash.domain.diff import Change
     from tripdash.domain.sync import SyncError, SyncResult
-from tripdash.domain.times import humanize_delta, zone_abbrev
 
 
 @dataclass

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from tripdash.domain.diff import Change
-from tripdash.domain.model import Trip
-from tripdash.domain.store import Mark
+if TYPE_CHECKING:
+    from tripdash.domain.diff import Change
+    from tripdash.domain.model import Trip
+    from tripdash.domain.store import Mark
+
+
+class FirstFramePainted(Message):
+    """The app's first frame is on the terminal: work kept out of its way can start."""
 
 
 class ItemMarked(Message):

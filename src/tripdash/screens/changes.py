@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tripdash.domain.schedule import one_line
 from tripdash.domain.times import zone_abbrev
 from tripdash.live import SeenChange
+from tripdash.widgets.keybar import KeyBar
 
 
 def changes_text(changes: Sequence[SeenChange]) -> Text:
@@ -63,7 +64,7 @@ class ChangesScreen(ModalScreen[None]):
         with VerticalScroll(id="changes-body"):
             yield Static(Text("Schedule changes this session", style="bold underline"))
             yield Static(changes_text(self._changes), id="changes-list")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#changes-body").focus()

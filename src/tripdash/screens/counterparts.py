@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tripdash.domain.clock import TripClock
@@ -24,6 +24,7 @@ from tripdash.domain.schedule import (
     one_line,
 )
 from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
 
 
@@ -106,7 +107,7 @@ class CounterpartsScreen(Screen[None]):
                 yield Static(id="cp-info")
                 yield Static("Talking points  (space marks done)", id="cp-points-title")
                 yield PointList(id="cp-points")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._fill_list()

@@ -14,18 +14,20 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.schedule import Schedule
 from tripdash.live import OpenTrip, describe_status, describe_sync
-from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
+from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.timeline import Timeline
 
 #: Seconds the details pane waits after the selection moves before it redraws.
 DETAILS_DELAY = 0.06
+#: Below this many columns the details pane goes under the timeline instead of beside it.
+NARROW_BELOW = 110
 
 
 class DashboardScreen(Screen[None]):
@@ -115,12 +117,14 @@ class DashboardScreen(Screen[None]):
         return self.app.done_ids(self.trip.id)  # type: ignore[attr-defined, no-any-return]
 
     def compose(self) -> ComposeResult:
+        # The layout for the terminal's width from the first frame (on_resize keeps it).
+        self._fit_width(self.app.size.width)
         now = self.clock.now()
         yield TripHeader(self.schedule, now, id="header")
         with Horizontal(id="panes"):
             yield Timeline(self.schedule, now, done=self.done, id="timeline")
             yield EventDetails(id="details")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def timeline(self) -> Timeline:
@@ -130,19 +134,26 @@ class DashboardScreen(Screen[None]):
         self.query_one(TripHeader).rehearsal = self.clock.rehearsal
         self.set_interval(1.0, self.tick, name="clock")
         self.timeline.focus()
-        self.timeline.jump_to_now()
-        # Again once laid out: before the first layout the timeline has no height, so a
-        # scroll to an event deep in a long trip would be clamped to the top.
-        self.call_after_refresh(self.timeline.jump_to_now)
-        self.tick()  # the header's status (offline...) from the first frame, not a second later
-        self._show_details()
+        self.timeline.jump_to_now()  # scrolls once the timeline has its first size
+        # The header's status (offline...) from the first frame, not a second later.
+        self.tick(details=False)
         self.title = self.trip.title
+        # At start-up the details pane fills in just after the first frame: wrapping its
+        # text costs milliseconds the timeline (what people look for first) need not wait.
+        if self.app.painted:  # type: ignore[attr-defined]
+            self._show_details()
+
+    def on_first_frame_painted(self, message: FirstFramePainted) -> None:
+        self._show_details()
 
     def on_resize(self) -> None:
-        # Side by side on wide terminals; details below the timeline on narrow ones.
-        self.set_class(self.size.width < 110, "-narrow")
+        self._fit_width(self.size.width)
 
-    def tick(self) -> None:
+    def _fit_width(self, width: int) -> None:
+        # Side by side on wide terminals; details below the timeline on narrow ones.
+        self.set_class(width < NARROW_BELOW, "-narrow")
+
+    def tick(self, *, details: bool = True) -> None:
         """Once a second: read the clock once and pass the instant on."""
         now = self.clock.now()
         header = self.query_one(TripHeader)
@@ -152,7 +163,7 @@ class DashboardScreen(Screen[None]):
         header.sync_text = describe_sync(states.get(self.trip.id), real_now, self.trip.home_tz)
         header.now = now
         self.timeline.set_now(now)
-        if now.second == 0:
+        if details and now.second == 0:
             self._show_details()
 
     def _show_details(self) -> None:
@@ -193,7 +204,7 @@ class DashboardScreen(Screen[None]):
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(self.schedule, keep=True)
-        self.timeline.scroll_to(y=scroll_y, animate=False)
+        self.timeline.scroll_line_to_top(round(scroll_y))
         self._show_details()
 
     def on_marks_changed(self, message: MarksChanged) -> None:

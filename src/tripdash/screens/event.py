@@ -8,13 +8,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule
 from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import describe_event, point_groups
+from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
 
 
@@ -64,7 +65,7 @@ class EventScreen(ModalScreen[None]):
             if any(c.talking_points for c in self.event.counterparts):
                 yield Static("Talking points  (space marks done)", id="event-points-title")
                 yield PointList(id="event-points")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._refresh_body()

@@ -10,13 +10,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule, one_line
 from tripdash.live import OpenTrip
+from tripdash.widgets.keybar import KeyBar
 
 
 def trip_summary(trip: Trip, now: datetime) -> Text:
@@ -92,10 +93,18 @@ class PickerScreen(Screen[None]):
             prompt.append(f"\n  {bad.errors[0] if bad.errors else ''}", "dim")
             options.append(Option(prompt, disabled=True))
         yield OptionList(*options, id="trips")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        # Back from a dashboard, perhaps hours later: "starts in 2 h" and the trips
+        # themselves (reloaded meanwhile) may have changed.
+        options = self.query_one(OptionList)
+        now = self._now()
+        for i, entry in enumerate(self.entries):
+            options.replace_option_prompt(f"trip-{i}", trip_summary(entry.trip, now))
 
     def action_open(self) -> None:
         option_list = self.query_one(OptionList)

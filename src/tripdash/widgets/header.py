@@ -1,22 +1,29 @@
 """The header: the trip's title, live home and local clocks, REHEARSAL, and now/next.
 
 The clocks read the injected clock (never the machine's own time) once a
-second. Each of the three lines is its own small widget that redraws only when
-its text changes, so the per-second tick repaints one line, not three.
+second. The header is one widget drawn line by line (Textual's line API): a
+line is redrawn only when its text changes, so the per-second tick repaints one
+line, not three, and the header costs one widget, not four, to start.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.geometry import Region
 from textual.reactive import reactive
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
 from tripdash.domain.schedule import Schedule, one_line
 from tripdash.domain.times import format_offset, zone_abbrev
+
+#: The header's height: title, clocks, now/next.
+LINES = 3
 
 
 def _clock(label: str, instant: datetime, wide: bool) -> Text:
@@ -29,23 +36,6 @@ def _clock(label: str, instant: datetime, wide: bool) -> Text:
     return text
 
 
-class HeaderLine(Widget):
-    """One line of the header; redrawn only when its text changes."""
-
-    DEFAULT_CSS = """
-    HeaderLine {
-        height: 1;
-        width: 100%;
-    }
-    """
-
-    #: The line's content (compared by value: the same text is not redrawn).
-    text: reactive[Text] = reactive(Text, layout=False)
-
-    def render(self) -> Text:
-        return self.text
-
-
 class TripHeader(Widget):
     """Three lines: title and mode; home and local clocks; what is on now and next."""
 
@@ -55,7 +45,6 @@ class TripHeader(Widget):
         background: $panel;
         color: $text;
         padding: 0 1;
-        layout: vertical;
     }
     TripHeader.-rehearsal {
         background: $warning 30%;
@@ -83,6 +72,9 @@ class TripHeader(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
         self._flash_timer: Timer | None = None
+        #: The lines shown, and each one's strip with the width and style it was drawn for.
+        self._lines: list[Text] = []
+        self._strips: list[tuple[int, Style, Strip] | None] = [None] * LINES
         self.set_reactive(TripHeader.now, now)
 
     def flash(self, text: str, seconds: float = 3.0) -> None:
@@ -91,11 +83,6 @@ class TripHeader(Widget):
         if self._flash_timer is not None:
             self._flash_timer.stop()
         self._flash_timer = self.set_timer(seconds, lambda: setattr(self, "flash_text", ""))
-
-    def compose(self) -> ComposeResult:
-        yield HeaderLine(id="header-title")
-        yield HeaderLine(id="header-clock")
-        yield HeaderLine(id="header-status")
 
     def watch_rehearsal(self, rehearsal: bool) -> None:
         self.set_class(rehearsal, "-rehearsal")
@@ -122,7 +109,7 @@ class TripHeader(Widget):
     def lines(self) -> list[Text]:
         """The three lines as they are shown (cut to the width)."""
         # Before the first layout the width is 0: draw uncut rather than cut to nothing.
-        width = self.content_region.width or 10_000
+        width = self.content_size.width or 10_000
         lines = [self._title_line()]
         if self.now is not None:
             lines.append(self._clock_line(self.now, width))
@@ -136,12 +123,36 @@ class TripHeader(Widget):
         return Text("\n").join(self.lines())
 
     def refresh_lines(self) -> None:
-        """Recompute the three lines (after the schedule changed); unchanged ones stay."""
+        """Recompute the three lines (after the schedule changed); redraw changed ones only."""
         if not self.is_mounted:
             return
         lines = self.lines()
-        for widget, line in zip(self.query(HeaderLine), lines, strict=False):
-            widget.text = line
+        lines += [Text()] * (LINES - len(lines))
+        for y, line in enumerate(lines):
+            if y >= len(self._lines) or line != self._lines[y]:
+                self._strips[y] = None
+                self.refresh(Region(0, y, self.size.width, 1))
+        self._lines = lines
+
+    def render_line(self, y: int) -> Strip:
+        width = self.content_size.width
+        base = self.rich_style
+        if not self._lines:
+            self._lines = self.lines()
+        if y >= min(LINES, len(self._lines)) or not width:
+            return Strip.blank(width, base)
+        cached = self._strips[y]
+        if cached is not None and cached[0] == width and cached[1] == base:
+            return cached[2]
+        line = self._lines[y].copy()
+        line.truncate(width, overflow="ellipsis")
+        segments = [
+            Segment(seg.text, base + seg.style if seg.style else base)
+            for seg in line.render(self.app.console)
+        ]
+        strip = Strip(segments).crop_extend(0, width, base)
+        self._strips[y] = (width, base, strip)
+        return strip
 
     def _title_line(self) -> Text:
         # Flags first: when the line is too long, the title is cut, never "offline".

@@ -145,6 +145,8 @@ class Timeline(ScrollView, can_focus=True):
         # ticking the clock redraws only lines whose key changed.
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._styles: dict[tuple[str, bool], Style] = {}
+        #: A centring scroll asked for before the widget had a size (see on_resize).
+        self._center_when_sized = False
         self.set_schedule(schedule, keep=False)
 
     # -- the line model -----------------------------------------------------------------
@@ -316,17 +318,25 @@ class Timeline(ScrollView, can_focus=True):
         if count:
             self.cursor = max(0, min(count - 1, index))
 
+    def scroll_line_to_top(self, line: int) -> None:
+        """Scroll so that ``line`` is the first one shown, in this frame.
+
+        Textual's default defers a scroll until after the next refresh, which would
+        draw the moved selection unscrolled first and then a second frame.
+        """
+        self.scroll_to(y=max(0, line), animate=False, immediate=True)
+
     def scroll_to_event(self, index: int, *, center: bool = False) -> None:
         line = self.line_of_event(index)
         height = self.scrollable_content_region.height or 1
         top = round(self.scroll_y)
         if center:
-            self.scroll_to(y=max(0, line - height // 2), animate=False)
+            self.scroll_line_to_top(line - height // 2)
         elif line < top + 1:
             # Keep the day heading in view when moving up to a day's first event.
-            self.scroll_to(y=max(0, line - 1), animate=False)
+            self.scroll_line_to_top(line - 1)
         elif line >= top + height:
-            self.scroll_to(y=line - height + 1, animate=False)
+            self.scroll_line_to_top(line - height + 1)
 
     def action_cursor_down(self) -> None:
         self.select(self.cursor + 1)
@@ -342,7 +352,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def action_first(self) -> None:
         self.select(0)
-        self.scroll_to(y=0, animate=False)
+        self.scroll_line_to_top(0)
 
     def action_last(self) -> None:
         self.select(len(self.schedule.trip.events) - 1)
@@ -363,11 +373,13 @@ class Timeline(ScrollView, can_focus=True):
             target = events_.index(self._next)
         else:
             target = min(self._now_event_index, len(events_) - 1)
-        if self.cursor == target:
-            self.scroll_to_event(target, center=True)
-        else:
+        if self.cursor != target:
             self.cursor = target
-            self.scroll_to_event(target, center=True)
+        if not self.size.height:
+            # Not laid out yet: a scroll now would be clamped to the top. Centre the
+            # selection when the first size arrives (a key typed ahead keeps its effect).
+            self._center_when_sized = True
+        self.scroll_to_event(target, center=True)
 
     def jump_day(self, step: int) -> None:
         """Select the first event of the previous (-1) or next (+1) day."""
@@ -379,7 +391,7 @@ class Timeline(ScrollView, can_focus=True):
         if step < 0 and self.cursor > days[current].first:
             day = days[current]  # like "previous paragraph": first back to this day's start
         self.select(day.first)
-        self.scroll_to(y=max(0, self.line_of_event(day.first) - 1), animate=False)
+        self.scroll_line_to_top(self.line_of_event(day.first) - 1)
 
     async def _on_click(self, event: events.Click) -> None:
         row = self._row_at(event.y + round(self.scroll_y))
@@ -394,8 +406,17 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
+        if self._center_when_sized and self.size.height:
+            # The first size: the scroll asked for before it (at start-up) can be done now.
+            self._center_when_sized = False
+            self.scroll_to_event(self.cursor, center=True)
 
     def render_line(self, y: int) -> Strip:
+        if self._center_when_sized and self.size.height:
+            # The first frame with a size: centre the selection before drawing a line of
+            # it, so that the very first frame shows "now" (on_resize comes a frame later).
+            self._center_when_sized = False
+            self.scroll_to_event(self.cursor, center=True)
         width = self.scrollable_content_region.width or self.size.width
         row = self._row_at(y + round(self.scroll_y))
         if row is None:
