@@ -160,11 +160,12 @@ async def _key_latencies(trip_path: Path, tmp: Path, presses: int) -> dict[str, 
     from textual import events
     from textual._compositor import CompositorUpdate
 
-    from tripdash.app import make_app
+    from tripdash.app import freeze_loaded, make_app
     from tripdash.domain.loader import load_trip
     from tripdash.domain.times import parse_instant
 
     trip = load_trip(trip_path).trip
+    freeze_loaded()  # as `tripdash` does once its trips are loaded
     start = trip.events[len(trip.events) // 2].start
     app = make_app([trip], state_dir=tmp / "lat-state", clock=lambda: start)
     frames: list[float] = []

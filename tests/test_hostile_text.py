@@ -37,6 +37,7 @@ from tripdash.screens.dashboard import DashboardScreen
 from tripdash.screens.event import EventScreen
 from tripdash.screens.help import HelpScreen
 from tripdash.screens.picker import PickerScreen
+from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
 
@@ -425,8 +426,8 @@ def assert_screen_harmless(app: App[Any], where: str) -> str:
 
 
 def rendered(widget: Any) -> str:
-    # The header is three line widgets: its text() is what they show.
-    value = widget.text() if isinstance(widget, TripHeader) else widget.render()
+    # The header and the details pane draw lines themselves: text() is what they show.
+    value = widget.text() if isinstance(widget, (TripHeader, EventDetails)) else widget.render()
     return value.plain if isinstance(value, Text) else str(value)
 
 
@@ -474,7 +475,7 @@ async def test_dashboard_shows_hostile_text_literally(
 
         assert timeline.selected is not None
         assert timeline.selected.title == FIELDS["e1.title"]
-        details = rendered(app.screen.query_one("#details-body"))
+        details = rendered(app.screen.query_one(EventDetails))
         assert_harmless(details, "details")
         for field in ("e1.title", "e1.venue", "e1.press", "e1.notes", "p1.name"):
             assert tag(field) in details, field
@@ -495,7 +496,7 @@ async def test_dashboard_shows_hostile_text_literally(
             assert selected is not None
             if not selected.time_confirmed:
                 continue
-            details = rendered(app.screen.query_one("#details-body"))
+            details = rendered(app.screen.query_one(EventDetails))
             assert_harmless(details, f"details of {selected.title!r}")
             assert tag_of(selected.title) in details
             assert tag_of(selected.place.name) in details
@@ -619,7 +620,7 @@ async def test_tbc_details_show_the_place_name_harmlessly(
             await pilot.pause()
         assert timeline.selected is not None
         assert timeline.selected.title == FIELDS["e2.title"]
-        assert_harmless(rendered(app.screen.query_one("#details-body")), "TBC details")
+        assert_harmless(rendered(app.screen.query_one(EventDetails)), "TBC details")
         assert_screen_harmless(app, "dashboard on the TBC event")
 
 

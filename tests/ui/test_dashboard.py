@@ -10,6 +10,7 @@ from tripdash.domain.loader import load_trip
 from tripdash.screens.dashboard import DashboardScreen
 from tripdash.screens.help import HelpScreen
 from tripdash.screens.picker import PickerScreen
+from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
 
@@ -259,7 +260,7 @@ notes = "[link=https://example.invalid]x[/link] \\u001b[31mred"
         assert "a [/] b" in text
         header = str(app.screen.query_one(TripHeader).text())
         assert "[bold]Talks[/] and [link=x]" in header
-        side = str(app.screen.query_one("#details-body").render())
+        side = app.screen.query_one(EventDetails).text()
         assert "[blink]point[/blink]" in side
         assert "\\x1b[31mred" in side  # the escape is shown, never sent to the terminal
         assert "\x1b" not in side

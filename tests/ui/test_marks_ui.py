@@ -8,6 +8,7 @@ from tripdash.domain.store import MarkStore
 from tripdash.screens.counterparts import CounterpartsScreen
 from tripdash.screens.dashboard import DashboardScreen
 from tripdash.screens.event import EventScreen
+from tripdash.widgets.details import EventDetails
 from tripdash.widgets.points import PointList
 from tripdash.widgets.timeline import Timeline
 
@@ -129,7 +130,7 @@ async def test_event_screen_points_open_first_while_in_progress(build_app, tmp_p
     async with app.run_test(size=SIZE) as pilot:
         timeline = app.screen.query_one(Timeline)
         assert timeline.selected.id == "blinken-press-conference"
-        side = str(app.screen.query_one("#details-body").render())
+        side = app.screen.query_one(EventDetails).text()
         assert "Open talking points (in progress now)" in side
         await pilot.press("enter")
         assert isinstance(app.screen, EventScreen)

@@ -35,7 +35,7 @@ async def test_the_dashboard_is_the_first_screen_and_fills_its_details(build_app
         assert [type(s) for s in app.screen_stack] == [DashboardScreen]
         assert app.painted
         assert app.screen.title == "Foreign Secretary: Washington DC and Toronto"
-        body = str(app.screen.query_one("#details-body").render())
+        body = app.screen.query_one(EventDetails).text()
         # The speech is running at 09:20 EST: the details pane shows it, in both zones.
         assert "Speech on UK foreign policy priorities" in body
         assert "09:15 EST" in body and "14:15 GMT" in body
@@ -116,7 +116,7 @@ async def test_picker_stays_under_dashboards_and_o_closes_back_to_it(build_app) 
         assert app.screen.trip.id != "fs-north-america-2023-01"
         assert app.screen.title == app.screen.trip.title
         # Opened after the first frame: its details are there at once.
-        body = str(app.screen.query_one(EventDetails).query_one("#details-body").render())
+        body = app.screen.query_one(EventDetails).text()
         assert app.screen.query_one(Timeline).selected.title in body
 
 
@@ -140,3 +140,26 @@ async def test_picker_brings_its_summaries_up_to_date_when_shown_again(build_app
         await pilot.press("o")
         await pilot.pause()
         assert "in progress now" in fs_summary()
+
+
+async def test_details_pane_wraps_scrolls_and_follows_the_selection(build_app) -> None:
+    app = build_app(trip(), "2023-01-17T09:20 America/New_York")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        details = app.screen.query_one(EventDetails)
+        assert details.size.height == 8  # below the timeline at 80 columns
+        lines = details.text().splitlines()
+        assert len(lines) > details.size.height  # the speech's notes run on
+        assert all(len(line) <= details.scrollable_content_region.width for line in lines)
+        first_shown = details.render_line(0).text
+        await pilot.press("tab")  # into the details pane
+        assert app.focused is details
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert details.scroll_y == 2
+        assert details.render_line(0).text == details._lines[2].text != first_shown
+        # Back to the timeline and on to the next event: its details, from the top.
+        await pilot.press("shift+tab", "j")
+        await pilot.pause(0.2)  # the pane follows the selection after 60 ms
+        assert "Bilateral meeting with Secretary Blinken" in details.text()
+        assert details.scroll_y == 0

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tripdash.domain.loader import duration
 from tripdash.domain.model import Counterpart, Event, TalkingPoint
@@ -135,28 +138,89 @@ def describe_event(
     return out
 
 
-class EventDetails(VerticalScroll, can_focus=True):
-    """A scrollable pane with the details of the selected event."""
+class EventDetails(ScrollView, can_focus=True):
+    """A scrollable pane with the details of the selected event.
+
+    Drawn with the line API: the text is wrapped to the pane's width once per
+    change and its lines served from that, so showing another event repaints the
+    pane without laying out the screen again (a ``Static`` in a scrolling
+    container changed height with every event, and each change cost a full
+    layout, felt as a late key press).
+    """
 
     DEFAULT_CSS = """
     EventDetails {
         background: $surface;
         padding: 0 1;
-    }
-    EventDetails > Static {
-        width: 100%;
+        scrollbar-gutter: stable;
     }
     """
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static("", id="details-body")
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        #: What the pane shows (Rich text built from plain strings; never markup).
+        self.content: Text = Text()
+        self._event_id: str | None = None
+        self._lines: list[Strip] = []
+        self._wrapped_for: tuple[int, Style] | None = None
 
     def show(
         self, event: Event | None, schedule: Schedule, now: datetime, done: Collection[str] = ()
     ) -> None:
         """Show ``event`` (or a hint when there is none)."""
-        body = self.query_one("#details-body", Static)
         if event is None:
-            body.update(Text("No event selected.", style="dim"))
+            content = Text("No event selected.", style="dim")
         else:
-            body.update(describe_event(event, schedule, now, done))
+            content = describe_event(event, schedule, now, done)
+        new_event = (event.id if event is not None else None) != self._event_id
+        self._event_id = event.id if event is not None else None
+        if content == self.content and not new_event:
+            return  # the minute tick often changes nothing here
+        self.content = content
+        self._wrapped_for = None
+        self._wrap()
+        if new_event:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def text(self) -> str:
+        """The pane's text as shown, line by line (what tests look at)."""
+        self._wrap()
+        return "\n".join(strip.text.rstrip() for strip in self._lines)
+
+    def _wrap(self) -> None:
+        """Wrap the content to the pane's width (once per content, width and theme)."""
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if self._wrapped_for == (width, base) or width <= 0:
+            return
+        self._wrapped_for = (width, base)
+        console = self.app.console
+        lines = self.content.wrap(console, width, overflow="fold")
+        self._lines = [
+            Strip(
+                [
+                    Segment(seg.text, base + seg.style if seg.style else base)
+                    for seg in line.render(console)
+                    if seg.text != "\n"
+                ]
+            ).crop_extend(0, width, base)
+            for line in lines
+        ]
+        self.virtual_size = Size(width, len(self._lines))
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def notify_style_update(self) -> None:
+        # A theme change: the wrapped lines carry the old colours.
+        self._wrapped_for = None
+        super().notify_style_update()
+
+    def render_line(self, y: int) -> Strip:
+        self._wrap()
+        width = self.scrollable_content_region.width
+        index = y + round(self.scroll_y)
+        if 0 <= index < len(self._lines):
+            return self._lines[index]
+        return Strip.blank(width, self.rich_style)

@@ -112,7 +112,9 @@ class Timeline(ScrollView, can_focus=True):
     """
 
     #: Index (in ``trip.events``) of the selected event; -1 when the trip has none.
-    cursor: reactive[int] = reactive(-1, always_update=False, init=False)
+    #: No repaint of its own: watch_cursor redraws the two lines whose highlight changed
+    #: (a whole-widget repaint re-composed every visible line on each key).
+    cursor: reactive[int] = reactive(-1, always_update=False, init=False, repaint=False)
 
     class Highlighted(Message):
         """The selection moved to ``event``."""
@@ -253,6 +255,16 @@ class Timeline(ScrollView, can_focus=True):
         style = self._styles.get(key)
         if style is None:
             style = self._styles[key] = self.get_component_rich_style(name, partial=partial)
+        return style
+
+    def _base_style(self) -> Style:
+        """The widget's own style (colours inherited from the screen), looked up once per
+        theme and focus state: Textual recomputes it from the ancestors on every call,
+        which was a third of the cost of drawing a line."""
+        key = ("", self.has_focus)
+        style = self._styles.get(key)
+        if style is None:
+            style = self._styles[key] = self.rich_style
         return style
 
     def notify_style_update(self) -> None:
@@ -420,7 +432,7 @@ class Timeline(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width or self.size.width
         row = self._row_at(y + round(self.scroll_y))
         if row is None:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base_style())
         key = self._line_key(row, width)
         strip = self._strips.get(key)
         if strip is None:
@@ -447,7 +459,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def _render_row(self, row: tuple[int, int], width: int) -> Strip:
         kind, index = row
-        base = self.rich_style
+        base = self._base_style()
         if kind == DAY:
             text = self._day_text(index)
             style = base + self._style("timeline--day")
