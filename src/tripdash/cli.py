@@ -358,9 +358,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
-    verbs: dict[str, tuple[argparse.ArgumentParser, Handler]] = {}
-
+def _check_verb() -> tuple[argparse.ArgumentParser, Handler]:
     check = _Parser(
         prog="tripdash check",
         description="Validate trip files and report every problem as FILE:LINE: field: message.",
@@ -370,8 +368,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
         "paths", nargs="+", metavar="PATH", help="a trip file, a folder of them, or an https URL"
     )
     _http_option(check)
-    verbs["check"] = (check, cmd_check)
+    return check, cmd_check
 
+
+def _agenda_verb() -> tuple[argparse.ArgumentParser, Handler]:
     agenda = _Parser(
         prog="tripdash agenda",
         description="Print the programme by local day, with local and home times.",
@@ -381,8 +381,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
     _state_option(agenda)
     _http_option(agenda)
-    verbs["agenda"] = (agenda, cmd_agenda)
+    return agenda, cmd_agenda
 
+
+def _mark_verb() -> tuple[argparse.ArgumentParser, Handler]:
     mark = _Parser(
         prog="tripdash mark",
         description="Mark an event or a talking point done (or, with --undo, not done).",
@@ -395,8 +397,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     _state_option(mark)
     _as_option(mark)
     _http_option(mark)
-    verbs["mark"] = (mark, cmd_mark)
+    return mark, cmd_mark
 
+
+def _log_verb() -> tuple[argparse.ArgumentParser, Handler]:
     log = _Parser(
         prog="tripdash log",
         description="Print the history of marks of a trip (when, by whom, what), for a handover.",
@@ -404,8 +408,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     _path_argument(log)
     _state_option(log)
     _http_option(log)
-    verbs["log"] = (log, cmd_log)
+    return log, cmd_log
 
+
+def _sync_verb() -> tuple[argparse.ArgumentParser, Handler]:
     sync = _Parser(
         prog="tripdash sync",
         description="Sync a trip's marks with the team's CouchDB server once, and say what moved.",
@@ -414,8 +420,10 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     _sync_option(sync)
     _state_option(sync)
     _http_option(sync)
-    verbs["sync"] = (sync, cmd_sync)
+    return sync, cmd_sync
 
+
+def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
     diff = _Parser(
         prog="tripdash diff",
         description="Print what changed between two versions of a trip (files or URLs).",
@@ -423,8 +431,19 @@ def _verb_parsers() -> dict[str, tuple[argparse.ArgumentParser, Handler]]:
     diff.add_argument("old", metavar="OLD", help="the earlier version")
     diff.add_argument("new", metavar="NEW", help="the later version")
     _http_option(diff)
-    verbs["diff"] = (diff, cmd_diff)
-    return verbs
+    return diff, cmd_diff
+
+
+#: The verbs, each with a function building its parser: only the verb used is built
+#: (building all seven parsers cost a millisecond and a half at every start).
+VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
+    "check": _check_verb,
+    "agenda": _agenda_verb,
+    "mark": _mark_verb,
+    "log": _log_verb,
+    "sync": _sync_verb,
+    "diff": _diff_verb,
+}
 
 
 def _sync_option(parser: argparse.ArgumentParser) -> None:
@@ -503,12 +522,11 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tripdash`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    verbs = _verb_parsers()
     try:
-        if args and args[0] in verbs:
-            parser, handler = verbs[args[0]]
+        if args and args[0] in VERBS:
+            parser, handler = VERBS[args[0]]()
             return handler(parser.parse_args(args[1:]))
-        return cmd_dashboard(_dashboard_parser(list(verbs)).parse_args(args))
+        return cmd_dashboard(_dashboard_parser(list(VERBS)).parse_args(args))
     except UsageError as exc:
         print(f"tripdash: {exc}", file=sys.stderr)
         return EXIT_USAGE

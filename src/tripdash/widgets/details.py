@@ -163,6 +163,8 @@ class EventDetails(ScrollView, can_focus=True):
         self._event_id: str | None = None
         self._lines: list[Strip] = []
         self._wrapped_for: tuple[int, Style] | None = None
+        self._base: tuple[bool, Style] | None = None
+        self._blank = Strip.blank(0)
 
     def show(
         self, event: Event | None, schedule: Schedule, now: datetime, done: Collection[str] = ()
@@ -188,13 +190,21 @@ class EventDetails(ScrollView, can_focus=True):
         self._wrap()
         return "\n".join(strip.text.rstrip() for strip in self._lines)
 
+    def _base_style(self) -> Style:
+        """The pane's own style, looked up once per theme and focus state (Textual
+        recomputes it from the ancestors on every call; lines would pay it each)."""
+        if self._base is None or self._base[0] != self.has_focus:
+            self._base = (self.has_focus, self.rich_style)
+        return self._base[1]
+
     def _wrap(self) -> None:
         """Wrap the content to the pane's width (once per content, width and theme)."""
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if self._wrapped_for == (width, base) or width <= 0:
             return
         self._wrapped_for = (width, base)
+        self._blank = Strip.blank(width, base)
         console = self.app.console
         lines = self.content.wrap(console, width, overflow="fold")
         self._lines = [
@@ -215,12 +225,14 @@ class EventDetails(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         # A theme change: the wrapped lines carry the old colours.
         self._wrapped_for = None
+        self._base = None
         super().notify_style_update()
 
     def render_line(self, y: int) -> Strip:
         self._wrap()
-        width = self.scrollable_content_region.width
         index = y + round(self.scroll_y)
         if 0 <= index < len(self._lines):
             return self._lines[index]
-        return Strip.blank(width, self.rich_style)
+        if self._wrapped_for is None:  # no width yet
+            return Strip.blank(self.scrollable_content_region.width, self._base_style())
+        return self._blank

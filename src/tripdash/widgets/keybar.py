@@ -63,6 +63,7 @@ class KeyBar(Widget, can_focus=False):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._items: tuple[list[KeyItem], KeyItem | None] | None = None
+        self._keybar_styles: tuple[Style, Style, Style] | None = None
         #: Where each key was drawn: (first column, end column, item), for clicks.
         self._spans: list[tuple[int, int, KeyItem]] = []
 
@@ -115,9 +116,7 @@ class KeyBar(Widget, can_focus=False):
         if self._items is None:
             self._items = self._collect()
         keys, palette = self._items
-        key_style = self.get_component_rich_style("keybar--key")
-        text_style = self.get_component_rich_style("keybar--description")
-        dim = self.get_component_rich_style("keybar--disabled")
+        key_style, text_style, dim = self._key_styles()
 
         def pieces(item: KeyItem) -> list[Segment]:
             # " ⏎ Details  ": the key, its word, and a gap that sets it apart from the next.
@@ -147,6 +146,20 @@ class KeyBar(Widget, can_focus=False):
             segments += right
         self._spans = spans
         return Strip(segments).extend_cell_length(width, base).apply_style(base)
+
+    def _key_styles(self) -> tuple[Style, Style, Style]:
+        """The key, description and disabled styles, looked up once per theme."""
+        if self._keybar_styles is None:
+            self._keybar_styles = (
+                self.get_component_rich_style("keybar--key"),
+                self.get_component_rich_style("keybar--description"),
+                self.get_component_rich_style("keybar--disabled"),
+            )
+        return self._keybar_styles
+
+    def notify_style_update(self) -> None:
+        self._keybar_styles = None
+        super().notify_style_update()
 
     def on_click(self, event: events.Click) -> None:
         for start, end, item in self._spans:
