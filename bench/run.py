@@ -285,6 +285,10 @@ def main() -> int:
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "performance.md")
     args = parser.parse_args()
+    # Textual's settings as `tripdash` makes them, before anything here imports Textual.
+    from tripdash.cli import prepare_textual
+
+    prepare_textual()
     if shutil.which("tmux") is None:
         print("bench: tmux is needed for the real-terminal measurements", file=sys.stderr)
         return 2

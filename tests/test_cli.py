@@ -602,3 +602,44 @@ def test_runs_from_another_directory(tripdash: Runner, tmp_path: Path) -> None:
     r = tripdash("check", "x.toml", cwd=tmp_path)
     assert r.code == 0
     assert r.out == "ok  x.toml  1 event, 0 counterparts, 1 place\n"
+
+
+def test_textual_frame_ceiling_is_raised_unless_the_user_chose_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tripdash.cli import FRAMES_PER_SECOND, prepare_textual
+
+    monkeypatch.delenv("TEXTUAL_FPS", raising=False)
+    prepare_textual()
+    assert os.environ["TEXTUAL_FPS"] == str(FRAMES_PER_SECOND) == "120"
+    monkeypatch.setenv("TEXTUAL_FPS", "30")
+    prepare_textual()
+    assert os.environ["TEXTUAL_FPS"] == "30"
+
+
+def test_the_dashboard_sets_the_frame_ceiling_before_textual_is_imported(tmp_path: Path) -> None:
+    # In a fresh interpreter, as the console script runs: when the dashboard first imports
+    # Textual (which reads TEXTUAL_FPS once, then), the raised ceiling must be set.
+    code = (
+        "import importlib.abc, os, sys\n"
+        "import tripdash.cli as cli\n"
+        "class Spy(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'textual':\n"
+        "            print(os.environ.get('TEXTUAL_FPS'), flush=True)\n"
+        "            os._exit(0)\n"
+        "sys.meta_path.insert(0, Spy())\n"
+        "cli.main([sys.argv[1], '--state-dir', sys.argv[2]])\n"
+        "print('textual never imported')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_FPS"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, FS, str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "120", out.stdout + out.stderr

@@ -469,7 +469,11 @@ class Timeline(ScrollView, can_focus=True):
         else:
             text, style = self._event_text(index, width)
             style = base + style
-        text.truncate(width, overflow="ellipsis")
+        if kind != EVENT:
+            # Event rows are built column by column to the width (the title has its own
+            # ellipsis), so only headings need cutting here; measuring a whole row's cells
+            # again was a fifth of the cost of drawing it.
+            text.truncate(width, overflow="ellipsis")
         segments = [
             Segment(s.text, style + s.style if s.style else style)
             for s in text.render(self.app.console)
