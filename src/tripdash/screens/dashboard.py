@@ -37,7 +37,7 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,x", "toggle_done", "Done", id="dashboard.toggle-done"),
-        # Footer: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
+        # Key bar: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
         Binding("u", "undo", "Undo", show=False, id="dashboard.undo"),
         Binding("U,ctrl+r", "redo", "Redo", show=False, id="dashboard.redo"),
         Binding("c", "counterparts", "People", id="dashboard.counterparts"),
