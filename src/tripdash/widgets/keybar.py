@@ -102,7 +102,7 @@ class KeyBar(Widget, can_focus=False):
 
     @property
     def items(self) -> list[KeyItem]:
-        """The keys shown, left to right, then the palette's key (for tests and help)."""
+        """The keys shown, left to right, then the palette's key (what tests look at)."""
         if self._items is None:
             self._items = self._collect()
         keys, palette = self._items
