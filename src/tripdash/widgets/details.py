@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -20,6 +19,7 @@ from tripdash.domain.loader import duration
 from tripdash.domain.model import Counterpart, Event, TalkingPoint
 from tripdash.domain.schedule import Phase, Schedule, one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
+from tripdash.widgets.strips import text_strip
 
 
 def _stamp(instant: datetime, reference_date: object | None = None) -> str:
@@ -207,16 +207,7 @@ class EventDetails(ScrollView, can_focus=True):
         self._blank = Strip.blank(width, base)
         console = self.app.console
         lines = self.content.wrap(console, width, overflow="fold")
-        self._lines = [
-            Strip(
-                [
-                    Segment(seg.text, base + seg.style if seg.style else base)
-                    for seg in line.render(console)
-                    if seg.text != "\n"
-                ]
-            ).crop_extend(0, width, base)
-            for line in lines
-        ]
+        self._lines = [text_strip(line, console, base, width) for line in lines]
         self.virtual_size = Size(width, len(self._lines))
 
     def on_resize(self) -> None:

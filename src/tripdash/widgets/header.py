@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
@@ -21,6 +20,7 @@ from textual.widget import Widget
 
 from tripdash.domain.schedule import Schedule, one_line
 from tripdash.domain.times import format_offset, zone_abbrev
+from tripdash.widgets.strips import text_strip
 
 #: The header's height: title, clocks, now/next.
 LINES = 3
@@ -146,11 +146,7 @@ class TripHeader(Widget):
             return cached[2]
         line = self._lines[y].copy()
         line.truncate(width, overflow="ellipsis")
-        segments = [
-            Segment(seg.text, base + seg.style if seg.style else base)
-            for seg in line.render(self.app.console)
-        ]
-        strip = Strip(segments).crop_extend(0, width, base)
+        strip = text_strip(line, self.app.console, base, width)
         self._strips[y] = (width, base, strip)
         return strip
 

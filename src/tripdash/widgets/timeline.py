@@ -11,7 +11,6 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -32,6 +31,7 @@ from tripdash.domain.schedule import (
     one_line,
 )
 from tripdash.domain.times import zone_abbrev
+from tripdash.widgets.strips import text_strip
 
 # Row kinds in the line model.
 DAY, EVENT, NOW = 0, 1, 2
@@ -147,7 +147,7 @@ class Timeline(ScrollView, can_focus=True):
         # ticking the clock redraws only lines whose key changed.
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(2048)
         self._styles: dict[tuple[str, bool], Style] = {}
-        #: A centring scroll asked for before the widget had a size (see on_resize).
+        #: A centring scroll asked for before the widget had a size (see render_line).
         self._center_when_sized = False
         self.set_schedule(schedule, keep=False)
 
@@ -385,8 +385,7 @@ class Timeline(ScrollView, can_focus=True):
             target = events_.index(self._next)
         else:
             target = min(self._now_event_index, len(events_) - 1)
-        if self.cursor != target:
-            self.cursor = target
+        self.cursor = target  # no-op when already there (always_update=False)
         if not self.size.height:
             # Not laid out yet: a scroll now would be clamped to the top. Centre the
             # selection when the first size arrives (a key typed ahead keeps its effect).
@@ -418,10 +417,6 @@ class Timeline(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._rows) + 1)
-        if self._center_when_sized and self.size.height:
-            # The first size: the scroll asked for before it (at start-up) can be done now.
-            self._center_when_sized = False
-            self.scroll_to_event(self.cursor, center=True)
 
     def render_line(self, y: int) -> Strip:
         if self._center_when_sized and self.size.height:
@@ -474,11 +469,7 @@ class Timeline(ScrollView, can_focus=True):
             # ellipsis), so only headings need cutting here; measuring a whole row's cells
             # again was a fifth of the cost of drawing it.
             text.truncate(width, overflow="ellipsis")
-        segments = [
-            Segment(s.text, style + s.style if s.style else style)
-            for s in text.render(self.app.console)
-        ]
-        return Strip(segments).crop_extend(0, width, style)
+        return text_strip(text, self.app.console, style, width)
 
     def _day_text(self, index: int) -> Text:
         day = self.schedule.days[index]
