@@ -25,9 +25,10 @@ from textual.screen import Screen
 from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.schedule import Schedule, one_line
+from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore, StoreError
+from tripdash.domain.text import one_line
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange, SyncState
 from tripdash.marks import Marks

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.schedule import one_line
+from tripdash.domain.text import one_line
 
 if TYPE_CHECKING:
     from tripdash.domain.sources import TripSource

@@ -25,7 +25,7 @@ class ItemMarked(Message):
 
     def confirmation(self, trip: Trip) -> str:
         """``Done: Speech on UK foreign policy priorities``: the short confirmation shown."""
-        from tripdash.domain.schedule import one_line
+        from tripdash.domain.text import one_line
 
         label = trip.items().get(self.mark.item_id, self.mark.item_id)
         return f"{'Done' if self.mark.done else 'Not done'}: {one_line(label)}"

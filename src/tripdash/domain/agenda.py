@@ -1,7 +1,7 @@
 """The programme as plain text or JSON, for ``tripdash agenda``.
 
 Plain text, never Rich markup: trip text is printed literally, with control
-characters made visible by :func:`~tripdash.domain.schedule.safe_text`.
+characters made visible by :func:`~tripdash.domain.text.safe_text`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from tripdash.domain.model import Event, Trip
-from tripdash.domain.schedule import (
-    group_days,
-    home_time_label,
-    local_time_label,
-    one_line,
-)
+from tripdash.domain.schedule import group_days, home_time_label, local_time_label
+from tripdash.domain.text import one_line
 from tripdash.domain.times import UTC as _UTC
 
 

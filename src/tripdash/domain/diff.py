@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tripdash.domain.model import Event, Trip
-from tripdash.domain.schedule import home_time_label, one_line
+from tripdash.domain.schedule import home_time_label
+from tripdash.domain.text import one_line
 from tripdash.domain.times import UTC, zone_abbrev
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from tripdash.domain import times
 from tripdash.domain.model import Event, Trip
+from tripdash.domain.text import escaped
 
 #: Files larger than this are refused before parsing (a trip of 10,000 events is ~3 MiB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -49,17 +50,7 @@ class Problem:
         text = f"{self.source}:{self.line}: {self.field}: {label}{self.message}"
         # One line, and nothing a terminal would act on: a key, a place name or a value
         # quoted in a message may hold newlines, escape sequences or bidi overrides.
-        return _UNSAFE.sub(_escaped, text)
-
-
-#: Control characters (C0 including newline and tab, DEL, C1), Unicode line and paragraph
-#: separators, and bidi overrides.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+        return escaped(text)
 
 
 class TripInvalid(Exception):

@@ -7,7 +7,6 @@ instant; the dashboard and the ``agenda`` command both stand on them.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -263,27 +262,3 @@ def home_time_label(event: Event, home: ZoneInfo) -> str:
     at_home = event.start.astimezone(home)
     marker = day_marker(at_home, event.local_date)
     return f"{at_home:%H:%M} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")
-
-
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def safe_text(text: str) -> str:
-    """Text from a trip file made harmless for a terminal: control characters made visible.
-
-    Escape sequences (ESC, CSI), other C0/C1 controls and bidirectional
-    overrides are shown as ``\\x1b``-style escapes, never sent to the terminal.
-    Tabs become spaces; newlines stay.
-    """
-    text = text.replace("\t", "    ")
-    return _CONTROL.sub(_escape_char, text)
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group(0))
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def one_line(text: str) -> str:
-    """:func:`safe_text`, with newlines folded to spaces (for table cells)."""
-    return " ".join(safe_text(text).split())

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tripdash.domain.schedule import one_line
+from tripdash.domain.text import one_line
 from tripdash.domain.times import zone_abbrev
 from tripdash.live import SeenChange
 from tripdash.widgets.keybar import KeyBar

@@ -16,13 +16,8 @@ from textual.widgets.option_list import Option
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Counterpart, Event
-from tripdash.domain.schedule import (
-    Phase,
-    Schedule,
-    home_time_label,
-    local_time_label,
-    one_line,
-)
+from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
+from tripdash.domain.text import one_line
 from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList

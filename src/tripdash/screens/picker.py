@@ -15,7 +15,8 @@ from textual.widgets.option_list import Option
 
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.schedule import Schedule, one_line
+from tripdash.domain.schedule import Schedule
+from tripdash.domain.text import one_line
 from tripdash.live import OpenTrip
 from tripdash.widgets.keybar import KeyBar
 

@@ -17,7 +17,8 @@ from textual.strip import Strip
 
 from tripdash.domain.loader import duration
 from tripdash.domain.model import Counterpart, Event, TalkingPoint
-from tripdash.domain.schedule import Phase, Schedule, one_line, safe_text
+from tripdash.domain.schedule import Phase, Schedule
+from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
 from tripdash.widgets.strips import text_strip
 

@@ -18,7 +18,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from tripdash.domain.schedule import Schedule, one_line
+from tripdash.domain.schedule import Schedule
+from tripdash.domain.text import one_line
 from tripdash.domain.times import format_offset, zone_abbrev
 from tripdash.widgets.strips import text_strip
 

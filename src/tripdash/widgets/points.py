@@ -12,7 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tripdash.domain.model import Counterpart, TalkingPoint
-from tripdash.domain.schedule import one_line
+from tripdash.domain.text import one_line
 
 
 class PointList(OptionList):

@@ -23,13 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tripdash.domain.model import Event
-from tripdash.domain.schedule import (
-    Phase,
-    Schedule,
-    home_time_label,
-    local_time_label,
-    one_line,
-)
+from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
+from tripdash.domain.text import one_line
 from tripdash.domain.times import zone_abbrev
 from tripdash.widgets.strips import text_strip
 
