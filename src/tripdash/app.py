@@ -20,6 +20,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tripdash.domain.clock import TripClock
@@ -28,7 +29,7 @@ from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore, StoreError
-from tripdash.domain.text import one_line
+from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange, SyncState
 from tripdash.marks import Marks
@@ -105,6 +106,29 @@ class TripDashApp(App[int]):
         self.sync_states: dict[str, SyncState] = {}
         #: True once the first frame is on the terminal (see :meth:`on_ready`).
         self.painted = False
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice, from every screen, goes through the terminal-safe function here.
+
+        Notices quote trip titles, file names and servers' messages; Textual writes a
+        toast's text to the terminal as it is, control characters included, even with
+        ``markup=False``. Markup is never interpreted, whatever the caller asks.
+        """
+        super().notify(
+            safe_text(message),
+            title=one_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     @property
     def trips(self) -> list[Trip]:

@@ -17,6 +17,7 @@ from textual.timer import Timer
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.schedule import Schedule
+from tripdash.domain.text import one_line
 from tripdash.live import OpenTrip, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
 from tripdash.widgets.details import EventDetails
@@ -137,7 +138,7 @@ class DashboardScreen(Screen[None]):
         self.timeline.jump_to_now()  # scrolls once the timeline has its first size
         # The header's status (offline...) from the first frame, not a second later.
         self.tick(details=False)
-        self.title = self.trip.title
+        self.title = one_line(self.trip.title)
         # At start-up the details pane fills in just after the first frame: wrapping its
         # text costs milliseconds the timeline (what people look for first) need not wait.
         if self.app.painted:  # type: ignore[attr-defined]

@@ -89,9 +89,9 @@ class PickerScreen(Screen[None]):
         for bad in self.invalid:
             errors = len(bad.errors)
             prompt = Text()
-            prompt.append(f"{bad.source}", "bold")
+            prompt.append(one_line(bad.source), "bold")
             prompt.append(f"\n  cannot be opened: {errors} error{'s' if errors != 1 else ''}")
-            prompt.append(f"\n  {bad.errors[0] if bad.errors else ''}", "dim")
+            prompt.append(f"\n  {one_line(str(bad.errors[0])) if bad.errors else ''}", "dim")
             options.append(Option(prompt, disabled=True))
         yield OptionList(*options, id="trips")
         yield KeyBar()
