@@ -11,15 +11,34 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
 
-from tripdash.domain import times
-from tripdash.domain.model import Event, Trip
-from tripdash.domain.text import escaped
+from tripdash.domain.model import Event
+
+# Re-exported: callers import these from the loader, where they are raised.
+from tripdash.domain.problems import (
+    LoadResult as LoadResult,
+)
+from tripdash.domain.problems import (
+    PathT as PathT,
+)
+from tripdash.domain.problems import (
+    Problem as Problem,
+)
+from tripdash.domain.problems import (
+    Severity as Severity,
+)
+from tripdash.domain.problems import (
+    TripInvalid as TripInvalid,
+)
+from tripdash.domain.problems import (
+    describe_toml_type as describe_toml_type,
+)
+from tripdash.domain.problems import (
+    field_path as field_path,
+)
+from tripdash.domain.times import utc as _utc
 
 #: Files larger than this are refused before parsing (a trip of 10,000 events is ~3 MiB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -29,88 +48,6 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 #: tiny arrays on one line), refused before parsing: it would cost seconds and hundreds of
 #: MiB to parse and locate, for a file that is no trip.
 MAX_STRUCTURE = 1_000_000
-
-
-Severity = Literal["error", "warning"]
-PathT = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One error or warning, located in a file."""
-
-    source: str
-    line: int
-    field: str
-    message: str
-    severity: Severity = "error"
-
-    def __str__(self) -> str:
-        label = "warning: " if self.severity == "warning" else ""
-        text = f"{self.source}:{self.line}: {self.field}: {label}{self.message}"
-        # One line, and nothing a terminal would act on: a key, a place name or a value
-        # quoted in a message may hold newlines, escape sequences or bidi overrides.
-        return escaped(text)
-
-
-class TripInvalid(Exception):
-    """A trip file that cannot be used; ``problems`` lists every error (and warning)."""
-
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        super().__init__(f"{source}: {len(errors)} error(s)")
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """A valid trip and the warnings found while loading it."""
-
-    trip: Trip
-    warnings: list[Problem] = field(default_factory=list)
-
-
-def field_path(path: Sequence[str | int]) -> str:
-    """``("events", 3, "end")`` -> ``events[3].end``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out or "(file)"
-
-
-def describe_toml_type(value: Any) -> str:
-    """What a TOML value is, in TOML's words (for 'expected X, got Y' messages)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, datetime):
-        return "an offset date-time" if value.tzinfo else "a local date-time"
-    if isinstance(value, date):
-        return "a local date"
-    if isinstance(value, time):
-        return "a local time"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
 
 
 # -- entry points -------------------------------------------------------------------
@@ -313,12 +250,3 @@ def duration(event: Event) -> timedelta | None:
     if event.end is None or not event.time_confirmed:
         return None
     return _utc(event.end) - _utc(event.start)
-
-
-def _utc(dt: datetime) -> datetime:
-    """``dt`` in UTC, for comparing and subtracting instants.
-
-    Python compares and subtracts two datetimes that share a tzinfo by wall-clock
-    time, ignoring DST: in one zone, 03:00 EDT minus 01:00 EST gives 2 h, not 1 h.
-    """
-    return dt.astimezone(times.UTC)

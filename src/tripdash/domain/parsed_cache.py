@@ -16,7 +16,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from tripdash.domain.loader import LoadResult
+from tripdash.domain.problems import LoadResult
 
 #: Entries kept; the oldest are removed beyond this.
 KEEP = 32

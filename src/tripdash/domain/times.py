@@ -214,3 +214,12 @@ def parse_instant(text: str) -> datetime:
             f"{text!r} has no offset or zone: add one, e.g. {raw}-05:00 or '{raw} Europe/London'"
         )
     return value
+
+
+def utc(dt: datetime) -> datetime:
+    """``dt`` in UTC, for comparing and subtracting instants.
+
+    Python compares and subtracts two datetimes that share a tzinfo by wall-clock
+    time, ignoring DST: in one zone, 03:00 EDT minus 01:00 EST gives 2 h, not 1 h.
+    """
+    return dt.astimezone(UTC)

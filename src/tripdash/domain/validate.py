@@ -16,14 +16,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tripdash.domain import times
-from tripdash.domain.loader import (
-    PathT,
-    Problem,
-    Severity,
-    _utc,
-    describe_toml_type,
-    field_path,
-)
 from tripdash.domain.model import (
     EVENT_KINDS,
     EVENT_STATUSES,
@@ -36,6 +28,13 @@ from tripdash.domain.model import (
     Trip,
     slugify,
 )
+from tripdash.domain.problems import (
+    PathT,
+    Problem,
+    Severity,
+    describe_toml_type,
+    field_path,
+)
 from tripdash.domain.schema import (
     RawCounterpart,
     RawEvent,
@@ -43,6 +42,7 @@ from tripdash.domain.schema import (
     RawTalkingPoint,
     RawTrip,
 )
+from tripdash.domain.times import utc as _utc
 from tripdash.domain.tomlpos import LineMap
 
 TOP_LEVEL_KEYS = ("format", "trip", "places", "counterparts", "events")
