@@ -1,10 +1,14 @@
-"""The domain (model, loading, time arithmetic) and the CLI verbs import nothing from textual."""
+"""The core is fenced off from the UI, as harlequin fences its core with import contracts.
+
+The domain (model, loading, times, store, sync...) and the session (``session.py``,
+``marks.py``, ``live.py``) import nothing from textual or rich, nor any of tripdash's
+UI modules (app, screens, widgets, messages, commands); the CLI verbs load no textual.
+"""
 
 from __future__ import annotations
 
 import ast
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +16,26 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DOMAIN = REPO / "src" / "tripdash" / "domain"
 
+CORE = [
+    *sorted(DOMAIN.glob("*.py")),
+    *(REPO / "src" / "tripdash" / n for n in ("session.py", "marks.py", "live.py")),
+]
+#: Packages and modules the core may never import.
+FORBIDDEN = (
+    "textual",
+    "rich",
+    "tripdash.app",
+    "tripdash.screens",
+    "tripdash.widgets",
+    "tripdash.messages",
+    "tripdash.commands",
+)
+
 PROBE = (
     "import tripdash.domain.loader, tripdash.domain.schedule, tripdash.domain.agenda, "
-    "tripdash.domain.times, tripdash.domain.model, tripdash.cli; import sys; "
-    "assert not any(m == 'textual' or m.startswith('textual.') for m in sys.modules)"
+    "tripdash.domain.times, tripdash.domain.model, tripdash.session, tripdash.cli; import sys; "
+    "assert not any(m.split('.')[0] in ('textual', 'rich') for m in sys.modules), "
+    "sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))[:5]"
 )
 
 
@@ -45,19 +65,24 @@ def test_the_probe_can_fail(tmp_path: Path) -> None:
     assert "AssertionError" in proc.stderr
 
 
-_TEXTUAL_LINE = re.compile(r"^\s*(import\s+textual\b|from\s+textual\b)", re.MULTILINE)
+def _forbidden(name: str) -> bool:
+    return any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
 
 
-def textual_imports(source: str) -> list[str]:
-    """Every import of textual in ``source``: statements anywhere (also inside functions)
-    and ``importlib.import_module("textual...")``/``__import__`` calls with a literal name."""
-    found = [m.group(0).strip() for m in _TEXTUAL_LINE.finditer(source)]
+def forbidden_imports(source: str) -> list[str]:
+    """Every import of a forbidden module in ``source``: statements anywhere (also inside
+    functions and ``if TYPE_CHECKING:``) and ``importlib.import_module(...)``/``__import__``
+    calls with a literal name."""
+    found: list[str] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.split(".")[0] == "textual"]
+            found += [a.name for a in node.names if _forbidden(a.name)]
         elif isinstance(node, ast.ImportFrom):
-            if node.module and node.module.split(".")[0] == "textual" and node.level == 0:
-                found.append(node.module)
+            if node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                found += [n for n in names[:1] if _forbidden(n)] or [
+                    n for n in names[1:] if _forbidden(n)
+                ]
         elif isinstance(node, ast.Call) and node.args:
             first = node.args[0]
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
@@ -65,24 +90,28 @@ def textual_imports(source: str) -> list[str]:
                 name in ("import_module", "__import__")
                 and isinstance(first, ast.Constant)
                 and isinstance(first.value, str)
-                and first.value.split(".")[0] == "textual"
+                and _forbidden(first.value)
             ):
                 found.append(first.value)
     return found
 
 
-def test_domain_sources_do_not_import_textual() -> None:
-    files = sorted(DOMAIN.glob("*.py"))
-    names = {f.name for f in files}
-    assert {"model.py", "loader.py", "tomlpos.py", "times.py", "schedule.py", "agenda.py"} <= names
-    offenders = {f.name: textual_imports(f.read_text(encoding="utf-8")) for f in files}
+def test_the_core_imports_no_ui() -> None:
+    names = {f.name for f in CORE}
+    assert {"model.py", "loader.py", "times.py", "schedule.py", "store.py", "session.py"} <= names
+    offenders = {f.name: forbidden_imports(f.read_text(encoding="utf-8")) for f in CORE}
     assert {name: hits for name, hits in offenders.items() if hits} == {}
 
 
-def test_the_scanner_finds_textual_imports() -> None:
-    assert textual_imports("import textual\n")
-    assert textual_imports("from textual.app import App\n")
-    assert textual_imports("def f():\n    import textual.widgets as w\n")
-    assert textual_imports("import importlib\nimportlib.import_module('textual.app')\n")
-    assert not textual_imports("import textwrap\nfrom tripdash.domain import times\n")
-    assert not textual_imports('"""Nothing in here imports textual."""\n')
+def test_the_scanner_finds_forbidden_imports() -> None:
+    assert forbidden_imports("import textual\n")
+    assert forbidden_imports("from textual.app import App\n")
+    assert forbidden_imports("def f():\n    import textual.widgets as w\n")
+    assert forbidden_imports("import importlib\nimportlib.import_module('textual.app')\n")
+    assert forbidden_imports("from rich.text import Text\n")
+    assert forbidden_imports("from tripdash import messages\n")
+    assert forbidden_imports("from tripdash.screens.dashboard import DashboardScreen\n")
+    assert forbidden_imports("if TYPE_CHECKING:\n    from tripdash.app import TripDashApp\n")
+    assert not forbidden_imports("import textwrap\nimport richard\n")
+    assert not forbidden_imports("from tripdash.domain import times\nimport tripdash.session\n")
+    assert not forbidden_imports('"""Nothing in here imports textual."""\n')

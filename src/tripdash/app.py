@@ -1,17 +1,17 @@
-"""The Textual app: wiring only. Screens and widgets live in their own modules.
+"""The Textual app: Textual's part only (timers, workers, notices, screens, broadcasts).
 
-:func:`make_app` is the factory: it receives the trips (or their sources), the
-clock and the state directory, so tests never depend on the real time or the
-real home directory. Marks are handled by :class:`tripdash.marks.Marks`; new
-versions of a trip are looked for in worker threads, so the screen never
-freezes while a file is parsed or an address fetched.
+What the dashboard knows lives in the Textual-free :class:`~tripdash.session.Session`
+(open trips, marks, changes, sync state); screens are handed it. :func:`make_app` is
+the factory: it receives the trips (or their sources), the clock and the state
+directory, so tests never depend on the real time or the real home directory. New
+versions of a trip are looked for in worker threads, so the screen never freezes
+while a file is parsed or an address fetched.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -23,45 +23,24 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.schedule import Schedule
-from tripdash.domain.sources import Loaded, TripSource
-from tripdash.domain.store import Mark, MarkStore, StoreError
+from tripdash.domain.sources import Loaded
+from tripdash.domain.store import StoreError
 from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import Clock, system_clock
-from tripdash.live import OpenTrip, SeenChange, SyncState
-from tripdash.marks import Marks
+from tripdash.live import OpenTrip
 from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
+from tripdash.session import DashboardOptions, Session, SyncOutcome
 
 if TYPE_CHECKING:
-    from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
+    from tripdash.domain.sync import SyncConfig
 
 #: Every how many seconds local trip files are checked for changes (a stat; parsing only
 #: on change).
 FILE_POLL_SECONDS = 2
 #: How often marks are synced with the team's server, when one is configured.
 SYNC_SECONDS = 15.0
-
-
-def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
-    """In progress first, then upcoming (soonest first), then past (latest first)."""
-    if len(trips) < 2:
-        return list(trips)  # nothing to order: don't index a 10,000-event trip twice
-
-    def key(entry: OpenTrip) -> tuple[int, float]:
-        schedule = Schedule.for_trip(entry.trip)
-        first, last = schedule.first_instant, schedule.last_instant
-        if first is None or last is None:
-            return (3, 0.0)
-        if first <= now < last:
-            return (0, first.timestamp())
-        if now < first:
-            return (1, first.timestamp())
-        return (2, -last.timestamp())
-
-    return sorted(trips, key=key)
 
 
 class TripDashApp(App[int]):
@@ -79,31 +58,9 @@ class TripDashApp(App[int]):
         Binding("s", "sync", "Sync now", show=False, id="app.sync"),
     ]
 
-    def __init__(
-        self,
-        trips: Sequence[OpenTrip],
-        *,
-        state_dir: Path,
-        clock: Clock = system_clock,
-        at: datetime | None = None,
-        invalid: Sequence[TripInvalid] = (),
-        who: str = "unknown",
-        refresh: float = 60.0,
-        sync: SyncConfig | None = None,
-    ) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.real_clock = clock
-        self.clock = TripClock(clock, at)
-        self.open_trips = order_trips(trips, self.clock.now())
-        self.invalid = list(invalid)
-        self.state_dir = state_dir
-        self.marks = Marks(state_dir, clock=clock, who=who)
-        self.refresh_seconds = refresh
-        #: Every change seen this session, oldest first (the changes screen lists them).
-        self.changes: list[SeenChange] = []
-        self.sync_config = sync
-        #: Team sync's state per trip id (see :meth:`action_sync`).
-        self.sync_states: dict[str, SyncState] = {}
+        self.session = session
         #: True once the first frame is on the terminal (see :meth:`on_ready`).
         self.painted = False
 
@@ -130,16 +87,6 @@ class TripDashApp(App[int]):
             markup=False,
         )
 
-    @property
-    def trips(self) -> list[Trip]:
-        return [entry.trip for entry in self.open_trips]
-
-    def entry_for(self, key: str) -> OpenTrip | None:
-        for entry in self.open_trips:
-            if entry.key == key:
-                return entry
-        return None
-
     # -- start-up -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
@@ -147,22 +94,21 @@ class TripDashApp(App[int]):
         # and an idle dashboard should wake as rarely as its clock needs.
         self._seconds = 0
         self.set_interval(1.0, self._every_second, name="poll")
-        if self.refresh_seconds > 0 and any(e.source and e.source.is_url for e in self.open_trips):
-            self.set_interval(self.refresh_seconds, self._poll_urls, name="url-poll")
-        if self.sync_config is not None:
+        session = self.session
+        refresh = session.options.refresh
+        if refresh > 0 and any(e.source and e.source.is_url for e in session.open_trips):
+            self.set_interval(refresh, self._poll_urls, name="url-poll")
+        if session.syncing:
             self.set_interval(SYNC_SECONDS, self.action_sync, name="sync")
             self.call_after_refresh(self.action_sync)
-        if self.marks.store.notice:
-            self.notify(
-                self.marks.store.notice, title="Marks", severity="error", timeout=30, markup=False
-            )
-        for bad in self.invalid:
+        if session.store_notice:
+            self.notify(session.store_notice, title="Marks", severity="error", timeout=30)
+        for bad in session.invalid:
             self.notify(
                 f"{bad.source}: {len(bad.errors)} error(s); run `tripdash check` for details",
                 title="A trip file could not be loaded",
                 severity="warning",
                 timeout=10,
-                markup=False,
             )
 
     def on_ready(self) -> None:
@@ -175,7 +121,7 @@ class TripDashApp(App[int]):
         self.screen.post_message(FirstFramePainted())
 
     def on_unmount(self) -> None:
-        self.marks.close()
+        self.session.close()
 
     # -- screens ------------------------------------------------------------------------
 
@@ -186,37 +132,38 @@ class TripDashApp(App[int]):
         mounts is composed inside Textual's start-up batch, whose first frame is thrown
         away, so the terminal would wait for a second frame (about 40 ms).
         """
-        if len(self.open_trips) == 1 and not self.invalid:
-            return self._dashboard(self.open_trips[0])
+        session = self.session
+        if len(session.open_trips) == 1 and not session.invalid:
+            return self._dashboard(session.open_trips[0].key)
         return self._picker()
 
-    def _dashboard(self, entry: OpenTrip) -> Screen[None]:
+    def _dashboard(self, key: str) -> Screen[None]:
         from tripdash.screens.dashboard import DashboardScreen
 
-        return DashboardScreen(entry, self.clock)
+        return DashboardScreen(self.session, key, painted=lambda: self.painted)
 
     def _picker(self) -> Screen[None]:
         from tripdash.screens.picker import PickerScreen
 
-        return PickerScreen(self.open_trips, self.invalid, self.clock.now, self.open_trip)
+        return PickerScreen(self.session, self.open_trip)
 
     def _close_to_base(self) -> None:
         """Close every screen opened over the first one (the picker or the only dashboard)."""
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
-    def open_trip(self, entry: OpenTrip) -> None:
+    def open_trip(self, key: str) -> None:
         """Show a trip's dashboard over the picker (closing any other dashboard)."""
         self._close_to_base()
-        self.push_screen(self._dashboard(entry))
+        self.push_screen(self._dashboard(key))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # One trip: nothing to pick; no server: nothing to sync. Keep those keys out of
         # the footer, help and palette.
         if action == "pick_trip":
-            return len(self.open_trips) + len(self.invalid) >= 2
+            return len(self.session.open_trips) + len(self.session.invalid) >= 2
         if action == "sync":
-            return self.sync_config is not None
+            return self.session.syncing
         return True
 
     def action_pick_trip(self) -> None:
@@ -233,7 +180,7 @@ class TripDashApp(App[int]):
         from tripdash.screens.changes import ChangesScreen
 
         if not isinstance(self.screen, ChangesScreen):
-            self.push_screen(ChangesScreen(self.changes))
+            self.push_screen(ChangesScreen(self.session.changes))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from tripdash.commands import binding_commands
@@ -242,93 +189,42 @@ class TripDashApp(App[int]):
         yield from binding_commands(screen)
 
     def _broadcast(self, message: Message) -> None:
+        """Tell every open screen (the messages do not bubble, so each sees it once)."""
         for screen in self.screen_stack:
             screen.post_message(message)
 
     # -- marks ------------------------------------------------------------------------
 
-    def done_ids(self, trip_id: str) -> set[str]:
-        return self.marks.done_ids(trip_id)
-
-    def _marked(self, trip: Trip, item_id: str, done: bool) -> None:
-        # The screens confirm it (the dashboard in its header, others with a notice).
-        self._broadcast(MarksChanged(trip.id, frozenset({item_id})))
-
-    def toggle_mark(self, trip: Trip, item_id: str) -> None:
-        """Commit the mark, then show it (never the other way round)."""
-        self._commit(trip, lambda: self.marks.toggle(trip.id, item_id), "")
-
-    def undo_mark(self, trip: Trip) -> None:
-        self._commit(trip, lambda: self.marks.undo(trip.id), "Nothing to undo")
-
-    def redo_mark(self, trip: Trip) -> None:
-        self._commit(trip, lambda: self.marks.redo(trip.id), "Nothing to redo")
-
-    def _commit(self, trip: Trip, write: Callable[[], Mark | None], nothing: str) -> None:
-        try:
-            mark = write()
-        except StoreError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=10, markup=False)
-            return
-        if mark is None:
-            self.notify(nothing, timeout=2, markup=False)
-            return
-        self._broadcast(ItemMarked(mark))
-        self._marked(trip, mark.item_id, mark.done)
+    def on_item_marked(self, message: ItemMarked) -> None:
+        """A screen committed a mark: every screen shows it (the committing one confirms)."""
+        self._broadcast(message)
+        self._broadcast(MarksChanged(message.key, frozenset({message.mark.item_id})))
 
     def _poll_marks(self) -> None:
         """Once a second: did another process commit marks? Then redraw (within 2 s)."""
-        for trip_id in self.marks.reload_if_changed():
-            self._broadcast(MarksChanged(trip_id))
+        for key in self.session.poll_marks():
+            self._broadcast(MarksChanged(key))
 
     # -- team sync ----------------------------------------------------------------------
 
     def action_sync(self) -> None:
         """Sync every open trip's marks with the team's server now (also every 15 s)."""
-        if self.sync_config is not None:
+        if self.session.syncing:
             self._sync_worker()
 
     @work(thread=True, exclusive=True, group="sync")
     def _sync_worker(self) -> None:
         """In a worker thread, with its own connection: one round per trip."""
-        from tripdash.domain.sync import SyncError, sync_once
-
-        config = self.sync_config
-        if config is None:
-            return
         try:
-            store = MarkStore(self.state_dir, clock=self.real_clock)
+            outcomes = self.session.sync_round()
         except StoreError as exc:
-            self.call_from_thread(self._synced, {}, str(exc))
+            self.call_from_thread(self.notify, str(exc), title="Sync", severity="error")
             return
-        outcomes: dict[str, tuple[SyncResult | None, SyncError | None, int]] = {}
-        try:
-            for entry in list(self.open_trips):
-                trip_id = entry.trip.id
-                try:
-                    result = sync_once(store, trip_id, config)
-                    outcomes[trip_id] = (result, None, result.waiting)
-                except SyncError as exc:
-                    outcomes[trip_id] = (None, exc, store.count_unsynced(trip_id, config.server))
-        finally:
-            store.close()
-        self.call_from_thread(self._synced, outcomes, None)
+        self.call_from_thread(self._synced, outcomes)
 
-    def _synced(
-        self,
-        outcomes: dict[str, tuple[SyncResult | None, SyncError | None, int]],
-        fatal: str | None,
-    ) -> None:
-        if fatal is not None:
-            self.notify(fatal, title="Sync", severity="error", markup=False)
-            return
-        now = self.real_clock()
-        for trip_id, (result, error, waiting) in outcomes.items():
-            before = self.sync_states.get(trip_id, SyncState())
-            after = before.after(now, result, error)
-            self.sync_states[trip_id] = replace(after, waiting=waiting)
-            if error is not None and not error.offline and before.error != after.error:
-                self.notify(str(error), title="Sync failed", severity="error", markup=False)
+    def _synced(self, outcomes: dict[str, SyncOutcome]) -> None:
+        for error in self.session.record_sync(outcomes):
+            self.notify(error, title="Sync failed", severity="error")
         # Pulled marks reach the screens through the store's change signal (another
         # connection committed them); look now rather than within the next second.
         self._poll_marks()
@@ -342,31 +238,31 @@ class TripDashApp(App[int]):
             self._poll_files()
 
     def _poll_files(self) -> None:
-        for entry in self.open_trips:
+        for entry in self.session.open_trips:
             # A stat here; a worker thread (to parse) only when the file changed.
             source = entry.source
             if source is not None and not source.is_url and source.looks_changed():
                 self._poll_source(entry.key)
 
     def _poll_urls(self) -> None:
-        for entry in self.open_trips:
+        for entry in self.session.open_trips:
             if entry.source is not None and entry.source.is_url:
                 self._poll_source(entry.key)
 
     def action_refresh(self) -> None:
         """Look for a new version of every trip now (`r`)."""
         polled = False
-        for entry in self.open_trips:
+        for entry in self.session.open_trips:
             if entry.source is not None:
                 self._poll_source(entry.key, by_hand=True)
                 polled = True
         if not polled:
-            self.notify("Nothing to reload: these trips have no file or address", markup=False)
+            self.notify("Nothing to reload: these trips have no file or address")
 
     @work(thread=True, exclusive=False, group="poll")
     def _poll_source(self, key: str, by_hand: bool = False) -> None:
         """In a worker thread: poll one source, then apply the outcome on the UI thread."""
-        entry = self.entry_for(key)
+        entry = self.session.find(key)
         if entry is None or entry.source is None:
             return
         try:
@@ -376,48 +272,36 @@ class TripDashApp(App[int]):
         self.call_from_thread(self._apply, key, loaded, by_hand)
 
     def _apply(self, key: str, loaded: Loaded, by_hand: bool) -> None:
-        entry = self.entry_for(key)
-        if entry is None:
+        applied = self.session.apply(key, loaded)
+        if applied is None:
             return
-        if entry.source is not None and entry.source.is_url:
-            entry.status = loaded.status
-        if loaded.problems:
-            shown = "\n".join(loaded.problems[:3])
-            more = len(loaded.problems) - 3
+        trip = applied.entry.trip
+        if applied.problems:
+            shown = "\n".join(applied.problems[:3])
+            more = len(applied.problems) - 3
             self.notify(
                 shown + (f"\n… and {more} more" if more > 0 else ""),
                 title="New version not valid: keeping the current schedule",
                 severity="error",
                 timeout=15,
-                markup=False,
             )
-        if loaded.result is None:
-            if by_hand and not loaded.problems:
-                note = loaded.status.reason or "no new version"
-                self.notify(f"{entry.trip.title}: {note}", timeout=3, markup=False)
-            self._broadcast(TripReloaded(key, entry.trip, []))
-            return
-        from tripdash.domain.diff import diff_trips
-
-        old, new = entry.trip, loaded.result.trip
-        changes = diff_trips(old, new)
-        entry.trip = new
-        seen = self.real_clock().astimezone(new.home_tz)
-        self.changes.extend(SeenChange(seen, new.title, c) for c in changes)
-        self._broadcast(TripReloaded(key, new, changes))
+        self._broadcast(TripReloaded(key, trip, applied.changes))
+        changes = applied.changes
         if changes:
             lines = [str(c) for c in changes[:6]]
             if len(changes) > 6:
                 lines.append(f"… and {len(changes) - 6} more: press d to see them all")
             self.notify(
                 "\n".join(lines),
-                title=f"Schedule changed: {one_line(new.title)}",
+                title=f"Schedule changed: {trip.title}",
                 severity="warning",
                 timeout=20,
-                markup=False,
             )
-        elif by_hand:
-            self.notify(f"{new.title}: no changes", timeout=3, markup=False)
+        elif by_hand and applied.new_version:
+            self.notify(f"{trip.title}: no changes", timeout=3)
+        elif by_hand and not applied.problems:
+            note = applied.entry.status.reason or "no new version"
+            self.notify(f"{trip.title}: {note}", timeout=3)
 
 
 def freeze_loaded(*, collect: bool = False) -> None:
@@ -445,29 +329,14 @@ def make_app(
     refresh: float = 60.0,
     sync: SyncConfig | None = None,
 ) -> TripDashApp:
-    """Build the app for ``trips`` with an injected clock and state directory."""
-    entries = [t if isinstance(t, OpenTrip) else OpenTrip(t) for t in trips]
-    return TripDashApp(
-        entries,
-        state_dir=state_dir,
-        clock=clock,
-        at=at,
-        invalid=invalid,
-        who=who,
-        refresh=refresh,
-        sync=sync,
+    """Build the app for ``trips`` with an injected clock and state directory (for tests)."""
+    options = DashboardOptions(
+        state_dir=state_dir, who=who, clock=clock, at=at, refresh=refresh, sync=sync
     )
+    return TripDashApp(Session(trips, options, invalid=invalid))
 
 
-def run_dashboard(
-    sources: Sequence[TripSource],
-    *,
-    state_dir: Path,
-    who: str,
-    at: datetime | None = None,
-    refresh: float = 60.0,
-    sync: SyncConfig | None = None,
-) -> int:
+def run_dashboard(options: DashboardOptions) -> int:
     """Load every source and run the dashboard; 1 when no trip could be loaded."""
     import sys
 
@@ -476,7 +345,7 @@ def run_dashboard(
     entries: list[OpenTrip] = []
     invalid: list[TripInvalid] = []
     failed: list[str] = []
-    for source in sources:
+    for source in options.sources:
         try:
             loaded = source.load()
         except TripInvalid as exc:
@@ -493,20 +362,12 @@ def run_dashboard(
             for problem in bad.problems:
                 print(problem, file=sys.stderr)
         for line in failed:
-            print(line, file=sys.stderr)
+            print(one_line(line), file=sys.stderr)
         return 1
     try:
-        app = make_app(
-            entries,
-            at=at,
-            invalid=invalid,
-            state_dir=state_dir,
-            who=who,
-            refresh=refresh,
-            sync=sync,
-        )
+        app = TripDashApp(Session(entries, options, invalid=invalid))
     except StoreError as exc:
-        print(f"tripdash: {exc}", file=sys.stderr)
+        print(f"tripdash: {one_line(str(exc))}", file=sys.stderr)
         return 1
     app.run()
     return app.return_code or 0

@@ -305,20 +305,21 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         )
     if args.refresh < 0:
         raise UsageError("--refresh: give a number of seconds, or 0 for never")
-    sources = [make_source(location, args) for location in locations([path])]
+    sources = tuple(make_source(location, args) for location in locations([path]))
     prepare_textual()
     from tripdash.app import run_dashboard
     from tripdash.domain.store import default_author, default_state_dir
+    from tripdash.session import DashboardOptions
 
-    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
-    return run_dashboard(
-        sources,
-        at=at,
-        state_dir=state_dir,
+    options = DashboardOptions(
+        state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
         who=args.as_name or default_author(),
+        at=at,
         refresh=args.refresh,
         sync=sync_config(args),
+        sources=sources,
     )
+    return run_dashboard(options)
 
 
 def sync_config(args: argparse.Namespace) -> SyncConfig | None:

@@ -1,7 +1,7 @@
 """Open trips and their sources: the trip in use, where it came from, how fresh it is.
 
-Polling runs in worker threads (see the app); this module only holds the
-state and turns it into words for the header.
+Polling runs in worker threads (see the app); the session (``session.py``)
+changes this state, and this module turns it into words for the header.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from tripdash.domain.model import Trip
+from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import SourceStatus, TripSource
 from tripdash.domain.times import humanize_delta, zone_abbrev
 
@@ -27,6 +28,13 @@ class OpenTrip:
     trip: Trip
     source: TripSource | None = None
     status: SourceStatus = field(default_factory=SourceStatus)
+    #: How team sync stands for this trip (empty until a round ends).
+    sync: SyncState = field(default_factory=lambda: SyncState())
+
+    @property
+    def schedule(self) -> Schedule:
+        """The schedule of the version in use (built once per version, then cached)."""
+        return Schedule.for_trip(self.trip)
 
     @property
     def key(self) -> str:
@@ -87,10 +95,8 @@ class SyncState:
         )
 
 
-def describe_sync(state: SyncState | None, real_now: datetime, home: ZoneInfo) -> str:
+def describe_sync(state: SyncState, real_now: datetime, home: ZoneInfo) -> str:
     """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error."""
-    if state is None:
-        return ""
     if state.error is not None:
         if state.offline and state.failing_since is not None:
             since = state.failing_since.astimezone(home)

@@ -1,4 +1,9 @@
-"""Messages named for what happened, posted by the app to every open screen."""
+"""Messages named for what happened, broadcast by the app to every open screen.
+
+They carry the key of the open trip they concern (see :class:`tripdash.live.OpenTrip`),
+never a trip id: a new version may change the id, and every screen follows its trip
+by the same key. They do not bubble: the app posts each to every screen itself.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +17,15 @@ if TYPE_CHECKING:
     from tripdash.domain.store import Mark
 
 
-class FirstFramePainted(Message):
+class FirstFramePainted(Message, bubble=False):
     """The app's first frame is on the terminal: work kept out of its way can start."""
 
 
-class ItemMarked(Message):
+class ItemMarked(Message, bubble=False):
     """This session committed a mark (shown only after the commit)."""
 
-    def __init__(self, mark: Mark) -> None:
+    def __init__(self, key: str, mark: Mark) -> None:
+        self.key = key
         self.mark = mark
         super().__init__()
 
@@ -31,20 +37,20 @@ class ItemMarked(Message):
         return f"{'Done' if self.mark.done else 'Not done'}: {one_line(label)}"
 
 
-class MarksChanged(Message):
+class MarksChanged(Message, bubble=False):
     """Marks changed: ours, or another process's (another terminal, `tripdash mark`).
 
     ``item_ids`` names the items whose mark changed when known (this session's
     own marks), so that only their lines are redrawn; None means "any".
     """
 
-    def __init__(self, trip_id: str, item_ids: frozenset[str] | None = None) -> None:
-        self.trip_id = trip_id
+    def __init__(self, key: str, item_ids: frozenset[str] | None = None) -> None:
+        self.key = key
         self.item_ids = item_ids
         super().__init__()
 
 
-class TripReloaded(Message):
+class TripReloaded(Message, bubble=False):
     """A source was polled: ``trip`` is the version now in use (new, or the same).
 
     ``changes`` lists what differs from the version shown before (empty when none).

@@ -947,15 +947,15 @@ async def test_dashboard_shows_another_laptops_synced_mark(
         await pilot.pause()
         await app.workers.wait_for_complete()  # the first round, at start
         await pilot.press("space")  # alice marks the selected event (the CSIS speech)
-        assert app.done_ids(trip_id) == {"csis-speech"}
+        assert app.session.marks.done_ids(trip_id) == {"csis-speech"}
 
         bob.mark(trip_id, "blinken-press-conference")
         assert bob.sync(trip_id, couch.url).pushed == 1
         await pilot.press("s")
         await synced(app, pilot)
         await eventually(pilot, lambda: "⇅ synced" in header_text(app))
-        assert app.done_ids(trip_id) == {"csis-speech", "blinken-press-conference"}
-        state = app.sync_states[trip_id]
+        assert app.session.marks.done_ids(trip_id) == {"csis-speech", "blinken-press-conference"}
+        state = app.session.open_trips[0].sync
         assert state.error is None and state.waiting == 0
         assert "⇅ synced 0 s ago" in header_text(app)
     assert app._exception is None
@@ -981,7 +981,7 @@ async def test_dashboard_shows_offline_since_and_marks_waiting(
         await pilot.pause()
         await synced(app, pilot)
         await eventually(pilot, lambda: "⇅ offline" in header_text(app))
-        state = app.sync_states[trip_id]
+        state = app.session.open_trips[0].sync
         assert state.offline and state.waiting == 1
         assert "⇅ offline since 14:07, 1 mark waiting" in header_text(app)
 
@@ -990,10 +990,10 @@ async def test_dashboard_shows_offline_since_and_marks_waiting(
         await pilot.press("s")
         await synced(app, pilot)
         await eventually(pilot, lambda: "2 marks waiting" in header_text(app))
-        assert app.sync_states[trip_id].waiting == 2
+        assert app.session.open_trips[0].sync.waiting == 2
         text = header_text(app)
         assert "⇅ offline since 14:07, 2 marks waiting" in text  # since the first failure
-        assert app.done_ids(trip_id) == {"blinken-bilateral", "csis-speech"}
+        assert app.session.marks.done_ids(trip_id) == {"blinken-bilateral", "csis-speech"}
     assert app._exception is None
 
 
@@ -1017,7 +1017,7 @@ async def test_dashboard_shows_a_failing_server_and_keeps_running(
         await pilot.pause()
         await synced(app, pilot)
         await eventually(pilot, lambda: "⇅ sync failed: " in header_text(app))
-        assert "not JSON" in app.sync_states[trip_id].error
+        assert "not JSON" in app.session.open_trips[0].sync.error
         await pilot.press("space")  # still usable
-        assert app.done_ids(trip_id) == {"csis-speech"}
+        assert app.session.marks.done_ids(trip_id) == {"csis-speech"}
     assert app._exception is None

@@ -98,7 +98,7 @@ async def test_n_jumps_to_the_event_in_progress(build_app) -> None:
 
 async def test_now_line_moves_as_time_passes_without_keys(build_app) -> None:
     app = build_app(trip(), "2023-01-17T15:00 America/New_York")
-    clock: FakeClock = app.clock._base  # type: ignore[assignment]
+    clock: FakeClock = app.session.clock._base  # type: ignore[assignment]
     async with app.run_test(size=SIZE) as pilot:
         timeline = app.screen.query_one(Timeline)
         before = timeline.now_line
@@ -124,27 +124,27 @@ async def test_rehearsal_clock_keys(build_app) -> None:
         assert not header.rehearsal
         await pilot.press("plus")
         assert header.rehearsal
-        assert app.clock.now() == at("2023-01-17T09:15 America/New_York")
+        assert app.session.clock.now() == at("2023-01-17T09:15 America/New_York")
         assert "REHEARSAL" in str(header.text())
         await pilot.press("greater_than_sign", "greater_than_sign")
-        assert app.clock.now() == at("2023-01-17T11:15 America/New_York")
+        assert app.session.clock.now() == at("2023-01-17T11:15 America/New_York")
         await pilot.press("minus", "less_than_sign")
-        assert app.clock.now() == at("2023-01-17T10:00 America/New_York")
+        assert app.session.clock.now() == at("2023-01-17T10:00 America/New_York")
         await pilot.press("0")
         assert not header.rehearsal
-        assert app.clock.now() == at("2023-01-17T09:00 America/New_York")
+        assert app.session.clock.now() == at("2023-01-17T09:00 America/New_York")
         assert "REHEARSAL" not in str(header.text())
 
 
 async def test_at_starts_a_rehearsal_that_runs_on(build_app) -> None:
     app = build_app(trip(), "2026-11-27T12:00Z", at=at("2023-01-17T09:20 America/New_York"))
-    base: FakeClock = app.clock._base  # type: ignore[assignment]
+    base: FakeClock = app.session.clock._base  # type: ignore[assignment]
     async with app.run_test(size=SIZE) as pilot:
         header = app.screen.query_one(TripHeader)
         assert header.rehearsal
         base.at += timedelta(minutes=10)
         await pilot.pause(1.3)
-        assert app.clock.now() == at("2023-01-17T09:30 America/New_York")
+        assert app.session.clock.now() == at("2023-01-17T09:30 America/New_York")
         assert "09:30:00 EST" in str(header.text())
 
 

@@ -51,7 +51,7 @@ async def test_file_change_is_applied_in_place_with_a_notice(build_app, tmp_path
         selected = timeline.selected.id
         _edit(path, "start = 2023-01-17T15:30:00", "start = 2023-01-17T16:00:00")
         await _reload(app, pilot)
-        texts = [str(c) for c in (s.change for s in app.changes)]
+        texts = [str(c) for c in (s.change for s in app.session.changes)]
         assert texts == [
             "Moved: Joint press conference with Secretary Blinken: "
             "Tue 17 Jan 15:30 EST (20:30 GMT) → Tue 17 Jan 16:00 EST (21:00 GMT)"
@@ -70,7 +70,7 @@ async def test_invalid_new_version_keeps_the_good_one(build_app, tmp_path) -> No
     async with app.run_test(size=WIDE) as pilot:
         _edit(path, "start = 2023-01-17T15:30:00", "start = 2023-01-17T15:30:00\nstrat = 1")
         await _reload(app, pilot)
-        assert app.changes == []
+        assert app.session.changes == []
         timeline = app.screen.query_one(Timeline)
         lines = [timeline.render_line(y).text for y in range(timeline.size.height)]
         assert any("15:30 EST" in line for line in lines)
@@ -93,10 +93,10 @@ async def test_file_changes_are_noticed_without_a_key(build_app, tmp_path) -> No
         )
         for _ in range(40):  # the file is checked every 1.5 s
             await pilot.pause(0.1)
-            if app.changes:
+            if app.session.changes:
                 break
         await app.workers.wait_for_complete()
-        assert any(s.change.kind == "cancelled" for s in app.changes)
+        assert any(s.change.kind == "cancelled" for s in app.session.changes)
 
 
 def test_changes_screen_lists_every_change_with_when_seen(build_app, tmp_path, snap) -> None:
@@ -153,3 +153,27 @@ async def test_offline_header_text(build_app) -> None:
         await pilot.pause(1.2)
         header = str(app.screen.query_one(TripHeader).text())
         assert "offline: schedule as of 06:12 London (GMT), fetched 3 h ago" in header
+
+
+async def test_a_new_trip_id_is_followed_by_every_screen_by_the_same_key(
+    build_app, tmp_path
+) -> None:
+    # Open the event box, save a version whose [trip] id changed, reload, tick a point:
+    # the mark goes under the new id (each screen follows its trip by the source's key).
+    path = _copy_trip(tmp_path)
+    app = build_app([_source_entry(path)], "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("enter")  # the press conference, with Blinken's points
+        await pilot.pause()
+        _edit(path, 'id = "fs-north-america-2023-01"', 'id = "fs-renamed"')
+        app.action_refresh()  # as the file watcher does (`r` is not a key of the box)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+        marks = app.session.marks
+        assert marks.done_ids("fs-renamed") == {"blinken/ukraine-tools-to-win"}
+        assert marks.done_ids("fs-north-america-2023-01") == set()
+        await pilot.press("escape", "c")  # the counterparts screen follows the same key
+        await pilot.pause()
+        assert "1/7 covered" in str(app.screen.query_one("#cp-info").render())

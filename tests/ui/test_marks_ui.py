@@ -31,7 +31,7 @@ async def test_space_marks_the_selected_event_and_commits_first(build_app, tmp_p
         assert timeline.selected.id == "csis-speech"
         await pilot.press("space")
         assert stored_done(tmp_path / "state") == {"csis-speech"}
-        assert "csis-speech" in app.done_ids(TRIP_ID)
+        assert "csis-speech" in app.session.marks.done_ids(TRIP_ID)
         line = timeline.render_line(
             timeline.line_of_event(timeline.cursor) - round(timeline.scroll_y)
         )
@@ -80,7 +80,7 @@ async def test_marks_survive_a_restart(build_app, tmp_path) -> None:
     again = build_app(trip(), "2023-01-17T09:00 America/New_York")
     async with again.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        assert again.done_ids(TRIP_ID) == {"csis-speech"}
+        assert again.session.marks.done_ids(TRIP_ID) == {"csis-speech"}
 
 
 async def test_another_process_mark_appears_within_two_seconds(build_app, tmp_path) -> None:
@@ -90,7 +90,7 @@ async def test_another_process_mark_appears_within_two_seconds(build_app, tmp_pa
         with MarkStore(tmp_path / "state") as other:
             other.mark(TRIP_ID, "blinken-press-conference", True, "bob")
         await pilot.pause(2.0)
-        assert "blinken-press-conference" in app.done_ids(TRIP_ID)
+        assert "blinken-press-conference" in app.session.marks.done_ids(TRIP_ID)
         timeline = app.screen.query_one(Timeline)
         text = [timeline.render_line(y).text for y in range(timeline.size.height)]
         assert any(line.startswith("✓") and "15:30 EST" in line for line in text)

@@ -136,7 +136,7 @@ async def test_picker_brings_its_summaries_up_to_date_when_shown_again(build_app
         # A day later (the injected clock moves), the speech is under way; back to the list.
         from .conftest import at
 
-        app.real_clock.at = at("2023-01-17T09:20 America/New_York")
+        app.session.options.clock.at = at("2023-01-17T09:20 America/New_York")
         await pilot.press("o")
         await pilot.pause()
         assert "in progress now" in fs_summary()

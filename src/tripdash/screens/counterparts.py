@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
 from typing import ClassVar
 
 from rich.text import Text
@@ -14,47 +12,29 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tripdash.domain.clock import TripClock
-from tripdash.domain.model import Counterpart, Event
-from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
+from tripdash.domain.model import Counterpart
+from tripdash.domain.people import covered, meetings_of, next_meeting
+from tripdash.domain.schedule import home_time_label, local_time_label
 from tripdash.domain.text import one_line
-from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.messages import TripReloaded
+from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.session import Session
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
 
 
-def covered(counterpart: Counterpart, done: Collection[str]) -> str:
-    """``3/5 covered`` (or ``no talking points``)."""
-    total = len(counterpart.talking_points)
-    if not total:
-        return "no talking points"
-    return f"{sum(1 for p in counterpart.talking_points if p.item_id in done)}/{total} covered"
+class CounterpartsScreen(TripScreen, Screen[str | None]):
+    """Every counterpart, with what to raise with them and when they are met.
 
-
-def meetings_of(schedule: Schedule, counterpart_id: str) -> list[Event]:
-    """The events a counterpart attends, in programme order."""
-    return [e for e in schedule.trip.events if any(c.id == counterpart_id for c in e.counterparts)]
-
-
-def next_meeting(schedule: Schedule, counterpart_id: str, now: datetime) -> Event | None:
-    """Their next meeting: the first not yet over (TBC ones count until their day ends)."""
-    meetings = meetings_of(schedule, counterpart_id)
-    for event in meetings:
-        if not event.cancelled and schedule.phase(event, now, None) is not Phase.PAST:
-            return event
-    return meetings[-1] if meetings else None
-
-
-class CounterpartsScreen(Screen[None]):
-    """Every counterpart, with what to raise with them and when they are met."""
+    It closes with the id of the event to select on the timeline (`m`), else None.
+    """
 
     HELP_GROUP = "Counterparts"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,c", "back", "Timeline", id="counterparts.back"),
         Binding("m", "next_meeting", "Next meeting", id="counterparts.next-meeting"),
-        Binding("u", "undo", "Undo", id="counterparts.undo"),
-        Binding("U,ctrl+r", "redo", "Redo", show=False, id="counterparts.redo"),
+        *mark_bindings("counterparts", show_undo=True),
         Binding("j", "down", "Down", show=False, id="counterparts.down"),
         Binding("k", "up", "Up", show=False, id="counterparts.up"),
     ]
@@ -83,18 +63,12 @@ class CounterpartsScreen(Screen[None]):
     }
     """
 
-    def __init__(self, schedule: Schedule, clock: TripClock, selected: str | None = None) -> None:
-        super().__init__()
-        self.schedule = schedule
-        self.clock = clock
+    def __init__(self, session: Session, key: str, selected: str | None = None) -> None:
+        super().__init__(session, key)
         self._initial = selected
 
-    @property
-    def done(self) -> set[str]:
-        return self.app.done_ids(self.schedule.trip.id)  # type: ignore[attr-defined, no-any-return]
-
     def compose(self) -> ComposeResult:
-        trip = self.schedule.trip
+        trip = self.trip
         yield Static(Text(f"Counterparts · {one_line(trip.title)}"), id="cp-title")
         with Horizontal():
             yield OptionList(id="cp-list")
@@ -121,7 +95,7 @@ class CounterpartsScreen(Screen[None]):
         listing = self.query_one("#cp-list", OptionList)
         keep = listing.highlighted
         listing.clear_options()
-        for cp in self.schedule.trip.counterparts:
+        for cp in self.trip.counterparts:
             prompt = Text(one_line(cp.name), style="bold")
             about = ", ".join(one_line(x) for x in (cp.role, cp.country) if x)
             if about:
@@ -137,7 +111,7 @@ class CounterpartsScreen(Screen[None]):
         if listing.highlighted is None:
             return None
         ident = listing.get_option_at_index(listing.highlighted).id
-        return self.schedule.trip.counterpart(ident or "")
+        return self.trip.counterpart(ident or "")
 
     def _show_selected(self) -> None:
         cp = self.selected
@@ -160,7 +134,7 @@ class CounterpartsScreen(Screen[None]):
         upcoming = next_meeting(self.schedule, cp.id, now)
         if not meetings:
             text.append("  none in the programme\n", "dim")
-        home = self.schedule.trip.home_tz
+        home = self.trip.home_tz
         for event in meetings:
             mark = "✓ " if event.id in self.done else ("→ " if event is upcoming else "  ")
             line = Text(mark)
@@ -184,29 +158,20 @@ class CounterpartsScreen(Screen[None]):
             self.query_one("#cp-points", PointList).focus()
 
     def on_point_list_toggle(self, message: PointList.Toggle) -> None:
-        self.app.toggle_mark(self.schedule.trip, message.point.item_id)  # type: ignore[attr-defined]
+        self.mark(message.point.item_id)
 
-    def on_item_marked(self, message: ItemMarked) -> None:
-        if self.is_current and message.mark.trip_id == self.schedule.trip.id:
-            self.notify(message.confirmation(self.schedule.trip), timeout=2.5, markup=False)
+    def marks_changed(self, item_ids: frozenset[str] | None) -> None:
+        self._fill_list()
+        self._show_selected()
 
-    def on_marks_changed(self, message: MarksChanged) -> None:
-        if message.trip_id == self.schedule.trip.id:
-            self._fill_list()
-            self._show_selected()
-
-    def on_trip_reloaded(self, message: TripReloaded) -> None:
-        old = self.schedule.trip
-        if message.trip is old or message.trip.id != old.id:
-            return
-        self.schedule = Schedule.for_trip(message.trip)
+    def trip_reloaded(self, message: TripReloaded) -> None:
         self._fill_list()
         self._show_selected()
 
     # -- actions ------------------------------------------------------------------------
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        self.dismiss(None)
 
     def action_next_meeting(self) -> None:
         """Back to the timeline, on this counterpart's next meeting."""
@@ -215,12 +180,9 @@ class CounterpartsScreen(Screen[None]):
             return
         event = next_meeting(self.schedule, cp.id, self.clock.now())
         if event is None:
-            self.notify(f"{one_line(cp.name)} has no meetings in the programme", markup=False)
+            self.notify(f"{one_line(cp.name)} has no meetings in the programme")
             return
-        self.app.pop_screen()
-        dashboard = self.app.screen
-        if hasattr(dashboard, "select_event"):
-            dashboard.select_event(event.id)
+        self.dismiss(event.id)
 
     def action_down(self) -> None:
         focused = self.focused
@@ -231,9 +193,3 @@ class CounterpartsScreen(Screen[None]):
         focused = self.focused
         if isinstance(focused, OptionList):
             focused.action_cursor_up()
-
-    def action_undo(self) -> None:
-        self.app.undo_mark(self.schedule.trip)  # type: ignore[attr-defined]
-
-    def action_redo(self) -> None:
-        self.app.redo_mark(self.schedule.trip)  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ timeline and details are told the new instant; each redraws only what changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
 
@@ -15,11 +16,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 
-from tripdash.domain.clock import TripClock
-from tripdash.domain.schedule import Schedule
 from tripdash.domain.text import one_line
-from tripdash.live import OpenTrip, describe_status, describe_sync
-from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
+from tripdash.live import describe_status, describe_sync
+from tripdash.messages import FirstFramePainted, TripReloaded
+from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.session import Session
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.keybar import KeyBar
@@ -31,7 +32,7 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
@@ -39,8 +40,7 @@ class DashboardScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,x", "toggle_done", "Done", id="dashboard.toggle-done"),
         # Key bar: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
-        Binding("u", "undo", "Undo", show=False, id="dashboard.undo"),
-        Binding("U,ctrl+r", "redo", "Redo", show=False, id="dashboard.redo"),
+        *mark_bindings("dashboard", show_undo=False),
         Binding("c", "counterparts", "People", id="dashboard.counterparts"),
         Binding("n", "jump_now", "Now", id="dashboard.now"),
         Binding(
@@ -104,18 +104,11 @@ class DashboardScreen(Screen[None]):
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
     ]
 
-    def __init__(self, entry: OpenTrip, clock: TripClock) -> None:
-        super().__init__()
-        self.entry = entry
+    def __init__(self, session: Session, key: str, *, painted: Callable[[], bool]) -> None:
+        super().__init__(session, key)
         self._details_timer: Timer | None = None
-        self.trip = entry.trip
-        self.schedule = Schedule.for_trip(entry.trip)
-        self.clock = clock
-
-    @property
-    def done(self) -> set[str]:
-        """This trip's done items (kept current by the app)."""
-        return self.app.done_ids(self.trip.id)  # type: ignore[attr-defined, no-any-return]
+        # Whether the app's first frame is on the terminal yet (see on_mount).
+        self._painted = painted
 
     def compose(self) -> ComposeResult:
         # The layout for the terminal's width from the first frame (on_resize keeps it).
@@ -141,7 +134,7 @@ class DashboardScreen(Screen[None]):
         self.title = one_line(self.trip.title)
         # At start-up the details pane fills in just after the first frame: wrapping its
         # text costs milliseconds the timeline (what people look for first) need not wait.
-        if self.app.painted:  # type: ignore[attr-defined]
+        if self._painted():
             self._show_details()
 
     def on_first_frame_painted(self, message: FirstFramePainted) -> None:
@@ -160,8 +153,7 @@ class DashboardScreen(Screen[None]):
         header = self.query_one(TripHeader)
         real_now = self.clock.real_now()
         header.status = describe_status(self.entry.status, real_now, self.trip.home_tz)
-        states = getattr(self.app, "sync_states", {})
-        header.sync_text = describe_sync(states.get(self.trip.id), real_now, self.trip.home_tz)
+        header.sync_text = describe_sync(self.entry.sync, real_now, self.trip.home_tz)
         header.now = now
         self.timeline.set_now(now)
         if details and now.second == 0:
@@ -182,39 +174,45 @@ class DashboardScreen(Screen[None]):
             self._details_timer.stop()
         self._details_timer = self.set_timer(DETAILS_DELAY, self._show_details)
 
-    def on_item_marked(self, message: ItemMarked) -> None:
-        if message.mark.trip_id == self.trip.id:
-            self.query_one(TripHeader).flash(message.confirmation(self.trip))
+    def confirm(self, text: str) -> None:
+        # In the header, under whatever box is open over the timeline.
+        self.query_one(TripHeader).flash(text)
 
     def on_timeline_opened(self, message: Timeline.Opened) -> None:
         from tripdash.screens.event import EventScreen
 
-        self.app.push_screen(EventScreen(message.event, self.schedule, self.clock))
+        self.app.push_screen(
+            EventScreen(self.session, self.key, message.event), callback=self._event_closed
+        )
 
-    def on_trip_reloaded(self, message: TripReloaded) -> None:
+    def _event_closed(self, counterpart_id: str | None) -> None:
+        # The event box closes with a counterpart's id when `c` asked for them.
+        if counterpart_id is not None:
+            self.open_counterparts(counterpart_id)
+
+    def trip_reloaded(self, message: TripReloaded) -> None:
         """A new version of this trip: apply it in place, keeping selection and scroll."""
-        if message.key != self.entry.key:
-            return
         header = self.query_one(TripHeader)
         header.status = describe_status(self.entry.status, self.clock.real_now(), self.trip.home_tz)
-        if message.trip is self.trip:
+        if self.timeline.schedule.trip is message.trip:
             return
-        self.trip = message.trip
-        self.schedule = Schedule.for_trip(message.trip)
-        header.schedule = self.schedule
+        schedule = self.schedule
+        header.schedule = schedule
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
-        self.timeline.set_schedule(self.schedule, keep=True)
+        self.timeline.set_schedule(schedule, keep=True)
         self.timeline.scroll_line_to_top(round(scroll_y))
+        self.title = one_line(self.trip.title)
         self._show_details()
 
-    def on_marks_changed(self, message: MarksChanged) -> None:
-        if message.trip_id == self.trip.id:
-            self.timeline.set_done(self.done, message.item_ids)
-            self._show_details_soon()
+    def marks_changed(self, item_ids: frozenset[str] | None) -> None:
+        self.timeline.set_done(self.done, item_ids)
+        self._show_details_soon()
 
-    def select_event(self, event_id: str) -> None:
-        """Select an event by id (used when coming back from a counterpart)."""
+    def select_event(self, event_id: str | None) -> None:
+        """Select an event by id (coming back from a counterpart's next meeting)."""
+        if event_id is None:
+            return
         for i, e in enumerate(self.trip.events):
             if e.id == event_id:
                 self.timeline.select(i)
@@ -228,21 +226,19 @@ class DashboardScreen(Screen[None]):
         """Mark the selected event done, or not done again."""
         event = self.timeline.selected
         if event is not None:
-            self.app.toggle_mark(self.trip, event.id)  # type: ignore[attr-defined]
-
-    def action_undo(self) -> None:
-        self.app.undo_mark(self.trip)  # type: ignore[attr-defined]
-
-    def action_redo(self) -> None:
-        self.app.redo_mark(self.trip)  # type: ignore[attr-defined]
+            self.mark(event.id)
 
     def action_counterparts(self) -> None:
         """The counterparts screen, on the selected event's first counterpart if it has one."""
+        event = self.timeline.selected
+        self.open_counterparts(event.counterparts[0].id if event and event.counterparts else None)
+
+    def open_counterparts(self, counterpart_id: str | None) -> None:
         from tripdash.screens.counterparts import CounterpartsScreen
 
-        event = self.timeline.selected
-        first = event.counterparts[0].id if event and event.counterparts else None
-        self.app.push_screen(CounterpartsScreen(self.schedule, self.clock, first))
+        self.app.push_screen(
+            CounterpartsScreen(self.session, self.key, counterpart_id), callback=self.select_event
+        )
 
     # -- actions ------------------------------------------------------------------------
 

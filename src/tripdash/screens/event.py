@@ -1,4 +1,8 @@
-"""A full screen for one event (enter on the timeline): details, and talking points to tick."""
+"""The event box (enter on the timeline): an event's details, and talking points to tick.
+
+It closes with a counterpart's id when `c` asks for them (the dashboard opens the
+counterparts screen there), else with None.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,17 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tripdash.domain.clock import TripClock
 from tripdash.domain.model import Event
-from tripdash.domain.schedule import Phase, Schedule
-from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.domain.schedule import Phase
+from tripdash.messages import TripReloaded
+from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.session import Session
 from tripdash.widgets.details import describe_event, point_groups
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
 
 
-class EventScreen(ModalScreen[None]):
+class EventScreen(TripScreen, ModalScreen[str | None]):
     """The selected event, with its counterparts' talking points as a list to tick off."""
 
     HELP_GROUP = "Event details"
@@ -27,8 +32,7 @@ class EventScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="event.close"),
         Binding("c", "counterpart", "Counterpart", id="event.counterpart"),
-        Binding("u", "undo", "Undo", id="event.undo"),
-        Binding("U,ctrl+r", "redo", "Redo", show=False, id="event.redo"),
+        *mark_bindings("event", show_undo=True),
     ]
 
     DEFAULT_CSS = """
@@ -49,15 +53,10 @@ class EventScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, event: Event, schedule: Schedule, clock: TripClock) -> None:
-        super().__init__()
+    def __init__(self, session: Session, key: str, event: Event) -> None:
+        super().__init__(session, key)
         self.event = event
-        self.schedule = schedule
-        self.clock = clock
-
-    @property
-    def done(self) -> set[str]:
-        return self.app.done_ids(self.schedule.trip.id)  # type: ignore[attr-defined, no-any-return]
+        self._version = self.trip  # the version of the trip ``event`` comes from
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="event-body"):
@@ -84,43 +83,30 @@ class EventScreen(ModalScreen[None]):
         for points in self.query(PointList):
             points.set_points(point_groups(self.event, self.done, open_first=running), self.done)
 
-    def on_item_marked(self, message: ItemMarked) -> None:
-        if self.is_current and message.mark.trip_id == self.schedule.trip.id:
-            self.notify(message.confirmation(self.schedule.trip), timeout=2.5, markup=False)
-
-    def on_marks_changed(self, message: MarksChanged) -> None:
+    def marks_changed(self, item_ids: frozenset[str] | None) -> None:
         self._refresh_body()
 
-    def on_trip_reloaded(self, message: TripReloaded) -> None:
+    def trip_reloaded(self, message: TripReloaded) -> None:
         """A new version of the trip: show this event's new details, or say it is gone."""
-        old = self.schedule.trip
-        if message.trip is old or message.trip.id != old.id:
-            return
-        self.schedule = Schedule.for_trip(message.trip)
+        if message.trip is self._version:
+            return  # polled, but no new version
+        self._version = message.trip
         for event in message.trip.events:
             if event.id == self.event.id:
                 self.event = event
                 self._refresh_body()
                 return
-        self.notify("This event was removed from the schedule", severity="warning", markup=False)
+        self.notify("This event was removed from the schedule", severity="warning")
         self.dismiss(None)
 
     def on_point_list_toggle(self, message: PointList.Toggle) -> None:
-        self.app.toggle_mark(self.schedule.trip, message.point.item_id)  # type: ignore[attr-defined]
+        self.mark(message.point.item_id)
 
     def action_close(self) -> None:
         self.dismiss(None)
 
-    def action_undo(self) -> None:
-        self.app.undo_mark(self.schedule.trip)  # type: ignore[attr-defined]
-
-    def action_redo(self) -> None:
-        self.app.redo_mark(self.schedule.trip)  # type: ignore[attr-defined]
-
     def action_counterpart(self) -> None:
         """Jump to the highlighted point's counterpart (else the event's first)."""
-        from tripdash.screens.counterparts import CounterpartsScreen
-
         target = None
         for points in self.query(PointList):
             point = points.highlighted_point
@@ -129,6 +115,6 @@ class EventScreen(ModalScreen[None]):
         if target is None and self.event.counterparts:
             target = self.event.counterparts[0].id
         if target is None:
-            self.notify("This event has no counterparts", timeout=2, markup=False)
+            self.notify("This event has no counterparts", timeout=2)
             return
-        self.app.switch_screen(CounterpartsScreen(self.schedule, self.clock, target))
+        self.dismiss(target)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
 
@@ -18,6 +18,7 @@ from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.text import one_line
 from tripdash.live import OpenTrip
+from tripdash.session import Session
 from tripdash.widgets.keybar import KeyBar
 
 
@@ -66,18 +67,19 @@ class PickerScreen(Screen[None]):
     }
     """
 
-    def __init__(
-        self,
-        entries: Sequence[OpenTrip],
-        invalid: Sequence[TripInvalid],
-        now: Callable[[], datetime],
-        on_open: Callable[[OpenTrip], None],
-    ) -> None:
+    def __init__(self, session: Session, on_open: Callable[[str], None]) -> None:
         super().__init__()
-        self.entries = list(entries)
-        self.invalid = list(invalid)
-        self._now = now
+        self.session = session
+        self._now = session.clock.now
         self._on_open = on_open
+
+    @property
+    def entries(self) -> list[OpenTrip]:
+        return self.session.open_trips
+
+    @property
+    def invalid(self) -> list[TripInvalid]:
+        return self.session.invalid
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Choose a trip"), id="picker-title")
@@ -121,4 +123,4 @@ class PickerScreen(Screen[None]):
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         ident = message.option.id or ""
         if ident.startswith("trip-"):
-            self._on_open(self.entries[int(ident.removeprefix("trip-"))])
+            self._on_open(self.entries[int(ident.removeprefix("trip-"))].key)

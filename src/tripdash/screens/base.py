@@ -1,0 +1,123 @@
+"""The base of every screen that shows one open trip: marking written once.
+
+A trip screen is handed the :class:`~tripdash.session.Session` and the key of its
+trip; it reads the trip, schedule and done marks from the session (so it always
+shows the version in use, whatever its id now is) and commits marks through it.
+The app broadcasts what happened; this base filters the broadcasts by key and
+calls the hooks a screen overrides (:meth:`trip_reloaded`, :meth:`marks_changed`,
+:meth:`confirm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual.binding import Binding
+
+from tripdash.domain.model import Trip
+from tripdash.domain.schedule import Schedule
+from tripdash.domain.store import Mark, StoreError
+from tripdash.live import OpenTrip
+from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.session import Session
+
+
+def mark_bindings(screen: str, *, show_undo: bool) -> list[Binding]:
+    """Undo and redo for a trip screen, with ids ``<screen>.undo`` and ``<screen>.redo``."""
+    return [
+        Binding("u", "undo", "Undo", show=show_undo, id=f"{screen}.undo"),
+        Binding("U,ctrl+r", "redo", "Redo", show=False, id=f"{screen}.redo"),
+    ]
+
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    _ScreenBase = Screen[Any]
+else:
+    # A mixin at run time: Textual takes a screen's CSS from its first DOMNode base, so
+    # ``class EventScreen(TripScreen, ModalScreen[...])`` keeps the modal's styles.
+    _ScreenBase = object
+
+
+class TripScreen(_ScreenBase):
+    """Mixed into a screen of one open trip: marking, undo and redo, the reload filter.
+
+    Put it first: ``class DashboardScreen(TripScreen, Screen[None])``.
+    """
+
+    def __init__(self, session: Session, key: str) -> None:
+        super().__init__()
+        self.session = session
+        self.key = key
+        self.clock = session.clock
+
+    @property
+    def entry(self) -> OpenTrip:
+        return self.session.entry(self.key)
+
+    @property
+    def trip(self) -> Trip:
+        """The version of the trip in use now."""
+        return self.session.trip(self.key)
+
+    @property
+    def schedule(self) -> Schedule:
+        return self.session.schedule(self.key)
+
+    @property
+    def done(self) -> set[str]:
+        """The trip's done items (kept current by the session)."""
+        return self.session.done_ids(self.key)
+
+    # -- marking ------------------------------------------------------------------------
+
+    def mark(self, item_id: str) -> None:
+        """Mark an item done, or not done again: committed, then shown."""
+        self._commit(lambda: self.session.toggle(self.key, item_id), "")
+
+    def action_undo(self) -> None:
+        self._commit(lambda: self.session.undo(self.key), "Nothing to undo")
+
+    def action_redo(self) -> None:
+        self._commit(lambda: self.session.redo(self.key), "Nothing to redo")
+
+    def _commit(self, write: Callable[[], Mark | None], nothing: str) -> None:
+        try:
+            mark = write()
+        except StoreError as exc:
+            self.notify(str(exc), title="Not saved", severity="error", timeout=10)
+            return
+        if mark is None:
+            self.notify(nothing, timeout=2)
+            return
+        # The app tells every screen (this one included) once the mark is committed.
+        self.app.post_message(ItemMarked(self.key, mark))
+
+    # -- broadcasts, filtered by key ------------------------------------------------------
+
+    def on_item_marked(self, message: ItemMarked) -> None:
+        if message.key == self.key:
+            self.confirm(message.confirmation(self.trip))
+
+    def on_marks_changed(self, message: MarksChanged) -> None:
+        if message.key == self.key:
+            self.marks_changed(message.item_ids)
+
+    def on_trip_reloaded(self, message: TripReloaded) -> None:
+        if message.key == self.key:
+            self.trip_reloaded(message)
+
+    # -- hooks --------------------------------------------------------------------------
+
+    def confirm(self, text: str) -> None:
+        """Say that a mark was saved (a short notice, on the screen in front only)."""
+        if self.is_current:
+            self.notify(text, timeout=2.5)
+
+    def marks_changed(self, item_ids: frozenset[str] | None) -> None:
+        """Marks of this trip changed (``item_ids``, or any when None): redraw them."""
+
+    def trip_reloaded(self, message: TripReloaded) -> None:
+        """This trip's source was polled: ``message.trip`` is the version in use now."""

@@ -1,0 +1,236 @@
+"""The session: everything the dashboard knows, without Textual.
+
+One :class:`Session` per run of the dashboard owns the open trips (keyed by their
+source's key, which stays the same when a new version changes the trip's id),
+the marks with undo and redo, the changes seen, and how sync stands. Screens
+are handed the session and the key of their trip; they call its methods and
+the app broadcasts what happened. Nothing here draws, times or notifies, so
+every rule is tested without the pilot (``tests/test_session.py``).
+
+:class:`DashboardOptions` is what the command line decided, built once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tripdash.domain.clock import TripClock
+from tripdash.domain.loader import TripInvalid
+from tripdash.domain.model import Trip
+from tripdash.domain.schedule import Schedule
+from tripdash.domain.sources import Loaded, TripSource
+from tripdash.domain.store import Mark, MarkStore
+from tripdash.domain.times import Clock, system_clock
+from tripdash.live import OpenTrip, SeenChange
+from tripdash.marks import Marks
+
+if TYPE_CHECKING:
+    from tripdash.domain.diff import Change
+    from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
+
+
+@dataclass(frozen=True)
+class DashboardOptions:
+    """What the command line decided for one run of the dashboard, built once."""
+
+    state_dir: Path
+    who: str = "unknown"
+    clock: Clock = system_clock  # the real clock: marks carry its time
+    at: datetime | None = None  # a rehearsal's starting instant
+    refresh: float = 60.0  # seconds between fetches of an address; 0: never
+    sync: SyncConfig | None = None
+    sources: tuple[TripSource, ...] = ()
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a poll's outcome to an open trip did."""
+
+    entry: OpenTrip
+    changes: list[Change] = field(default_factory=list)
+    new_version: bool = False  # a new valid version is now in use
+    problems: tuple[str, ...] = ()  # the new version's errors (the old one is kept)
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """One trip's sync round, as the worker saw it."""
+
+    result: SyncResult | None
+    error: SyncError | None
+    waiting: int
+
+
+def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
+    """In progress first, then upcoming (soonest first), then past (latest first)."""
+    if len(trips) < 2:
+        return list(trips)  # nothing to order: don't index a 10,000-event trip twice
+
+    def key(entry: OpenTrip) -> tuple[int, float]:
+        schedule = Schedule.for_trip(entry.trip)
+        first, last = schedule.first_instant, schedule.last_instant
+        if first is None or last is None:
+            return (3, 0.0)
+        if first <= now < last:
+            return (0, first.timestamp())
+        if now < first:
+            return (1, first.timestamp())
+        return (2, -last.timestamp())
+
+    return sorted(trips, key=key)
+
+
+class Session:
+    """The open trips, their marks, the changes seen and sync state, for one dashboard."""
+
+    def __init__(
+        self,
+        trips: Sequence[Trip | OpenTrip],
+        options: DashboardOptions,
+        *,
+        invalid: Sequence[TripInvalid] = (),
+    ) -> None:
+        self.options = options
+        #: The dashboard's clock: the real one, or a rehearsal's.
+        self.clock = TripClock(options.clock, options.at)
+        entries = [t if isinstance(t, OpenTrip) else OpenTrip(t) for t in trips]
+        self.open_trips: list[OpenTrip] = order_trips(entries, self.clock.now())
+        self.invalid = list(invalid)
+        # Raises StoreError when the state directory cannot hold a database.
+        self.marks = Marks(options.state_dir, clock=options.clock, who=options.who)
+        #: Every change seen this session, oldest first (the changes screen lists them).
+        self.changes: list[SeenChange] = []
+
+    # -- trips ------------------------------------------------------------------------
+
+    @property
+    def keys(self) -> list[str]:
+        return [entry.key for entry in self.open_trips]
+
+    def entry(self, key: str) -> OpenTrip:
+        """The open trip under ``key`` (KeyError when there is none)."""
+        for entry in self.open_trips:
+            if entry.key == key:
+                return entry
+        raise KeyError(key)
+
+    def find(self, key: str) -> OpenTrip | None:
+        for entry in self.open_trips:
+            if entry.key == key:
+                return entry
+        return None
+
+    def trip(self, key: str) -> Trip:
+        return self.entry(key).trip
+
+    def schedule(self, key: str) -> Schedule:
+        return Schedule.for_trip(self.entry(key).trip)
+
+    def keys_of_trip_id(self, trip_id: str) -> list[str]:
+        """The keys whose trip now has this id (marks are stored under trip ids)."""
+        return [entry.key for entry in self.open_trips if entry.trip.id == trip_id]
+
+    # -- marks ------------------------------------------------------------------------
+
+    def done_ids(self, key: str) -> set[str]:
+        """The done items of the trip under ``key``, as it is now."""
+        return self.marks.done_ids(self.trip(key).id)
+
+    def toggle(self, key: str, item_id: str) -> Mark:
+        """Commit a mark flipping ``item_id``; raises StoreError when it cannot be saved."""
+        return self.marks.toggle(self.trip(key).id, item_id)
+
+    def undo(self, key: str) -> Mark | None:
+        """Undo this session's last mark on the trip (None when there is nothing to undo)."""
+        return self.marks.undo(self.trip(key).id)
+
+    def redo(self, key: str) -> Mark | None:
+        return self.marks.redo(self.trip(key).id)
+
+    def poll_marks(self) -> list[str]:
+        """Keys whose marks another process (or a sync) committed since the last look."""
+        changed = set(self.marks.reload_if_changed())
+        return [entry.key for entry in self.open_trips if entry.trip.id in changed]
+
+    @property
+    def store_notice(self) -> str | None:
+        """What the store had to say when it opened (a database moved aside...)."""
+        return self.marks.store.notice
+
+    def close(self) -> None:
+        self.marks.close()
+
+    # -- new versions -----------------------------------------------------------------
+
+    def apply(self, key: str, loaded: Loaded) -> Applied | None:
+        """Apply a poll's outcome: a new valid version replaces the trip in use.
+
+        An invalid new version is reported in ``problems`` and the trip in use is kept.
+        None when the key is no longer open.
+        """
+        entry = self.find(key)
+        if entry is None:
+            return None
+        if entry.source is not None and entry.source.is_url:
+            entry.status = loaded.status
+        if loaded.result is None:
+            return Applied(entry, problems=loaded.problems)
+        from tripdash.domain.diff import diff_trips
+
+        old, new = entry.trip, loaded.result.trip
+        changes = diff_trips(old, new)
+        entry.trip = new
+        seen = self.options.clock().astimezone(new.home_tz)
+        self.changes.extend(SeenChange(seen, new.title, c) for c in changes)
+        return Applied(entry, changes, new_version=True, problems=loaded.problems)
+
+    # -- team sync ----------------------------------------------------------------------
+
+    @property
+    def syncing(self) -> bool:
+        return self.options.sync is not None
+
+    def sync_round(self) -> dict[str, SyncOutcome]:
+        """One round for every open trip, with a connection of its own (for a worker thread).
+
+        Raises StoreError when the store cannot be opened.
+        """
+        from tripdash.domain.sync import SyncError, sync_once
+
+        config = self.options.sync
+        if config is None:
+            return {}
+        store = MarkStore(self.options.state_dir, clock=self.options.clock)
+        outcomes: dict[str, SyncOutcome] = {}
+        try:
+            for entry in list(self.open_trips):
+                trip_id = entry.trip.id
+                try:
+                    result = sync_once(store, trip_id, config)
+                    outcomes[entry.key] = SyncOutcome(result, None, result.waiting)
+                except SyncError as exc:
+                    waiting = store.count_unsynced(trip_id, config.server)
+                    outcomes[entry.key] = SyncOutcome(None, exc, waiting)
+        finally:
+            store.close()
+        return outcomes
+
+    def record_sync(self, outcomes: dict[str, SyncOutcome]) -> list[str]:
+        """Keep each trip's sync state; return the new errors worth a notice."""
+        now = self.options.clock()
+        notices = []
+        for key, outcome in outcomes.items():
+            entry = self.find(key)
+            if entry is None:
+                continue
+            before = entry.sync
+            after = before.after(now, outcome.result, outcome.error)
+            entry.sync = replace(after, waiting=outcome.waiting)
+            error = outcome.error
+            if error is not None and not error.offline and before.error != after.error:
+                notices.append(str(error))
+        return notices
