@@ -1,1 +1,1 @@
-"""Screens: the dashboard, event details, the trip picker and help."""
+"""Screens: dashboard, event box, counterparts, picker, changes, help; base: marking."""

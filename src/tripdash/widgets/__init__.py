@@ -1,1 +1,1 @@
-"""Widgets: the timeline, the details pane and the header."""
+"""Widgets: the timeline, details pane, header, key bar and talking points list."""
