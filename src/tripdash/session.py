@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING
 from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
+from tripdash.domain.reminders import ReminderSettings
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange
 from tripdash.marks import Marks
+from tripdash.reminding import SessionReminders, Tick
 
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
@@ -44,6 +46,7 @@ class DashboardOptions:
     refresh: float = 60.0  # seconds between fetches of an address; 0: never
     sync: SyncConfig | None = None
     sources: tuple[TripSource, ...] = ()
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class Session:
         self.marks = Marks(options.state_dir, clock=options.clock, who=options.who)
         #: Every change seen this session, oldest first (the changes screen lists them).
         self.changes: list[SeenChange] = []
+        #: Reminders of every open trip: trackers, notices shown, the once-only record.
+        self.reminders = SessionReminders(
+            options.reminders, options.state_dir, self.clock, real_clock=options.clock
+        )
 
     # -- trips ------------------------------------------------------------------------
 
@@ -162,7 +169,14 @@ class Session:
         return self.marks.store.notice
 
     def close(self) -> None:
+        self.reminders.close()
         self.marks.close()
+
+    # -- reminders --------------------------------------------------------------------
+
+    def remind(self) -> Tick:
+        """Once a second: reminders due now, missed ones, notices that changed."""
+        return self.reminders.tick(self.open_trips, self.done_ids)
 
     # -- new versions -----------------------------------------------------------------
 
