@@ -775,3 +775,12 @@ def test_memory_record_when_the_state_dir_is_unusable(tmp_path: Path) -> None:
     assert isinstance(rem.record, MemoryRecord)
     clock.at = at("2023-01-17T09:10 America/New_York")
     assert len(rem.tick(entries, nothing_done).alerts) == 1
+
+
+def test_a_stage_between_opening_and_the_first_tick_still_fires(tmp_path: Path) -> None:
+    # A slow start: the session opens at 09:09:58, its first tick comes at 09:10:03.
+    clock = FakeClock(at("2023-01-17T09:09:58 America/New_York"))
+    rem = reminders_for(tmp_path, clock)
+    clock.at = at("2023-01-17T09:10:03 America/New_York")
+    (alert,) = rem.tick([Entry(trip())], nothing_done).alerts  # type: ignore[list-item]
+    assert alert.text.startswith("In 5 min, 09:15 EST")

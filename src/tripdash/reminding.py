@@ -144,6 +144,7 @@ class SessionReminders:
         self._trips: dict[str, _TripReminders] = {}
         self._rehearsal = clock.rehearsal
         self._heartbeat: datetime | None = None
+        self._opened = clock.now()
 
     @property
     def namespace(self) -> str:
@@ -194,14 +195,18 @@ class SessionReminders:
         return out
 
     def _begin(self, trip: Trip, now: datetime) -> _TripReminders:
-        since = None
+        # From the moment the session opened (the first tick comes a second or more
+        # later: a stage in between is still due), or, for a live clock, from when a
+        # tripdash last watched this trip: what passed since then was missed while closed.
+        # A rehearsal starts where it is told: it has no "while closed".
+        since = self._opened
+        closed = False
         if not self._clock.rehearsal:
-            # A rehearsal starts where it is told; only a live clock has a "while closed".
-            since = self.record.watched_until(LIVE, trip.id)
-            if since is not None:
-                since = max(since, now - LOOKBACK)
+            watched = self.record.watched_until(LIVE, trip.id)
+            if watched is not None and watched < since:
+                since, closed = max(watched, now - LOOKBACK), True
         plan = ReminderPlan(trip, self.settings, self._start_of(trip))
-        return _TripReminders(trip, ReminderTracker(plan, now, since))
+        return _TripReminders(trip, ReminderTracker(plan, now, since, opening=closed))
 
     def _replan(self, state: _TripReminders, trip: Trip, now: datetime) -> None:
         """A new version (or new expected times): every start is looked up again; a stage

@@ -336,15 +336,23 @@ NOTHING = Check()
 class ReminderTracker:
     """Walks one :class:`ReminderPlan` as the clock moves; :meth:`check` once a second.
 
-    ``since`` is when someone last watched these reminders (the once-only record
-    says): what passed between then and ``now`` is reported as missed at the first
-    check. Without it, nothing before ``now`` counts.
+    ``since`` is where the first check starts from: when someone last watched these
+    reminders (the once-only record says), or when the app opened. What passed since
+    is due at the first check when still within :data:`GRACE`, else missed
+    (``opening``: while closed). Without it, nothing before ``now`` counts.
     """
 
-    def __init__(self, plan: ReminderPlan, now: datetime, since: datetime | None = None) -> None:
+    def __init__(
+        self,
+        plan: ReminderPlan,
+        now: datetime,
+        since: datetime | None = None,
+        *,
+        opening: bool = True,
+    ) -> None:
         self.plan = plan
         start = since if since is not None and since < now else now
-        self._opening = since is not None and since < now
+        self._opening = opening and since is not None and since < now
         self._seek(start.timestamp())
 
     def _seek(self, instant: float) -> None:
