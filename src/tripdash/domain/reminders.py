@@ -236,8 +236,8 @@ def parse_quiet(text: str) -> QuietHours:
 
 
 def scheduled_start(event: Event) -> datetime | None:
-    """The programme's start of ``event`` in UTC; None when its time is TBC."""
-    return event.start.astimezone(UTC) if event.time_confirmed else None
+    """The programme's start of ``event`` (aware); None when its time is TBC."""
+    return event.start if event.time_confirmed else None
 
 
 def eligible(event: Event) -> bool:
@@ -263,8 +263,10 @@ class Reminder:
 class ReminderPlan:
     """Every reminder of one version of a trip, sorted by when it fires.
 
-    Built once per version (tens of milliseconds at 10,000 events); asking for the
-    next reminder after an instant is a bisection.
+    Built once per version: rows of plain numbers (when it fires and starts, as
+    timestamps; which event; which stage), sorted, so that 10,000 events plan in a few
+    milliseconds. :class:`Reminder` objects are made only for the rows asked for.
+    Asking for the next reminder after an instant is a bisection.
     """
 
     def __init__(
@@ -272,23 +274,47 @@ class ReminderPlan:
     ) -> None:
         self.trip = trip
         self.settings = settings
-        found: list[Reminder] = []
+        rows: list[tuple[float, float, int, int]] = []
+        starts: dict[int, datetime] = {}
         if settings.enabled:
-            for event in trip.events:
-                if not eligible(event):
+            by_kind = {kind: settings.stages_for(kind) for kind in EVENT_KINDS}
+            default = settings.stages_for("")
+            confirmed = Status.CONFIRMED
+            for position, event in enumerate(trip.events):
+                if event.status is not confirmed or not event.time_confirmed:
                     continue
                 start = start_of(event)
                 if start is None:
                     continue
-                start = start.astimezone(UTC)
-                for stage in settings.stages_for(event.kind):
-                    found.append(Reminder(start - timedelta(minutes=stage), event, stage, start))
-        found.sort(key=lambda r: (r.at, r.start, r.event.index))
-        self.reminders: list[Reminder] = found
-        self._times = [r.at.timestamp() for r in found]
+                # .timestamp() of an aware datetime is its instant, whatever its zone.
+                instant = start.timestamp()
+                starts[position] = start
+                for stage in by_kind.get(event.kind, default):
+                    rows.append((instant - stage * 60, instant, position, stage))
+        rows.sort()  # by when it fires, then when it starts, then programme order
+        self._rows = rows
+        self._starts = starts
+        self._times = [row[0] for row in rows]
+        self._made: list[Reminder] | None = None
 
     def __len__(self) -> int:
-        return len(self.reminders)
+        return len(self._rows)
+
+    def _reminder(self, index: int) -> Reminder:
+        _, _, position, stage = self._rows[index]
+        start = self._starts[position].astimezone(UTC)
+        return Reminder(start - timedelta(minutes=stage), self.trip.events[position], stage, start)
+
+    def between(self, first: int, end: int) -> list[Reminder]:
+        """The reminders of rows ``first`` to ``end`` (exclusive), in firing order."""
+        return [self._reminder(i) for i in range(first, min(end, len(self._rows)))]
+
+    @property
+    def reminders(self) -> list[Reminder]:
+        """Every reminder, in firing order (for listings; the tracker asks for few)."""
+        if self._made is None:
+            self._made = self.between(0, len(self._rows))
+        return self._made
 
     def index_after(self, instant: float, lo: int = 0) -> int:
         """The index of the first reminder firing strictly after ``instant`` (a timestamp)."""
@@ -303,10 +329,11 @@ class ReminderPlan:
     ) -> list[Reminder]:
         """The reminders still to fire after ``now``, soonest first, done events left out."""
         out: list[Reminder] = []
-        for r in self.reminders[self.index_after(now.timestamp()) :]:
-            if r.event.id in done:
+        events = self.trip.events
+        for i in range(self.index_after(now.timestamp()), len(self._rows)):
+            if events[self._rows[i][2]].id in done:
                 continue
-            out.append(r)
+            out.append(self._reminder(i))
             if limit is not None and len(out) >= limit:
                 break
         return out
@@ -383,7 +410,7 @@ class ReminderTracker:
         if instant < self._next:
             return NOTHING
         end = self.plan.index_after(instant, self._cursor)
-        passed = self.plan.reminders[self._cursor : end]
+        passed = self.plan.between(self._cursor, end)
         self._cursor = end
         self._next = self.plan.time_at(end)
         opening, self._opening = self._opening, False
