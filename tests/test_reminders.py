@@ -682,7 +682,9 @@ def test_a_rehearsal_jump_skips_into_a_summary(tmp_path: Path) -> None:
     rem.tick(entries, nothing_done)
     rem._clock.shift(timedelta(minutes=60))  # the `>` key
     rem.tick(entries, nothing_done)
-    assert rem.texts("k")[0].startswith("2 reminders missed skipped by the rehearsal clock")
+    assert rem.texts("k")[0].startswith(
+        "2 reminders missed when the rehearsal clock jumped: 09:15 EST Speech"
+    )
     # Back to real time: a jump of years, and no summary of it.
     rem._clock.go_live()
     assert rem.tick(entries, nothing_done).alerts == []

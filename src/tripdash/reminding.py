@@ -313,7 +313,7 @@ class SessionReminders:
         if opening:
             why = "while closed"
         elif self._clock.rehearsal:
-            why = "skipped by the rehearsal clock"
+            why = "when the rehearsal clock jumped"
         else:
             why = "while the laptop slept"
         # One summary at a time: a newer one takes in what an earlier one listed.

@@ -160,9 +160,10 @@ async def test_quiet_hours_and_switches_keep_the_notice_only(tmp_path: Path) -> 
     from tripdash.domain.reminders import parse_quiet
 
     quiet = ReminderSettings(command=f"touch {out}", quiet=parse_quiet("22:00-09:30"))
-    for reminders in (settings, quiet):
-        app, clock = _app(tmp_path / str(id(reminders)), "2023-01-17T09:09:59 America/New_York")
-        app.session.reminders.settings = reminders
+    for name, reminders in (("switches", settings), ("quiet", quiet)):
+        app, clock = _app(
+            tmp_path / name, "2023-01-17T09:09:59 America/New_York", reminders=reminders
+        )
         async with app.run_test(size=(120, 34)) as pilot:
             sent = Recorded(app)
             app.check_reminders()
