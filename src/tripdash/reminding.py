@@ -134,6 +134,7 @@ class SessionReminders:
         real_clock: Callable[[], datetime],
         start_of: Callable[[Trip], StartOf] | None = None,
         record: Record | None = None,
+        opened: datetime | None = None,
     ) -> None:
         self.settings = settings
         self._state_dir = state_dir
@@ -144,7 +145,8 @@ class SessionReminders:
         self._trips: dict[str, _TripReminders] = {}
         self._rehearsal = clock.rehearsal
         self._heartbeat: datetime | None = None
-        self._opened = clock.now()
+        #: When the session opened: the first tick looks back to here.
+        self._opened = opened if opened is not None else clock.now()
 
     @property
     def namespace(self) -> str:

@@ -21,18 +21,18 @@ from typing import TYPE_CHECKING
 from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.reminders import ReminderSettings
+from tripdash.domain.reminder_settings import ReminderSettings
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange
 from tripdash.marks import Marks
-from tripdash.reminding import SessionReminders, Tick
 
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
     from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
+    from tripdash.reminding import Notice, SessionReminders, Tick
 
 
 @dataclass(frozen=True)
@@ -107,10 +107,10 @@ class Session:
         self.marks = Marks(options.state_dir, clock=options.clock, who=options.who)
         #: Every change seen this session, oldest first (the changes screen lists them).
         self.changes: list[SeenChange] = []
-        #: Reminders of every open trip: trackers, notices shown, the once-only record.
-        self.reminders = SessionReminders(
-            options.reminders, options.state_dir, self.clock, real_clock=options.clock
-        )
+        # Reminders start at the first tick, after the first frame (see :attr:`reminders`);
+        # from this instant, so that a stage coming before that tick still fires.
+        self._reminders: SessionReminders | None = None
+        self._opened = self.clock.now()
 
     # -- trips ------------------------------------------------------------------------
 
@@ -169,10 +169,34 @@ class Session:
         return self.marks.store.notice
 
     def close(self) -> None:
-        self.reminders.close()
+        if self._reminders is not None:
+            self._reminders.close()
         self.marks.close()
 
     # -- reminders --------------------------------------------------------------------
+
+    @property
+    def reminders(self) -> SessionReminders:
+        """Reminders of every open trip: trackers, notices shown, the once-only record.
+
+        Made when first asked for (the first tick): planning a 10,000-event trip and
+        opening the record are kept out of start-up.
+        """
+        if self._reminders is None:
+            from tripdash.reminding import SessionReminders
+
+            self._reminders = SessionReminders(
+                self.options.reminders,
+                self.options.state_dir,
+                self.clock,
+                real_clock=self.options.clock,
+                opened=self._opened,
+            )
+        return self._reminders
+
+    def reminder_notices(self, key: str) -> list[Notice]:
+        """The notices shown for a trip (none before reminders started: cheap to ask)."""
+        return [] if self._reminders is None else self._reminders.notices(key)
 
     def remind(self) -> Tick:
         """Once a second: reminders due now, missed ones, notices that changed."""

@@ -68,7 +68,8 @@ class ReminderKeys(_Base):
 
     def on_mount(self) -> None:
         # A reminder may have fired while another screen was in front (the picker).
-        self.show_reminders()
+        if self.session.reminder_notices(self.key):
+            self.show_reminders()
 
     def on_reminders_changed(self, message: RemindersChanged) -> None:
         if message.key == self.key:
@@ -86,10 +87,10 @@ class ReminderKeys(_Base):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _ACTIONS:
-            reminders = self.session.reminders
-            if not reminders.notices(self.key):
+            shown = self.session.reminder_notices(self.key)
+            if not shown:
                 return False  # no notice: the keys are not bound (escape does nothing)
-            if action == "snooze_reminder" and not reminders.can_snooze(self.key):
+            if action == "snooze_reminder" and shown[0].is_summary:
                 return None  # a summary cannot be snoozed: shown dimmed
             return True
         result: bool | None = super().check_action(action, parameters)
