@@ -18,7 +18,7 @@ DOMAIN = REPO / "src" / "tripdash" / "domain"
 
 CORE = [
     *sorted(DOMAIN.glob("*.py")),
-    *(REPO / "src" / "tripdash" / n for n in ("session.py", "marks.py", "live.py")),
+    *(REPO / "src" / "tripdash" / n for n in ("session.py", "marks.py", "live.py", "reminding.py")),
 ]
 #: Packages and modules the core may never import.
 FORBIDDEN = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -34,7 +35,9 @@ from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripR
 from tripdash.session import DashboardOptions, Session, SyncOutcome
 
 if TYPE_CHECKING:
+    from tripdash.domain.reminders import ReminderSettings
     from tripdash.domain.sync import SyncConfig
+    from tripdash.reminding import Alert
 
 #: Every how many seconds local trip files are checked for changes (a stat; parsing only
 #: on change).
@@ -234,6 +237,7 @@ class TripDashApp(App[int]):
     def _every_second(self) -> None:
         self._seconds += 1
         self._poll_marks()  # other processes' marks show within two seconds
+        self.check_reminders()
         if self._seconds % FILE_POLL_SECONDS == 0:
             self._poll_files()
 
@@ -303,6 +307,57 @@ class TripDashApp(App[int]):
             note = applied.entry.status.reason or "no new version"
             self.notify(f"{trip.title}: {note}", timeout=3)
 
+    # -- reminders ------------------------------------------------------------------------
+
+    def check_reminders(self) -> None:
+        """Once a second (a comparison per trip until one is due): fire what is due, show
+        a summary of what was missed, take away notices whose event started."""
+        from tripdash.screens.reminding import RemindersChanged
+
+        tick = self.session.remind()
+        for problem in tick.problems:
+            self.notify(problem, title="Reminders", severity="warning", timeout=15)
+        for alert in tick.alerts:
+            self._alert(alert)
+        for key in tick.changed:
+            self._broadcast(RemindersChanged(key))
+
+    def _alert(self, alert: Alert) -> None:
+        """Bell, desktop notification and command for a reminder this process claimed."""
+        import os
+
+        from tripdash.domain.reminders import desktop_notification
+
+        if alert.bell:
+            self.bell()
+        if alert.desktop:
+            tmux = bool(os.environ.get("TMUX"))
+            self.write_to_terminal(desktop_notification(alert.title, alert.text, tmux=tmux))
+        if alert.command is not None:
+            self._run_reminder_command(alert.command, alert.environment)
+        if getattr(self.screen, "key", None) != alert.key or not hasattr(
+            self.screen, "show_reminders"
+        ):
+            # Its dashboard is not in front (the picker, an event box): a toast as well.
+            self.notify(alert.text, title=alert.title, severity="warning", timeout=30)
+
+    def write_to_terminal(self, data: str) -> None:
+        """Write escape sequences to the terminal, after what Textual has drawn so far."""
+        if self._driver is not None and not self.is_headless:
+            self._driver.write(data)
+
+    @work(thread=True, exclusive=False, group="reminder-command")
+    def _run_reminder_command(self, command: str, environment: dict[str, str]) -> None:
+        """In a worker thread: the screen never waits for it; killed after 10 s."""
+        from tripdash.domain.reminders import run_command
+
+        timeout = self.session.reminders.settings.command_timeout
+        outcome = run_command(command, environment, timeout=timeout)
+        if not outcome.ok:
+            self.call_from_thread(
+                self.notify, outcome.message, title="Reminder command", severity="error"
+            )
+
 
 def freeze_loaded(*, collect: bool = False) -> None:
     """Move every object alive now out of the garbage collector's way (``gc.freeze``).
@@ -328,11 +383,14 @@ def make_app(
     who: str = "unknown",
     refresh: float = 60.0,
     sync: SyncConfig | None = None,
+    reminders: ReminderSettings | None = None,
 ) -> TripDashApp:
     """Build the app for ``trips`` with an injected clock and state directory (for tests)."""
     options = DashboardOptions(
         state_dir=state_dir, who=who, clock=clock, at=at, refresh=refresh, sync=sync
     )
+    if reminders is not None:
+        options = replace(options, reminders=reminders)
     return TripDashApp(Session(trips, options, invalid=invalid))
 
 

@@ -305,6 +305,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         )
     if args.refresh < 0:
         raise UsageError("--refresh: give a number of seconds, or 0 for never")
+    from tripdash.verbs_remind import reminder_settings
+
+    reminders = reminder_settings(args)
     sources = tuple(make_source(location, args) for location in locations([path]))
     prepare_textual()
     from tripdash.app import run_dashboard
@@ -318,6 +321,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         refresh=args.refresh,
         sync=sync_config(args),
         sources=sources,
+        reminders=reminders,
     )
     return run_dashboard(options)
 
@@ -454,6 +458,12 @@ def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
     return diff, cmd_diff
 
 
+def _remind_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_remind import remind_verb
+
+    return remind_verb()
+
+
 #: The verbs, each with a function building its parser: only the verb used is built
 #: (building all seven parsers cost a millisecond and a half at every start).
 VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
@@ -463,6 +473,7 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "log": _log_verb,
     "sync": _sync_verb,
     "diff": _diff_verb,
+    "remind": _remind_verb,
 }
 
 
@@ -536,6 +547,9 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     _as_option(parser)
     _sync_option(parser)
     _http_option(parser)
+    from tripdash.verbs_remind import add_reminder_options
+
+    add_reminder_options(parser)
     return parser
 
 

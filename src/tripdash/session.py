@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
+from tripdash.domain.reminder_settings import ReminderSettings
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore
@@ -31,6 +32,7 @@ from tripdash.marks import Marks
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
     from tripdash.domain.sync import SyncConfig, SyncError, SyncResult
+    from tripdash.reminding import Notice, SessionReminders, Tick
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class DashboardOptions:
     refresh: float = 60.0  # seconds between fetches of an address; 0: never
     sync: SyncConfig | None = None
     sources: tuple[TripSource, ...] = ()
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ class Session:
         self.marks = Marks(options.state_dir, clock=options.clock, who=options.who)
         #: Every change seen this session, oldest first (the changes screen lists them).
         self.changes: list[SeenChange] = []
+        # Reminders start at the first tick, after the first frame (see :attr:`reminders`);
+        # from this instant, so that a stage coming before that tick still fires.
+        self._reminders: SessionReminders | None = None
+        self._opened = self.clock.now()
 
     # -- trips ------------------------------------------------------------------------
 
@@ -162,7 +169,38 @@ class Session:
         return self.marks.store.notice
 
     def close(self) -> None:
+        if self._reminders is not None:
+            self._reminders.close()
         self.marks.close()
+
+    # -- reminders --------------------------------------------------------------------
+
+    @property
+    def reminders(self) -> SessionReminders:
+        """Reminders of every open trip: trackers, notices shown, the once-only record.
+
+        Made when first asked for (the first tick): planning a 10,000-event trip and
+        opening the record are kept out of start-up.
+        """
+        if self._reminders is None:
+            from tripdash.reminding import SessionReminders
+
+            self._reminders = SessionReminders(
+                self.options.reminders,
+                self.options.state_dir,
+                self.clock,
+                real_clock=self.options.clock,
+                opened=self._opened,
+            )
+        return self._reminders
+
+    def reminder_notices(self, key: str) -> list[Notice]:
+        """The notices shown for a trip (none before reminders started: cheap to ask)."""
+        return [] if self._reminders is None else self._reminders.notices(key)
+
+    def remind(self) -> Tick:
+        """Once a second: reminders due now, missed ones, notices that changed."""
+        return self.reminders.tick(self.open_trips, self.done_ids)
 
     # -- new versions -----------------------------------------------------------------
 

@@ -16,10 +16,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
 
+from tripdash.domain.model import Event
 from tripdash.domain.text import one_line
 from tripdash.live import describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.screens.reminding import ReminderKeys, reminder_bindings
 from tripdash.session import Session
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
@@ -32,12 +34,14 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(TripScreen, Screen[None]):
+class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Shown (first) only while a reminder notice is: what matters most then.
+        *reminder_bindings("dashboard"),
         Binding("space,x", "toggle_done", "Done", id="dashboard.toggle-done"),
         # Key bar: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
         *mark_bindings("dashboard", show_undo=False),
@@ -118,6 +122,7 @@ class DashboardScreen(TripScreen, Screen[None]):
         with Horizontal(id="panes"):
             yield Timeline(self.schedule, now, done=self.done, id="timeline")
             yield EventDetails(id="details")
+        yield self.reminder_notice()
         yield KeyBar()
 
     @property
@@ -179,10 +184,14 @@ class DashboardScreen(TripScreen, Screen[None]):
         self.query_one(TripHeader).flash(text)
 
     def on_timeline_opened(self, message: Timeline.Opened) -> None:
+        self.open_event(message.event)
+
+    def open_event(self, event: Event) -> None:
+        """The event box of ``event`` (enter on the timeline, or `e` on a reminder)."""
         from tripdash.screens.event import EventScreen
 
         self.app.push_screen(
-            EventScreen(self.session, self.key, message.event), callback=self._event_closed
+            EventScreen(self.session, self.key, event), callback=self._event_closed
         )
 
     def _event_closed(self, counterpart_id: str | None) -> None:
