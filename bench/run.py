@@ -37,6 +37,7 @@ BUDGETS = {
     "load_10000_ms": 300.0,
     "key_p95_ms": 16.0,
     "idle_cpu_percent": 1.0,
+    "reminder_check_ms": 1.0,
 }
 
 
@@ -352,6 +353,23 @@ def main() -> int:
             BUDGETS["idle_cpu_percent"],
         )
         row("peak memory, 10,000 events", idle["peak_rss_mib"], "MiB", None)
+        print("reminder checks, an hour of seconds ...", flush=True)
+        from reminders import measure as measure_reminders
+
+        remind = measure_reminders(events=10_000, hours=1.0)
+        budget = BUDGETS["reminder_check_ms"]
+        row(
+            "reminder check per second, p99 (10,000 events)",
+            remind["idle_p99_us"] / 1e3,
+            "ms",
+            budget,
+        )
+        row(
+            "reminder check per second, mean (10,000 events)",
+            remind["mean_per_second_us"] / 1e3,
+            "ms",
+            budget,
+        )
 
     if args.fuzz:
         print(f"fuzzing with {args.fuzz} examples ...", flush=True)
