@@ -509,6 +509,12 @@ def _new_verb() -> tuple[argparse.ArgumentParser, Handler]:
     return new_parser(_Parser), cmd_new
 
 
+def _import_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_import import cmd_import, import_parser
+
+    return import_parser(_Parser), cmd_import
+
+
 def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
     diff = _Parser(
         prog="tripdash diff",
@@ -532,6 +538,7 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "config": _config_verb,
     "schema": _schema_verb,
     "new": _new_verb,
+    "import": _import_verb,
 }
 
 
