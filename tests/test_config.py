@@ -342,3 +342,17 @@ def test_the_config_names_the_default_trips_and_the_sync_user(
     # No PATH: the dashboard looks for the config's trips folder, and says so.
     assert cli.main(["--config", str(f)]) == 2
     assert f"no {os.environ['HOME']}/my-trips here" in capsys.readouterr().err
+
+
+def test_the_readme_example_is_a_valid_config(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Settings", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    pw = Path(os.environ["HOME"]) / ".config" / "tripdash" / "sync-password"
+    pw.parent.mkdir(parents=True, exist_ok=True)
+    pw.write_text("x")
+    pw.chmod(0o600)
+    f = write(tmp_path / "c.toml", example)
+    config, problems = load_config(f, environ={})
+    assert problems == []
+    assert (config.theme, config.time_format, config.keymap["app.quit"]) == ("nord", 12, "ctrl+q")
