@@ -356,3 +356,31 @@ def test_the_readme_example_is_a_valid_config(tmp_path: Path) -> None:
     config, problems = load_config(f, environ={})
     assert problems == []
     assert (config.theme, config.time_format, config.keymap["app.quit"]) == ("nord", 12, "ctrl+q")
+
+
+def test_a_config_checked_before_is_read_again_without_pydantic(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    f = write(tmp_path / "c.toml", "refresh = 30\nrefersh = 5\n[reminder_stages]\ntravel = [90]\n")
+    code = (
+        "import json, sys\n"
+        "from tripdash.config import load_config\n"
+        f"c, p = load_config({str(f)!r}, environ={{}})\n"
+        "print(json.dumps([c.refresh, list(c.reminder_stages['travel']), [str(x) for x in p],"
+        " 'pydantic' in sys.modules]))\n"
+    )
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(2)
+    ]
+    expected = [30, [90], [f"{f}:2: refersh: unknown key 'refersh' (did you mean 'refresh'?)"]]
+    assert runs[0] == [*expected, True]
+    assert runs[1] == [*expected, False]
+    cached = list((Path(os.environ["XDG_CACHE_HOME"]) / "tripdash" / "config").glob("*.json"))
+    assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == 0o600

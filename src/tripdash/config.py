@@ -435,8 +435,15 @@ def _read_file(
         problems.append(Problem(source, 1, "TOML syntax", "nested too deeply"))
         return None
     lines = LineMap(text)
-    model = _model()
-    good = _validated(model, doc, source, lines, problems)
+    cached = _cache_read(data)
+    if cached is not None:
+        good, shape_problems = cached
+        problems += [Problem(source, line, name, message) for line, name, message in shape_problems]
+    else:
+        found: list[Problem] = []
+        good = _validated(_model(), doc, source, lines, found)
+        _cache_write(data, good, [(p.line, p.field, p.message) for p in found])
+        problems += found
     out: dict[str, tuple[Any, int]] = {}
     for name, value in good.items():
         line = lines.line_of((name,))
@@ -487,6 +494,62 @@ def _validated(
     except ValidationError:  # not expected: every failing key is gone
         return {}
     return {k: _plain(getattr(parsed, k)) for k in kept}
+
+
+#: Bumped when what the cache holds, or how the file is validated, changes.
+_CACHE_VERSION = "1"
+
+
+def _cache_path(data: bytes) -> Path:
+    import hashlib
+
+    from tripdash.domain.sources import default_cache_dir
+
+    digest = hashlib.sha256(_CACHE_VERSION.encode() + b"\0" + data)
+    try:  # this module's own code: a changed check never reads an older one's results
+        digest.update(Path(__file__).read_bytes())
+    except OSError:
+        digest.update(b"?")
+    key = digest.hexdigest()[:32]
+    return default_cache_dir() / "config" / f"{key}.json"
+
+
+def _cache_read(data: bytes) -> tuple[dict[str, Any], list[tuple[int, str, str]]] | None:
+    """The pydantic check of these exact bytes, if done before: a dashboard start with a
+    config file then imports no pydantic (its import and models cost ~130 ms). Only
+    the check of types and keys is kept: files named, themes and keymaps are checked
+    on every load."""
+    import json
+
+    try:
+        raw = json.loads(_cache_path(data).read_text(encoding="utf-8"))
+        good = raw["good"]
+        stages = good.get("reminder_stages")
+        if isinstance(stages, dict):
+            good["reminder_stages"] = {k: tuple(v) for k, v in stages.items()}
+        shape = [(int(a), str(b), str(c)) for a, b, c in raw["problems"]]
+    except Exception:  # missing, damaged, from another version: validate instead
+        return None
+    if not isinstance(good, dict):
+        return None
+    return good, shape
+
+
+def _cache_write(data: bytes, good: dict[str, Any], shape: list[tuple[int, str, str]]) -> None:
+    import json
+
+    path = _cache_path(data)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"good": good, "problems": shape}, fh)
+        os.replace(tmp, path)
+        for old in sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)[:-8]:
+            old.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs speed
 
 
 def _label(loc: Sequence[Any]) -> str:
