@@ -19,6 +19,7 @@ from tripdash.domain.model import Trip
 from tripdash.domain.text import one_line
 
 if TYPE_CHECKING:
+    from tripdash.config import Config
     from tripdash.domain.sources import TripSource
     from tripdash.domain.store import MarkStore
     from tripdash.domain.sync import SyncConfig
@@ -297,13 +298,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             at = parse_instant(args.at)
         except ValueError as exc:
             raise UsageError(f"--at: {exc}") from None
-    path = args.path if args.path is not None else "trips"
+    config = settings(args, exit_on_problem=False)
+    path = args.path if args.path is not None else str(config.trips_path())
     if args.path is None and not Path(path).exists():
         raise UsageError(
-            "no PATH given and there is no trips/ folder here: run `tripdash PATH` with a "
-            "trip file or a folder of them"
+            f"no PATH given and there is no {one_line(path)} here: run `tripdash PATH` with a "
+            "trip file or a folder of them (or set trips in the config)"
         )
-    if args.refresh < 0:
+    if config.refresh < 0:
         raise UsageError("--refresh: give a number of seconds, or 0 for never")
     from tripdash.verbs_remind import reminder_settings
 
@@ -318,7 +320,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
         who=args.as_name or default_author(),
         at=at,
-        refresh=args.refresh,
+        refresh=config.refresh,
         sync=sync_config(args),
         sources=sources,
         reminders=reminders,
@@ -326,17 +328,55 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     return run_dashboard(options)
 
 
+def settings(args: argparse.Namespace, *, exit_on_problem: bool = True) -> Config:
+    """The settings of ``--config`` (see :mod:`tripdash.config`), this command's flags first.
+
+    Problems are printed; with ``exit_on_problem`` they end the command (exit 1), else
+    the good settings and the defaults are used.
+    """
+    cached = getattr(args, "_settings", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    from tripdash.config import load_config
+
+    flags = {"refresh": getattr(args, "refresh", None), "sync_url": getattr(args, "sync", None)}
+    config, problems = load_config(getattr(args, "config", None), flags=flags)
+    _print_problems(problems, sys.stderr)
+    if problems and exit_on_problem:
+        raise ConfigInvalid()
+    if problems:
+        print("tripdash: the settings above were ignored", file=sys.stderr)
+    args._settings = config
+    return config
+
+
+class ConfigInvalid(Exception):
+    """The config file (or a TRIPDASH_* variable) has problems, already printed (exit 1)."""
+
+
 def sync_config(args: argparse.Namespace) -> SyncConfig | None:
-    """``--sync URL`` or ``$TRIPDASH_SYNC_URL``; None when neither is given."""
+    """``--sync URL``, ``$TRIPDASH_SYNC_URL`` or the config's ``sync_url``; None when none."""
+    import dataclasses
     import os
 
-    url = getattr(args, "sync", None) or os.environ.get("TRIPDASH_SYNC_URL")
+    settings_now = settings(args)
+    url = settings_now.sync_url
     if not url:
         return None
+    from tripdash.config import sync_password
     from tripdash.domain.fetch import FetchError, check_allowed
     from tripdash.domain.sync import SyncConfig
 
     config = SyncConfig.from_url(url, allow_http=args.allow_http)
+    if config.user is None and settings_now.sync_user:
+        config = dataclasses.replace(config, user=settings_now.sync_user)
+    if config.password is None:
+        try:
+            password = sync_password(settings_now, os.environ)
+        except OSError as exc:
+            raise UsageError(f"sync_password_file: {one_line(str(exc))}") from None
+        if password is not None:
+            config = dataclasses.replace(config, password=password)
     try:
         check_allowed(config.url, allow_http=args.allow_http)
     except FetchError as exc:
@@ -349,7 +389,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     config = sync_config(args)
     if config is None:
-        raise UsageError("give the team's server with --sync URL or TRIPDASH_SYNC_URL")
+        raise UsageError(
+            "give the team's server with --sync URL, TRIPDASH_SYNC_URL or sync_url in the config"
+        )
     trip = load_single(args.path, args).trip
     with open_store(args) as store:
         try:
@@ -444,7 +486,38 @@ def _sync_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _sync_option(sync)
     _state_option(sync)
     _http_option(sync)
+    _config_option(sync)
     return sync, cmd_sync
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    from tripdash.verbs_config import config_option
+
+    config_option(parser)
+
+
+def _config_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_config import cmd_config, config_parser
+
+    return config_parser(_Parser), cmd_config
+
+
+def _schema_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_config import cmd_schema, schema_parser
+
+    return schema_parser(_Parser), cmd_schema
+
+
+def _new_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_config import cmd_new, new_parser
+
+    return new_parser(_Parser), cmd_new
+
+
+def _import_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_import import cmd_import, import_parser
+
+    return import_parser(_Parser), cmd_import
 
 
 def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
@@ -474,6 +547,10 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "sync": _sync_verb,
     "diff": _diff_verb,
     "remind": _remind_verb,
+    "config": _config_verb,
+    "schema": _schema_verb,
+    "new": _new_verb,
+    "import": _import_verb,
 }
 
 
@@ -538,15 +615,15 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--refresh",
         type=int,
-        default=60,
         metavar="SECONDS",
-        help="fetch a trip address again every SECONDS (default 60; 0: never). "
-        "Local files are reloaded whenever they change.",
+        help="fetch a trip address again every SECONDS (default: the config's refresh, "
+        "else 60; 0: never). Local files are reloaded whenever they change.",
     )
     _state_option(parser)
     _as_option(parser)
     _sync_option(parser)
     _http_option(parser)
+    _config_option(parser)
     from tripdash.verbs_remind import add_reminder_options
 
     add_reminder_options(parser)
@@ -569,6 +646,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INVALID
     except FetchFailed as exc:
         print(f"tripdash: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except ConfigInvalid:
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130
