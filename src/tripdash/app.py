@@ -64,6 +64,12 @@ class TripDashApp(App[int]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
+        options = session.options
+        if options.theme is not None:
+            self.theme = options.theme
+        if options.keymap:
+            # Textual's keymaps: the key bar, help and palette read the same bindings.
+            self.set_keymap(dict(options.keymap))
         #: True once the first frame is on the terminal (see :meth:`on_ready`).
         self.painted = False
 
@@ -104,6 +110,15 @@ class TripDashApp(App[int]):
         if session.syncing:
             self.set_interval(SYNC_SECONDS, self.action_sync, name="sync")
             self.call_after_refresh(self.action_sync)
+        if session.options.config_problems:
+            shown = list(session.options.config_problems[:5])
+            more = len(session.options.config_problems) - len(shown)
+            self.notify(
+                "\n".join(shown) + (f"\n… and {more} more" if more > 0 else ""),
+                title="Settings ignored (the defaults are used): run `tripdash config`",
+                severity="warning",
+                timeout=20,
+            )
         if session.store_notice:
             self.notify(session.store_notice, title="Marks", severity="error", timeout=30)
         for bad in session.invalid:

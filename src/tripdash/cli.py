@@ -309,7 +309,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise UsageError("--refresh: give a number of seconds, or 0 for never")
     from tripdash.verbs_remind import reminder_settings
 
-    reminders = reminder_settings(args)
+    reminders = reminder_settings(args, config)
     sources = tuple(make_source(location, args) for location in locations([path]))
     prepare_textual()
     from tripdash.app import run_dashboard
@@ -324,6 +324,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         sync=sync_config(args),
         sources=sources,
         reminders=reminders,
+        theme=config.theme if config.origin("theme") != "default" else None,
+        keymap=dict(config.keymap),
+        config_problems=getattr(args, "_settings_problems", ()),
     )
     return run_dashboard(options)
 
@@ -347,6 +350,8 @@ def settings(args: argparse.Namespace, *, exit_on_problem: bool = True) -> Confi
     if problems:
         print("tripdash: the settings above were ignored", file=sys.stderr)
     args._settings = config
+    # The dashboard repeats them in a notice: its screen hides what went to stderr.
+    args._settings_problems = tuple(str(p) for p in problems)
     return config
 
 

@@ -49,8 +49,14 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
     nodes.append(app)
     seen: dict[tuple[int, str], list[str]] = {}
     found: dict[tuple[int, str], tuple[Binding, DOMNode]] = {}
+    keymap = app._keymap
     for node in nodes:
-        for key, bindings in node._bindings.key_to_bindings.items():
+        # The user's keymap, applied as Textual applies it for key presses (to a copy), so
+        # help and the palette show the keys that work, as the key bar does.
+        bindings_map = node._bindings.copy()
+        if keymap:
+            bindings_map.apply_keymap(keymap)
+        for key, bindings in bindings_map.key_to_bindings.items():
             for binding in bindings:
                 # Our own bindings all have ids; inherited ones (a scroll view's
                 # "Scroll Left") would only clutter help. The palette key is the exception.

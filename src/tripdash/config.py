@@ -39,7 +39,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 #: Minutes before an event's start at which a reminder is due, by kind of event.
 DEFAULT_STAGES: Mapping[str, tuple[int, ...]] = MappingProxyType(
-    {kind: ((60, 15) if kind == "travel" else (15, 5)) for kind in EVENT_KINDS}
+    {kind: ((60,) if kind == "travel" else (15, 5)) for kind in EVENT_KINDS}
 )
 
 _QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
@@ -107,15 +107,15 @@ SETTINGS: tuple[Setting, ...] = (
         "~/.config/tripdash/sync-password",
     ),
     Setting("remind", "bool", True, "reminders before events", "TRIPDASH_REMIND"),
-    Setting("bell", "bool", False, "ring the terminal bell for a reminder", "TRIPDASH_BELL"),
+    Setting("bell", "bool", True, "ring the terminal bell for a reminder", "TRIPDASH_BELL"),
     Setting(
-        "osc", "bool", False, "desktop notifications by OSC escape for a reminder", "TRIPDASH_OSC"
+        "osc", "bool", True, "desktop notifications by OSC escape for a reminder", "TRIPDASH_OSC"
     ),
     Setting(
         "reminder_command",
         "str",
         None,
-        "a command run for each reminder (shell words, no shell)",
+        "a shell command run for each reminder (the event in TRIPDASH_* variables)",
         "TRIPDASH_REMINDER_COMMAND",
         None,
         "notify-send tripdash",
@@ -124,7 +124,7 @@ SETTINGS: tuple[Setting, ...] = (
         "quiet_hours",
         "str",
         None,
-        "HH:MM-HH:MM, home time, when reminders make no sound",
+        "HH:MM-HH:MM, local time where the delegation is, when reminders make no sound",
         "TRIPDASH_QUIET_HOURS",
         None,
         "22:00-07:00",
@@ -148,8 +148,8 @@ class Config:
     sync_user: str | None = None
     sync_password_file: str | None = None
     remind: bool = True
-    bell: bool = False
-    osc: bool = False
+    bell: bool = True
+    osc: bool = True
     reminder_command: str | None = None
     quiet_hours: str | None = None
     #: Minutes before the start, largest first, per kind of event (every kind present).

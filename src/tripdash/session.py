@@ -12,7 +12,7 @@ every rule is tested without the pilot (``tests/test_session.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +47,11 @@ class DashboardOptions:
     sync: SyncConfig | None = None
     sources: tuple[TripSource, ...] = ()
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    theme: str | None = None  # a Textual theme from the config (None: Textual's default)
+    #: Binding id -> keys, from the config's [keymap] (applied with Textual's keymaps).
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    #: What was wrong in the config, already worded (the dashboard opens with defaults).
+    config_problems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
+    from tripdash.config import Config
     from tripdash.domain.clock import TripClock
     from tripdash.domain.loader import LoadResult
     from tripdash.domain.model import Trip
@@ -74,8 +75,9 @@ def add_reminder_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def reminder_settings(args: argparse.Namespace) -> ReminderSettings:
-    """The settings the options say; UsageError (exit 2) when one is wrong."""
+def reminder_settings(args: argparse.Namespace, config: Config | None = None) -> ReminderSettings:
+    """The settings of the config file (when given), changed by the options; UsageError
+    (exit 2) when an option is wrong. Options win: flag, then environment, then file."""
     from tripdash.cli import UsageError
     from tripdash.domain.reminders import (
         ReminderConfigError,
@@ -85,15 +87,36 @@ def reminder_settings(args: argparse.Namespace) -> ReminderSettings:
     )
 
     try:
-        settings = apply_remind_options(ReminderSettings(), args.remind)
+        base = ReminderSettings()
+        if config is not None:
+            base = ReminderSettings(
+                enabled=config.remind,
+                # The default kinds, and those whose stages the config changes (the
+                # listing names exactly these).
+                kinds=tuple(
+                    {
+                        **dict(base.kinds),
+                        **{
+                            kind: stages
+                            for kind, stages in config.reminder_stages.items()
+                            if stages != base.stages_for(kind)
+                        },
+                    }.items()
+                ),
+                bell=config.bell,
+                desktop=config.osc,
+                quiet=parse_quiet(config.quiet_hours) if config.quiet_hours else None,
+                command=config.reminder_command,
+            )
+        settings = apply_remind_options(base, args.remind)
         return ReminderSettings(
             enabled=settings.enabled,
             stages=settings.stages,
             kinds=settings.kinds,
-            bell=not args.no_bell,
-            desktop=not args.no_desktop,
-            quiet=parse_quiet(args.quiet) if args.quiet else None,
-            command=args.reminder_command,
+            bell=base.bell and not args.no_bell,
+            desktop=base.desktop and not args.no_desktop,
+            quiet=parse_quiet(args.quiet) if args.quiet else base.quiet,
+            command=args.reminder_command or base.command,
             command_in_rehearsal=args.command_in_rehearsal,
         )
     except ReminderConfigError as exc:
@@ -153,7 +176,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from tripdash.domain.store import default_state_dir
     from tripdash.domain.times import parse_instant, system_clock
 
-    settings = reminder_settings(args)
+    settings = reminder_settings(args, cli.settings(args, exit_on_problem=False))
     at = None
     if args.at is not None:
         try:
