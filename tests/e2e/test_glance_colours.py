@@ -243,3 +243,30 @@ def test_secondary_text_is_secondary_and_legible(term: ColourTerminal, setting: 
     assert contrast(venue_rgb, background) >= 3.0, (venue, background)
     term.send("q")
     assert term.wait_exit() == "EXIT:0"
+
+
+def test_the_clock_tick_sends_only_what_changed(term: ColourTerminal) -> None:
+    # Item 12: with nothing else changing, a clock tick rewrote all three header lines
+    # (954 bytes a tick at 120 columns through pipe-pane). Now one span of the clock line
+    # is sent, up to its last changed digit (313 bytes: Textual crops a partial update at
+    # its end, not at its start).
+    term.start_with(SETTINGS["dark-256"])
+    wait_for_cursor_on_honda(term)
+    log = term.tmp_path / "pane.log"
+    term.tmux("pipe-pane", "-o", "-t", term.session, f"cat >> {shlex.quote(str(log))}")
+
+    def clock(screen: str) -> str:
+        found = re.search(r"11:4\d:\d\d JST", screen)
+        return found.group(0) if found else ""
+
+    shown = clock(term.capture())
+    sizes = []
+    while len(sizes) < 4:
+        # Each new second on screen: how many bytes the terminal has received so far.
+        screen = term.wait_for("the next second", lambda s: clock(s) not in ("", shown))
+        shown = clock(screen)
+        sizes.append(log.stat().st_size if log.exists() else 0)
+    per_tick = [b - a for a, b in zip(sizes, sizes[1:], strict=False)]
+    assert max(per_tick) < 400, per_tick
+    term.send("q")
+    assert term.wait_exit() == "EXIT:0"

@@ -129,9 +129,10 @@ class TripHeader(Widget):
     def refresh_lines(self) -> None:
         """Recompute the three lines; redraw only the cells that changed.
 
-        The clock's tick changes one or two digits: only those cells are sent to the
-        terminal (a few dozen bytes a second, not three whole lines), which keeps the
-        dashboard quiet over a slow SSH link.
+        The clock's tick changes a few digits: only the span of the line that holds
+        them is refreshed (Textual then sends that line up to its last changed cell,
+        about 300 bytes a tick at 120 columns instead of three whole lines, 950), which
+        keeps the dashboard quiet over a slow SSH link.
         """
         if not self.is_mounted:
             return
