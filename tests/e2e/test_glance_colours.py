@@ -10,6 +10,7 @@ time; place and counterparts are secondary, yet legible (never white on light gr
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 import uuid
@@ -263,10 +264,11 @@ def test_the_clock_tick_sends_only_what_changed(term: ColourTerminal) -> None:
     sizes = []
     while len(sizes) < 4:
         # Each new second on screen: how many bytes the terminal has received so far.
-        screen = term.wait_for("the next second", lambda s: clock(s) not in ("", shown))
+        before = shown
+        screen = term.wait_for("the next second", lambda s: clock(s) not in ("", before))
         shown = clock(screen)
         sizes.append(log.stat().st_size if log.exists() else 0)
-    per_tick = [b - a for a, b in zip(sizes, sizes[1:], strict=False)]
+    per_tick = [b - a for a, b in itertools.pairwise(sizes)]
     assert max(per_tick) < 400, per_tick
     term.send("q")
     assert term.wait_exit() == "EXIT:0"
