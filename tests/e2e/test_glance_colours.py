@@ -264,8 +264,9 @@ def test_the_clock_tick_sends_only_what_changed(term: ColourTerminal) -> None:
     sizes = []
     while len(sizes) < 4:
         # Each new second on screen: how many bytes the terminal has received so far.
-        before = shown
-        screen = term.wait_for("the next second", lambda s: clock(s) not in ("", before))
+        screen = term.wait_for(
+            "the next second", lambda s, before=shown: clock(s) not in ("", before)
+        )
         shown = clock(screen)
         sizes.append(log.stat().st_size if log.exists() else 0)
     per_tick = [b - a for a, b in itertools.pairwise(sizes)]
