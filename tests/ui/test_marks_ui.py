@@ -35,7 +35,9 @@ async def test_space_marks_the_selected_event_and_commits_first(build_app, tmp_p
         line = timeline.render_line(
             timeline.line_of_event(timeline.cursor) - round(timeline.scroll_y)
         )
-        assert line.text.startswith("✓")
+        # 09:00: the speech is next; marked done it keeps its → and says both (item 7).
+        assert line.text.startswith("→")
+        assert "✓ in 15 min" in line.text
         heading = timeline.render_line(0).text
         assert "Day 1: 1/3 done" in heading
         await pilot.press("x")  # x toggles too: back to not done
@@ -131,21 +133,38 @@ async def test_event_screen_points_open_first_while_in_progress(build_app, tmp_p
         timeline = app.screen.query_one(Timeline)
         assert timeline.selected.id == "blinken-press-conference"
         side = app.screen.query_one(EventDetails).text()
-        assert "Open talking points (in progress now)" in side
+        assert "Open talking points (in progress now)" in " ".join(side.split())
         await pilot.press("enter")
         assert isinstance(app.screen, EventScreen)
         points = app.screen.query_one(PointList)
         first = points.highlighted_point
         await pilot.press("space")
         assert first.item_id in stored_done(tmp_path / "state")
-        # Done points move below the open ones while the event runs.
-        second_first = points.highlighted_point
-        assert points.get_option_index(second_first.item_id) >= 1
-        order = [points.get_option_at_index(i).id for i in range(points.option_count)]
-        assert order.index(first.item_id) > order.index(
-            next(i for i in order if i and i != first.item_id)
-        )
+        # The ticked point stays where it is, and so does the cursor (issue 12, item 9).
+        assert points.highlighted_point.item_id == first.item_id
         await pilot.press("u")
         assert first.item_id not in stored_done(tmp_path / "state")
         await pilot.press("c")
         assert isinstance(app.screen, CounterpartsScreen)
+
+
+async def test_ticking_a_point_keeps_the_order_and_the_cursor(build_app, tmp_path) -> None:
+    # Issue 12, item 9: during the press conference its points are listed open first;
+    # ticking the first must not move it (and the cursor) to the bottom of the list.
+    app = build_app(trip(), "2023-01-17T15:35 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, EventScreen)
+        points = app.screen.query_one(PointList)
+        before = [points.get_option_at_index(i).id for i in range(points.option_count)]
+        first = points.highlighted_point
+        await pilot.press("space")
+        await pilot.pause()
+        assert first.item_id in stored_done(tmp_path / "state")
+        after = [points.get_option_at_index(i).id for i in range(points.option_count)]
+        assert after == before
+        assert points.highlighted_point.item_id == first.item_id
+        await pilot.press("j", "space")
+        await pilot.pause()
+        assert [points.get_option_at_index(i).id for i in range(points.option_count)] == before
+        assert str(points.get_option_at_index(points.highlighted).prompt).startswith("☑")

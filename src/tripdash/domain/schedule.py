@@ -73,6 +73,17 @@ def group_days(trip: Trip) -> list[Day]:
 OPEN_ENDED = timedelta(hours=1)
 
 
+_MINUTE = timedelta(minutes=1)
+
+
+def _ceil_minute(delta: timedelta) -> timedelta:
+    """``delta`` rounded up to a whole minute."""
+    seconds = int(delta.total_seconds())
+    if delta.total_seconds() > seconds:
+        seconds += 1
+    return timedelta(minutes=-(-seconds // 60))
+
+
 def _day_end(event: Event) -> datetime:
     return local_midnight(event.local_date + timedelta(days=1), event.place.tz)
 
@@ -169,23 +180,54 @@ class Schedule:
     def countdown(self, event: Event, now: datetime, *, compact: bool = False) -> str:
         """``in 42 min`` before it starts; ``38 min left`` or ``started 5 min ago`` after.
 
-        ``compact`` gives the short forms the timeline's state column needs
+        Time still to wait is rounded up to the minute (9 min 59 s to go is "in 10 min":
+        rounding down would announce a start a minute early); time gone by is rounded
+        down. ``compact`` gives the short forms the timeline's state column needs
         (``in 6h10``, ``2h05 left``, ``running 5 min``), at most 14 characters.
         """
         say = compact_delta if compact else humanize_delta
         now = now.astimezone(UTC)
         if now < event.start:
-            return f"in {say(event.start - now)}"
+            wait = event.start - now
+            if wait < _MINUTE:
+                return "in <1 min" if compact else "in less than a minute"
+            return f"in {say(_ceil_minute(wait))}"
         if event.end is not None and now < event.end:
-            return f"{say(event.end - now)} left"
+            left = event.end - now
+            if left < _MINUTE:
+                return "<1 min left" if compact else "less than a minute left"
+            return f"{say(_ceil_minute(left))} left"
         if event.end is None and now < self.until(event):
-            ago = say(now - event.start)
-            return f"running {ago}" if compact else f"started {ago} ago"
+            gone = now - event.start
+            if gone < _MINUTE:
+                return "just started"
+            return f"running {say(gone)}" if compact else f"started {say(gone)} ago"
         return "ended"
 
     def now_index(self, now: datetime) -> int:
-        """Index of the first event starting after ``now``: where the "now" line goes."""
+        """Index of the first event sorting after ``now`` (TBC events sort by ``order``)."""
         return bisect.bisect_right(self._starts, now)
+
+    def now_position(self, now: datetime) -> int:
+        """Where the "now" line goes: before the first event that is not yet over.
+
+        A TBC event of today sorts at its day's start (or just after the confirmed
+        event listed before it), so it is "behind" now most of the day; but its time is
+        not known, so it is not past until its day ends: the line goes above it.
+        """
+        index = self.now_index(now)
+        events = self.trip.events
+        while index > 0 and self.pending_tbc(events[index - 1], now):
+            index -= 1
+        return index
+
+    @staticmethod
+    def pending_tbc(event: Event, now: datetime) -> bool:
+        """True for a TBC, not cancelled event whose local day has begun and not ended."""
+        if event.time_confirmed or event.cancelled:
+            return False
+        now = now.astimezone(UTC)
+        return event.start <= now < _day_end(event)
 
     def day_of(self, index: int) -> int:
         """The index in :attr:`days` of the day holding event ``index``."""
@@ -214,27 +256,74 @@ class Schedule:
         return None
 
     def next_any(self, now: datetime) -> Event | None:
-        """The next event in programme order after ``now``, TBC ones included (not cancelled)."""
-        for e in self.trip.events[self.now_index(now) :]:
-            if not e.cancelled:
+        """The next event in programme order that is not over, TBC ones included.
+
+        A TBC event of today counts (its time is not known, so it is still to come);
+        cancelled events never do.
+        """
+        for e in self.trip.events[self.now_position(now) :]:
+            if not e.cancelled and (e.time_confirmed or self.pending_tbc(e, now) or e.start > now):
                 return e
         return None
 
-    def current_place(self, now: datetime) -> Place | None:
-        """Where the delegation is: the event in progress, else the next, else the last.
+    def next_for_header(self, now: datetime) -> Event | None:
+        """What the header calls "Next": the next confirmed event, unless only TBC events
+        are left today at their place (then the first of them, "time TBC")."""
+        nxt = self.find_next(now)
+        events = self.trip.events
+        for e in events[self.now_position(now) : self.now_index(now)]:
+            if self.pending_tbc(e, now):
+                if nxt is None or now.astimezone(nxt.place.tz).date() < nxt.local_date:
+                    return e
+                break
+        if nxt is None:
+            for e in events[self.now_index(now) :]:
+                if not e.cancelled and self.pending_tbc(e, now):
+                    return e
+        return nxt
 
-        "The next" includes events whose time is TBC: after the last timed event of a
-        day, the next day's first event (even TBC) says where they are headed.
+    def current_place(self, now: datetime) -> Place | None:
+        """Where the delegation is now.
+
+        The place of the event in progress; else of the last event that started (the
+        destination of a travel event that is over), until the next day's first event
+        moves it; cancelled events never move it, nor do TBC events on the same day
+        (their time is not known). The next day's first event (a day is a local date
+        in one zone) moves it once that day has begun at its place and the day of the
+        last event has ended at its own:
+        across the date line eastwards, Anchorage's 18 March begins before Seoul's
+        18 March is over, and the delegation is still in Seoul.
         """
         running = self.in_progress(now)
         if running:
             return running[-1].place
-        nxt = self.next_any(now)
-        if nxt is not None:
-            return nxt.place
-        if self.trip.events:
-            return self.trip.events[-1].end_place
-        return self.trip.places[0] if self.trip.places else None
+        events = self.trip.events
+        if not events:
+            return self.trip.places[0] if self.trip.places else None
+        utc_now = now.astimezone(UTC)
+        last = None
+        for i in range(self.now_index(now) - 1, -1, -1):
+            e = events[i]
+            if e.time_confirmed and not e.cancelled and e.start <= utc_now:
+                last = i
+                break
+        if last is None:
+            first = next((e for e in events if not e.cancelled), events[0])
+            return first.place
+        anchor = events[last]
+        place = anchor.end_place
+        # The next day's first (not cancelled) event moves it, perhaps several days on.
+        # A "day" is a local date at one zone: Anchorage's 18 March follows Seoul's.
+        for e in events[last + 1 :]:
+            if e.cancelled:
+                continue
+            if e.local_date == anchor.local_date and e.place.tz.key == anchor.place.tz.key:
+                continue  # the same day: a TBC event's time is not known, it moves nothing
+            begun = utc_now >= local_midnight(e.local_date, e.place.tz)
+            if not begun or utc_now < _day_end(anchor):
+                break
+            place, anchor = e.place, e
+        return place
 
     def banner(self, now: datetime) -> str | None:
         """ "starts in 3 days" / "ended 2 hours ago" when the trip is wholly ahead or behind."""

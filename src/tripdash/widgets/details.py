@@ -6,9 +6,11 @@ strings, so a title like ``[bold]Talks[/]`` shows exactly as written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import datetime
 
+from rich.cells import cell_len, get_character_cell_size
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
@@ -22,14 +24,79 @@ from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
 from tripdash.widgets.strips import text_strip
 
+#: Joins words that must stay on one line when the pane wraps ("23:30 EDT -1d"); drawn
+#: as a plain space.
+GLUE = "\u00a0"
+
 
 def _stamp(instant: datetime, reference_date: object | None = None) -> str:
-    text = f"{instant:%a %d %b %H:%M} {zone_abbrev(instant)} ({format_offset(instant)})"
+    """``Mon 23 May 23:30 EDT -1d (UTC-04:00)``: the day marker sits with the time it
+    qualifies, and each group is glued so that wrapping never strands a piece of it."""
+    clock = f"{instant:%H:%M}{GLUE}{zone_abbrev(instant)}"
     if reference_date is not None:
         marker = day_marker(instant, reference_date)  # type: ignore[arg-type]
         if marker:
-            text += f" {marker}"
-    return text
+            clock += f"{GLUE}{marker}"
+    day = f"{instant:%a}{GLUE}{instant:%d}{GLUE}{instant:%b}"
+    return f"{day} {clock} ({format_offset(instant)})"
+
+
+_LABEL = re.compile(r" *\S+(?: \S+)? {2,}")
+
+
+def hanging_indent(plain: str, width: int) -> int:
+    """Where a wrapped line's continuation starts: under the value of a ``Label    value``
+    line, under the text of a ``☐ point``, else two past the line's own indent."""
+    lead = len(plain) - len(plain.lstrip(" "))
+    label = _LABEL.match(plain)
+    if label and label.end() < len(plain):
+        indent = label.end()
+    elif plain[lead : lead + 2] in ("☐ ", "☑ ", "→ ", "✓ "):
+        indent = lead + 2
+    else:
+        indent = lead + 2
+    return indent if indent <= width // 2 else min(lead, width // 2)
+
+
+def wrap_hanging(line: Text, width: int) -> list[Text]:
+    """``line`` wrapped to ``width`` cells at spaces (never inside a :data:`GLUE`),
+    continuation lines indented under the value; a word longer than a line is folded."""
+    plain = line.plain
+    if cell_len(plain) <= width:
+        return [_unglue(line)]
+    indent = hanging_indent(plain, width)
+    out: list[Text] = []
+    pos, n = 0, len(plain)
+    while pos < n:
+        room = width if not out else width - indent
+        if out:
+            while pos < n and plain[pos] == " ":
+                pos += 1
+            if pos >= n:
+                break
+        end, used = pos, 0
+        while end < n and used + get_character_cell_size(plain[end]) <= room:
+            used += get_character_cell_size(plain[end])
+            end += 1
+        if end >= n:
+            cut = n
+        else:
+            floor = pos + (indent if not out else 0)
+            space = plain.rfind(" ", floor + 1, end + 1)
+            cut = space if space > floor else max(end, pos + 1)
+        piece = line[pos:cut]
+        piece.rstrip()
+        if out:
+            piece = Text(" " * indent, end="") + piece
+        out.append(_unglue(piece))
+        pos = cut
+    return out
+
+
+def _unglue(line: Text) -> Text:
+    if GLUE not in line.plain:
+        return line
+    return Text(line.plain.replace(GLUE, " "), style=line.style, end="", spans=line.spans)
 
 
 def point_groups(
@@ -154,6 +221,7 @@ class EventDetails(ScrollView, can_focus=True):
         background: $surface;
         padding: 0 1;
         scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
     }
     """
 
@@ -207,7 +275,11 @@ class EventDetails(ScrollView, can_focus=True):
         self._wrapped_for = (width, base)
         self._blank = Strip.blank(width, base)
         console = self.app.console
-        lines = self.content.wrap(console, width, overflow="fold")
+        lines = [
+            wrapped
+            for line in self.content.split("\n", allow_blank=True)
+            for wrapped in wrap_hanging(line, width)
+        ]
         self._lines = [text_strip(line, console, base, width) for line in lines]
         self.virtual_size = Size(width, len(self._lines))
 

@@ -49,6 +49,8 @@ class PointList(OptionList):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._points: list[TalkingPoint] = []
+        #: The order the points are shown in, kept while the same points are shown.
+        self._order: list[str] = []
 
     def set_points(
         self,
@@ -56,9 +58,23 @@ class PointList(OptionList):
         done: Collection[str],
         *,
         headings: bool = True,
+        reorder: bool = False,
     ) -> None:
-        """Show ``groups`` of points, keeping the highlight on the same point where possible."""
+        """Show ``groups`` of points, keeping the highlight on the same point where possible.
+
+        While the same points are shown, their order stays put (ticking one must not
+        move it, and the cursor with it, to the end of the list: people tick points in
+        order during a meeting); the order given is taken when the points are others,
+        or with ``reorder`` (say, when the event has just started and its open points
+        go first).
+        """
         keep = self.highlighted_point
+        ids = [p.item_id for _, points in groups for p in points]
+        if not reorder and sorted(ids) == sorted(self._order):
+            rank = {item_id: i for i, item_id in enumerate(self._order)}
+            groups = [(c, sorted(points, key=lambda p: rank[p.item_id])) for c, points in groups]
+            ids = [p.item_id for _, points in groups for p in points]
+        self._order = ids
         self._points = []
         options: list[Option | None] = []
         for counterpart, points in groups:

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -26,12 +27,14 @@ from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
 from tripdash.domain.text import one_line
 from tripdash.domain.times import zone_abbrev
-from tripdash.widgets.strips import text_strip
+from tripdash.widgets.strips import cut_end, cut_middle, text_strip
 
 # Row kinds in the line model.
 DAY, EVENT, NOW = 0, 1, 2
 
 _MARKS = {Phase.NOW: "▶", Phase.NEXT: "→", Phase.TBC_TODAY: "·"}
+#: The state column: wide enough for "running 59 min" and "✓ 2h05 left".
+STATE_WIDTH = 14
 
 
 class Timeline(ScrollView, can_focus=True):
@@ -62,10 +65,17 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--done",
     }
 
+    # The selected row is a solid block of the theme's primary colour with contrasting
+    # text: no other row has a solid background, so it stays unmistakable in every theme,
+    # at 16 colours (TERM=linux) and in monochrome (NO_COLOR). The row in progress is told
+    # apart by its marker, weight and a faint tint, never by a shade close to the cursor's.
+    # Secondary text ($text-muted) is resolved against the background, never drawn as a
+    # partial style (which came out pure white, invisible in the light themes).
     DEFAULT_CSS = """
     Timeline {
         background: $surface;
         scrollbar-gutter: stable;
+        scrollbar-size-vertical: 1;
         overflow-x: hidden;
     }
     Timeline > .timeline--day {
@@ -74,35 +84,38 @@ class Timeline(ScrollView, can_focus=True):
         text-style: bold;
     }
     Timeline > .timeline--now-line {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     Timeline > .timeline--cursor {
-        background: $primary 60%;
+        background: $primary;
         color: $text;
+        text-style: bold;
     }
     Timeline > .timeline--cursor-blurred {
-        background: $primary 25%;
+        background: $primary 55%;
+        color: $text;
+        text-style: bold;
     }
     Timeline > .timeline--past {
         color: $text-muted;
     }
     Timeline > .timeline--current {
-        background: $success 25%;
+        background: $success 12%;
         text-style: bold;
     }
     Timeline > .timeline--next {
+        color: $text-accent;
         text-style: bold;
-        color: $accent;
     }
     Timeline > .timeline--tbc {
-        color: $warning;
+        color: $text-warning;
     }
     Timeline > .timeline--muted {
         color: $text-muted;
     }
     Timeline > .timeline--done {
-        color: $success;
+        color: $text-success;
     }
     """
 
@@ -202,7 +215,7 @@ class Timeline(ScrollView, can_focus=True):
     def _place_now_line(self) -> None:
         """Work out the row the "now" line sits on (before the first future event)."""
         schedule = self.schedule
-        index = schedule.now_index(self._now)
+        index = schedule.now_position(self._now)
         self._now_event_index = index
         self._next = schedule.find_next(self._now)
         events_ = schedule.trip.events
@@ -250,6 +263,20 @@ class Timeline(ScrollView, can_focus=True):
         style = self._styles.get(key)
         if style is None:
             style = self._styles[key] = self.get_component_rich_style(name, partial=partial)
+        return style
+
+    def _fg(self, name: str) -> Style:
+        """Only the foreground colour and text style of a component, resolved against the
+        widget's background (a partial style would leave ``auto 60%`` unresolved)."""
+        key = (name + ":fg", False)
+        style = self._styles.get(key)
+        if style is None:
+            full = self.get_component_rich_style(name)
+            style = self._styles[key] = Style(
+                color=full.color,
+                bold=full.bold,
+                italic=full.italic,
+            )
         return style
 
     def _base_style(self) -> Style:
@@ -451,7 +478,7 @@ class Timeline(ScrollView, can_focus=True):
         kind, index = row
         base = self._base_style()
         if kind == DAY:
-            text = self._day_text(index)
+            text = self._day_text(index, width)
             style = base + self._style("timeline--day")
         elif kind == NOW:
             text = self._now_text(width)
@@ -466,13 +493,28 @@ class Timeline(ScrollView, can_focus=True):
             text.truncate(width, overflow="ellipsis")
         return text_strip(text, self.app.console, style, width)
 
-    def _day_text(self, index: int) -> Text:
+    def _day_text(self, index: int, width: int) -> Text:
+        """`` Tuesday 17 January 2023  Washington DC  Day 1: 0/3 done``.
+
+        When the line is too narrow the places are cut first, then the date shortened:
+        the count is never what is cut.
+        """
         day = self.schedule.days[index]
-        text = Text(f" {day.heading}", end="")
-        text.append("  " + one_line(" · ".join(day.places)))
         events_ = self.schedule.trip.events[day.first : day.last + 1]
         done = sum(1 for e in events_ if e.id in self._done)
-        text.append(f"  Day {index + 1}: {done}/{len(events_)} done")
+        count = f"Day {index + 1}: {done}/{len(events_)} done"
+        places = one_line(" · ".join(day.places))
+        heading = f" {day.heading}"
+        if len(heading) + 2 + len(count) > width:
+            heading = f" {day.date:%a} {day.date.day} {day.date:%b}"
+        room = width - len(heading) - 2 - len(count) - 2
+        text = Text(heading, end="")
+        if room >= 4:
+            place_text = Text(places)
+            place_text.truncate(room, overflow="ellipsis")
+            text.append("  ")
+            text.append_text(place_text)
+        text.append(f"  {count}")
         return text
 
     def _now_text(self, width: int) -> Text:
@@ -488,10 +530,13 @@ class Timeline(ScrollView, can_focus=True):
         return Text("─" * left + core + "─" * right, end="")
 
     def _columns(self, width: int) -> tuple[int, int, bool]:
-        """(title width, state width, show kind)."""
-        state_w = 14
-        fixed = 2 + self._local_w + 2 + self._home_w + 2 + state_w
-        show_kind = width - fixed >= 50
+        """(body width, state width, show kind): the title gets its room first.
+
+        The state column is always separated from the body by at least one space.
+        """
+        state_w = STATE_WIDTH
+        fixed = 2 + self._local_w + 2 + self._home_w + 2 + 1 + state_w
+        show_kind = width - fixed >= 50 + 9
         if show_kind:
             fixed += 9
         return max(10, width - fixed), state_w, show_kind
@@ -502,61 +547,97 @@ class Timeline(ScrollView, can_focus=True):
         phase = self.schedule.phase(event, self._now, self._next)
         done = event.id in self._done
         selected = index == self.cursor
-        title_w, state_w, show_kind = self._columns(width)
+        body_w, state_w, show_kind = self._columns(width)
 
-        row_style = Style()
-        if phase is Phase.PAST:
-            row_style = self._style("timeline--past")
-        elif phase is Phase.NOW:
-            row_style = self._style("timeline--current")
+        plain = Style()
         if selected:
+            # One colour for every column: secondary colours over the cursor's solid
+            # background would be illegible in some themes; the weight says enough.
             cursor_class = "timeline--cursor" if self.has_focus else "timeline--cursor-blurred"
-            row_style = row_style + self._style(cursor_class)
+            row_style = self._style(cursor_class)
+            muted = tbc = next_fg = done_fg = plain
+        else:
+            row_style = Style()
+            if phase is Phase.PAST:
+                row_style = self._fg("timeline--past")
+            elif phase is Phase.NOW:
+                row_style = self._style("timeline--current")
+            elif phase is Phase.NEXT:
+                row_style = self._fg("timeline--next")
+            muted = self._fg("timeline--muted") if phase is not Phase.PAST else plain
+            tbc = self._fg("timeline--tbc") if phase is not Phase.PAST else plain
+            next_fg = plain
+            done_fg = self._fg("timeline--done")
 
-        mark = "✓" if done else _MARKS.get(phase, " ")
-        text = Text(f"{mark} ", end="")
-        tbc_style = self._style("timeline--tbc", partial=True)
-        muted = self._style("timeline--muted", partial=True)
+        mark = _MARKS.get(phase) or ("✓" if done else " ")
+        text = Text(end="")
+        text.append(mark, done_fg if done else next_fg)
+        text.append(" ")
         local = local_time_label(event)
         home = home_time_label(event, trip.home_tz)
-        text.append(
-            f"{local:<{self._local_w}}  ", tbc_style if not event.time_confirmed else Style()
-        )
-        text.append(f"{home:<{self._home_w}}  ", tbc_style if not event.time_confirmed else muted)
+        time_style = tbc if not event.time_confirmed else plain
+        # Home time is half of what the dashboard is for: drawn as legibly as local time.
+        text.append(f"{local:<{self._local_w}}  ", time_style)
+        text.append(f"{home:<{self._home_w}}  ", time_style)
 
-        title = Text(one_line(event.title), end="")
-        if event.cancelled:
-            title.stylize(Style(strike=True))
-        if event.tentative:
-            title.stylize(Style(italic=True))
+        text.append_text(self._body(event, body_w, muted))
+        if show_kind:
+            text.append(f" {event.kind:<8}", muted)
+        label = self._state_label(event, phase, done)
+        text.append(" " + cut_end(label, state_w).rjust(state_w))
+        return text, row_style
+
+    def _body(self, event: Event, width: int, muted: Style) -> Text:
+        """Title · counterparts · place, cut to ``width``.
+
+        The title comes first and whole when it fits; a title too long is cut in the
+        middle, keeping its end ("Meeting with the…CEO of Toyota"), which is where
+        titles of one trip differ. Who comes before where: the row must say who.
+        """
+        title_style = Style(strike=event.cancelled, italic=event.tentative)
+        title = one_line(event.title)
+        body = Text(end="")
+        if cell_len(title) > width:
+            cut = cut_middle(title, width)
+            body.append(cut, title_style)
+            body.pad_right(width - cell_len(cut))
+            return body
+        body.append(title, title_style)
+        room = width - cell_len(title)
+        extra = []
+        if event.counterparts:
+            extra.append(one_line(", ".join(c.name for c in event.counterparts)))
         where = event.venue or event.place.name
         if event.to is not None:
             where = f"{event.place.name} → {event.to.name}"
-        title.append(f" · {one_line(where)}", muted)
-        if event.counterparts:
-            title.append(" · " + one_line(", ".join(c.name for c in event.counterparts)), muted)
-        title.truncate(title_w, overflow="ellipsis", pad=True)
-        text.append_text(title)
-        if show_kind:
-            text.append(f" {event.kind:<8}", muted)
-        text.append(self._state_label(event, phase, done).rjust(state_w)[:state_w])
-        if phase is Phase.NEXT:
-            row_style = row_style + self._style("timeline--next")
-        if done and phase is not Phase.NOW:
-            text.stylize(self._style("timeline--done", partial=True), 0, 1)
-        return text, row_style
+        extra.append(one_line(where))
+        for part in extra:
+            piece = f" · {part}"
+            # Never let an ellipsis eat into a title that fits: a piece that is cut
+            # must keep a few letters of its own.
+            if cell_len(piece) > room and room < 7:
+                break
+            piece = cut_end(piece, room)
+            body.append(piece, muted)
+            room -= cell_len(piece)
+        body.pad_right(max(0, room))
+        return body
 
     def _state_label(self, event: Event, phase: Phase, done: bool) -> str:
         if event.cancelled:
             return "cancelled"
         if phase in (Phase.NOW, Phase.NEXT):
-            return self.schedule.countdown(event, self._now, compact=True)
+            countdown = self.schedule.countdown(event, self._now, compact=True)
+            # Marked done while it runs: the ▶ stays, and the state says both.
+            if done and len(countdown) + 2 <= STATE_WIDTH:
+                return f"✓ {countdown}"
+            return countdown
         if done:
             return "done"
+        if phase is Phase.PAST:
+            return "past"
         if event.tentative:
             return "tentative"
         if not event.time_confirmed:
             return "TBC today" if phase is Phase.TBC_TODAY else "TBC"
-        if phase is Phase.PAST:
-            return "past"
         return ""
