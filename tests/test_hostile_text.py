@@ -469,7 +469,9 @@ async def test_dashboard_shows_hostile_text_literally(
         header = rendered(app.screen.query_one(TripHeader))
         assert_harmless(header, "header")
         assert tag("trip.title") in header
-        assert tag("e1.title") in header  # on now
+        # On now: literally (markup shown, not applied); at 80 columns the title is cut
+        # so that its countdown stays whole, keeping its start.
+        assert (tag("e1.title") if size[0] >= 100 else tag("e1.title")[:9]) in header
         if size[0] >= 100:  # narrower, the header cuts the place name short
             assert tag("p1.name") in header  # where the delegation is now
 
