@@ -18,7 +18,7 @@ from tripdash.domain.times import (
     compact_delta,
     day_marker,
     humanize_delta,
-    local_midnight,
+    next_local_midnight,
     zone_abbrev,
 )
 
@@ -74,7 +74,7 @@ OPEN_ENDED = timedelta(hours=1)
 
 
 def _day_end(event: Event) -> datetime:
-    return local_midnight(event.local_date + timedelta(days=1), event.place.tz)
+    return next_local_midnight(event.local_date, event.place.tz)
 
 
 class Schedule:
