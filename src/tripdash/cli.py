@@ -219,17 +219,21 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
+    import unicodedata
+
     result = load_single(args.path, args)
     trip = result.trip
     items = trip.items()
+    # Ids are kept in NFC (see domain/ids.py): what is typed may come decomposed.
+    args.item = unicodedata.normalize("NFC", args.item)
     if args.item not in items:
         import difflib
 
         close = difflib.get_close_matches(args.item, list(items), n=3, cutoff=0.5)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        hint = f" (did you mean {', '.join(one_line(c) for c in close)}?)" if close else ""
         print(
             f"tripdash: {one_line(repr(args.item))} is not an event id or "
-            f"counterpart-id/point-id of {trip.id}{hint}",
+            f"counterpart-id/point-id of {one_line(trip.id)}{hint}",
             file=sys.stderr,
         )
         return EXIT_INVALID
