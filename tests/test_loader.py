@@ -1141,7 +1141,10 @@ def test_tbc_event_on_a_day_that_does_not_exist_is_an_error() -> None:
         + "start = 2011-12-30  # <- start\n"
     )
     assert only(text) == expect(
-        line_of(text, "# <- start"), "events[0].start", "2011-12-30 does not exist in Pacific/Apia"
+        line_of(text, "# <- start"),
+        "events[0].start",
+        "2011-12-30 does not exist in Pacific/Apia: the clocks skip that whole day "
+        "(the zone moved across the date line)",
     )
 
 

@@ -646,3 +646,129 @@ def test_results_do_not_depend_on_the_machine_zone(machine_tz: Callable[[str], N
             texts.append(agenda_json(trip) + agenda_text(trip))
         outputs.append(texts)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+# -- days that never were --------------------------------------------------------------
+
+#: Samoa went from Thursday 29 December 2011 (UTC-10) to Saturday 31 December (UTC+14);
+#: Kwajalein from Friday 20 August 1993 (UTC-12) to Sunday 22 August (UTC+12).
+SKIPPED = [
+    ("Pacific/Apia", date(2011, 12, 29), date(2011, 12, 31), datetime(2011, 12, 30, 10, 0)),
+    ("Pacific/Kwajalein", date(1993, 8, 20), date(1993, 8, 22), datetime(1993, 8, 21, 12, 0)),
+]
+
+
+@pytest.mark.parametrize(("zone", "before", "after", "utc_midnight"), SKIPPED)
+def test_next_local_midnight_steps_over_a_skipped_day(
+    zone: str, before: date, after: date, utc_midnight: datetime
+) -> None:
+    from tripdash.domain.times import next_local_midnight
+
+    tz = ZoneInfo(zone)
+    with pytest.raises(NonexistentTimeError, match="skip that whole day"):
+        local_midnight(before + timedelta(days=1), tz)
+    end = next_local_midnight(before, tz)
+    # Worked out by hand: Apia's 29th ends at 24:00 -10:00 = 10:00 UTC on the 30th, which
+    # is 00:00 +14:00 on the 31st; Kwajalein's 20th at 24:00 -12:00 = 12:00 UTC on the 21st.
+    assert utc(end) == utc_midnight.replace(tzinfo=UTC)
+    assert end.date() == after and (end.hour, end.minute) == (0, 0)
+    # An ordinary day is unaffected: the next midnight is the next day's.
+    assert next_local_midnight(date(2023, 1, 17), NY) == datetime(2023, 1, 18, tzinfo=NY)
+
+
+def _skipped_day_trip(tmp_path: Path, zone: str, day: date, later: date) -> Path:
+    path = tmp_path / "skipped.toml"
+    path.write_text(
+        f'[trip]\ntitle = "Across the date line"\nhome_tz = "Europe/London"\n'
+        f'[[places]]\nid = "here"\nname = "Here"\ntz = "{zone}"\n'
+        f'[[events]]\nid = "tbc"\ntitle = "Time to be confirmed"\nplace = "here"\n'
+        f"start = {day.isoformat()}\n"
+        f'[[events]]\nid = "later"\ntitle = "After the jump"\nplace = "here"\n'
+        f"start = {later.isoformat()}T09:00:00\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(("zone", "before", "after", "utc_midnight"), SKIPPED)
+def test_tbc_event_the_day_before_a_skipped_day_works_in_check_agenda_and_schedule(
+    tmp_path: Path, zone: str, before: date, after: date, utc_midnight: datetime
+) -> None:
+    import contextlib
+    import io
+
+    from tripdash import cli
+    from tripdash.domain.schedule import Phase, Schedule
+
+    path = _skipped_day_trip(tmp_path, zone, before, after)
+    trip = load_trip(path).trip
+    text = agenda_text(trip)
+    assert "Time to be confirmed  [TBC]" in text and "After the jump" in text
+    json.loads(agenda_json(trip))
+    schedule = Schedule.for_trip(trip)
+    # On the TBC day, the event is today's; after the jump it is past.
+    during = utc_midnight.replace(tzinfo=UTC) - timedelta(hours=2)
+    after_jump = utc_midnight.replace(tzinfo=UTC) + timedelta(hours=2)
+    tbc = event(trip, "tbc")
+    assert schedule.phase(tbc, during, None) is Phase.TBC_TODAY
+    assert schedule.phase(tbc, after_jump, None) is Phase.PAST
+    # The trip ends with its last event's running time, not at a midnight that never was.
+    assert schedule.last_instant == utc(event(trip, "later").start) + timedelta(hours=1)
+    state = ["--state-dir", str(tmp_path / "state")]
+    for verb in (["check", str(path)], ["agenda", str(path), *state], ["log", str(path), *state]):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            assert cli.main(verb) == 0, err.getvalue()
+        assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize(("zone", "before", "after", "utc_midnight"), SKIPPED)
+def test_tbc_event_on_the_skipped_day_itself_is_a_clear_error(
+    tmp_path: Path, zone: str, before: date, after: date, utc_midnight: datetime
+) -> None:
+    from tripdash.domain.loader import TripInvalid
+
+    skipped = before + timedelta(days=1)
+    path = _skipped_day_trip(tmp_path, zone, skipped, after)
+    with pytest.raises(TripInvalid) as info:
+        load_trip(path)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:12: events[0].start: {skipped.isoformat()} does not exist in {zone}: the "
+        "clocks skip that whole day (the zone moved across the date line)"
+    ]
+
+
+# -- zones that are other clocks -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical", "why"),
+    [
+        ("right/Europe/London", "Europe/London", "counts leap seconds"),
+        ("posix/Asia/Tokyo", "Asia/Tokyo", "copy of the standard zone"),
+        ("right/UTC", "UTC", "counts leap seconds"),
+        ("posix/america/new_york", "America/New_York", "copy of the standard zone"),
+    ],
+)
+def test_right_and_posix_zones_are_refused_with_the_canonical_name(
+    name: str, canonical: str, why: str
+) -> None:
+    with pytest.raises(ZoneError) as info:
+        get_zone(name)
+    message = str(info.value)
+    assert message.startswith(f"time zone {name!r} is refused: ")
+    assert why in message
+    assert message.endswith(f"write {canonical!r} instead")
+
+
+def test_only_tzdatas_own_zone_names_are_accepted() -> None:
+    from importlib.resources import files
+
+    listed = set(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+    assert "Europe/London" in listed and not any(z.startswith(("right/", "posix/")) for z in listed)
+    for name in ("Europe/London", "Asia/Tokyo", "US/Eastern", "UTC"):
+        assert get_zone(name).key == name
+    # Files that sit in some zoneinfo folders but are not zones of tzdata's list.
+    for name in ("posixrules", "Factory", "localtime", "zone.tab", "tzdata.zi", "leapseconds"):
+        with pytest.raises(ZoneError):
+            get_zone(name)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
-from tripdash.domain.text import one_line
+from tripdash.domain.text import escaped, one_line
 
 if TYPE_CHECKING:
     from tripdash.config import Config
@@ -34,12 +34,19 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {escaped(message)}\n")
+
+
+def say(text: object, file: TextIO | None = None) -> None:
+    """Print one line of output: every line the verbs print goes through here, so that a
+    file name, a server's message or an id can never send an escape sequence, a control
+    or a bidi override to the terminal (already escaped text is unchanged)."""
+    print(escaped(str(text)), file=sys.stdout if file is None else file)
 
 
 def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
     for p in problems:
-        print(p, file=out)
+        say(p, file=out)
 
 
 def locations(paths: Sequence[str]) -> list[str]:
@@ -99,13 +106,13 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
         raise UsageError(f"{location}: {exc.strerror or exc}") from None
     status = loaded.status
     if status.offline:
-        print(
+        say(
             f"tripdash: {_about(source.display, status.reason)}; using the copy fetched "
             f"{status.fetched_at:%Y-%m-%d %H:%M} UTC",
             file=sys.stderr,
         )
         for problem in loaded.problems:
-            print(f"  {problem}", file=sys.stderr)
+            say(f"  {problem}", file=sys.stderr)
     assert loaded.result is not None
     return loaded.result
 
@@ -144,27 +151,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = load_location(f, args)
         except FetchFailed as exc:
             status = EXIT_INVALID
-            print(f"FAIL  {f}  cannot be fetched")
-            print(f"tripdash: {exc}", file=sys.stderr)
+            say(f"FAIL  {f}  cannot be fetched")
+            say(f"tripdash: {exc}", file=sys.stderr)
             continue
         except TripInvalid as exc:
             status = EXIT_INVALID
             errors = len(exc.errors)
-            print(f"FAIL  {f}  {errors} error{'s' if errors != 1 else ''}")
+            say(f"FAIL  {f}  {errors} error{'s' if errors != 1 else ''}")
             _print_problems(exc.problems, sys.stderr)
             continue
         trip = result.trip
         if trip.id in seen_ids:
             status = EXIT_INVALID
-            print(f"FAIL  {f}  1 error")
-            print(
+            say(f"FAIL  {f}  1 error")
+            say(
                 f"{f}:1: trip.id: trip id {trip.id!r} is also the id of {seen_ids[trip.id]}: "
                 "marks would be shared; give one of them another id",
                 file=sys.stderr,
             )
             continue
         seen_ids[trip.id] = f
-        print(f"ok  {f}  {_counts(trip)}")
+        say(f"ok  {f}  {_counts(trip)}")
         _print_problems(result.warnings, sys.stderr)
     return status
 
@@ -200,7 +207,7 @@ def open_store(args: argparse.Namespace) -> MarkStore:
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     if store.notice:
-        print(f"tripdash: {store.notice}", file=sys.stderr)
+        say(f"tripdash: {store.notice}", file=sys.stderr)
     return store
 
 
@@ -220,17 +227,21 @@ def cmd_agenda(args: argparse.Namespace) -> int:
 
 
 def cmd_mark(args: argparse.Namespace) -> int:
+    import unicodedata
+
     result = load_single(args.path, args)
     trip = result.trip
     items = trip.items()
+    # Ids are kept in NFC (see domain/ids.py): what is typed may come decomposed.
+    args.item = unicodedata.normalize("NFC", args.item)
     if args.item not in items:
         import difflib
 
         close = difflib.get_close_matches(args.item, list(items), n=3, cutoff=0.5)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        print(
+        hint = f" (did you mean {', '.join(one_line(c) for c in close)}?)" if close else ""
+        say(
             f"tripdash: {one_line(repr(args.item))} is not an event id or "
-            f"counterpart-id/point-id of {trip.id}{hint}",
+            f"counterpart-id/point-id of {one_line(trip.id)}{hint}",
             file=sys.stderr,
         )
         return EXIT_INVALID
@@ -243,10 +254,10 @@ def cmd_mark(args: argparse.Namespace) -> int:
         try:
             store.mark(trip.id, args.item, not args.undo, who)
         except StoreError as exc:
-            print(f"tripdash: {exc}", file=sys.stderr)
+            say(f"tripdash: {exc}", file=sys.stderr)
             return EXIT_INVALID
     state = "not done" if args.undo else "done"
-    print(f"{one_line(args.item)}: {state} ({one_line(items[args.item])}), by {one_line(who)}")
+    say(f"{one_line(args.item)}: {state} ({one_line(items[args.item])}), by {one_line(who)}")
     return EXIT_OK
 
 
@@ -258,7 +269,7 @@ def cmd_log(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         history = store.history(trip.id)
     if not history:
-        print(f"No marks yet for {trip.id}.")
+        say(f"No marks yet for {trip.id}.")
         return EXIT_OK
     home = trip.home_tz
     for mark in history:
@@ -267,7 +278,7 @@ def cmd_log(args: argparse.Namespace) -> int:
         state = "done    " if mark.done else "undone  "
         what = items.get(mark.item_id)
         label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
-        print(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
+        say(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
     return EXIT_OK
 
 
@@ -403,11 +414,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             result = sync_once(store, trip.id, config)
         except SyncError as exc:
             waiting = store.count_unsynced(trip.id, config.server)
-            print(f"tripdash: sync failed: {exc}", file=sys.stderr)
+            say(f"tripdash: sync failed: {exc}", file=sys.stderr)
             if waiting:
-                print(f"tripdash: {waiting} mark(s) waiting to be sent", file=sys.stderr)
+                say(f"tripdash: {waiting} mark(s) waiting to be sent", file=sys.stderr)
             return EXIT_INVALID
-    print(f"{trip.id} <-> {config.url}/{database_name(trip.id)}: {result}")
+    say(f"{trip.id} <-> {config.url}/{database_name(trip.id)}: {result}")
     return EXIT_OK
 
 
@@ -418,9 +429,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     new = load_single(args.new, args).trip
     changes = diff_trips(old, new)
     if not changes:
-        print("No changes.")
+        say("No changes.")
     for change in changes:
-        print(f"- {change}")
+        say(f"- {change}")
     return EXIT_OK
 
 
@@ -644,13 +655,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(parser.parse_args(args[1:]))
         return cmd_dashboard(_dashboard_parser(list(VERBS)).parse_args(args))
     except UsageError as exc:
-        print(f"tripdash: {exc}", file=sys.stderr)
+        say(f"tripdash: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except TripInvalid as exc:
         _print_problems(exc.problems, sys.stderr)
         return EXIT_INVALID
     except FetchFailed as exc:
-        print(f"tripdash: {exc}", file=sys.stderr)
+        say(f"tripdash: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except ConfigInvalid:
         return EXIT_INVALID

@@ -287,3 +287,85 @@ class TestServer:
 def http_date(epoch: float) -> str:
     """An HTTP date (``Tue, 17 Jan 2023 06:12:00 GMT``) for ``epoch``."""
     return formatdate(epoch, usegmt=True)
+
+
+# -- hostile answers ----------------------------------------------------------------------
+
+
+@dataclass
+class TrickleRoute:
+    """An answer sent slowly *before* its body: the status line one byte every ``delay``
+    seconds (``part`` "status"), or the status line at once and then one new header
+    every ``delay`` seconds (``part`` "headers"), then ``body``. Bounded by MAX_SLEEP."""
+
+    delay: float
+    part: str = "status"
+    body: bytes = b""
+
+    def __call__(self, h: Handler, req: Recorded) -> None:
+        stop = h.server_obj.stopping
+        until = time.monotonic() + MAX_SLEEP
+        if self.part == "status":
+            for byte in b"HTTP/1.1 200 OK\r\n" * 8:  # longer than any deadline under test
+                if stop.wait(self.delay) or time.monotonic() > until:
+                    return
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+        else:
+            h.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            h.wfile.flush()
+            for n in range(200):
+                if stop.wait(self.delay) or time.monotonic() > until:
+                    return
+                h.wfile.write(f"X-Slow-{n}: {n}\r\n".encode())
+                h.wfile.flush()
+        h.wfile.write(f"Content-Length: {len(self.body)}\r\n\r\n".encode() + self.body)
+
+
+@dataclass
+class RawHeadersRoute:
+    """An answer whose header lines are written as raw bytes (UTF-8, C1 controls, bidi
+    overrides: what ``send_header`` would refuse to encode)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+    def __call__(self, h: Handler, req: Recorded) -> None:
+        h.wfile.write(f"HTTP/1.1 {self.status} Hostile\r\n".encode())
+        for name, value in self.headers:
+            h.wfile.write(f"{name}: ".encode() + value.encode("utf-8") + b"\r\n")
+        h.wfile.write(f"Content-Length: {len(self.body)}\r\n\r\n".encode() + self.body)
+        h.close_connection = True
+
+
+@dataclass
+class EncodedRoute:
+    """``body`` sent as it is, with a ``Content-Encoding`` header (a bomb, say)."""
+
+    body: bytes
+    encoding: str
+
+    def __call__(self, h: Handler, req: Recorded) -> None:
+        h.server_obj.bytes_sent += len(self.body)
+        h.answer(
+            200, self.body, {"Content-Type": "application/toml", "Content-Encoding": self.encoding}
+        )
+
+
+def gzip_zeros(size: int, layers: int) -> bytes:
+    """``size`` zero bytes gzipped ``layers`` times, built without holding them in memory."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    parts = []
+    for _ in range(size // len(block)):
+        parts.append(packer.compress(block))
+    parts.append(packer.compress(bytes(size % len(block))))
+    parts.append(packer.flush())
+    data = b"".join(parts)
+    for _ in range(layers - 1):
+        again = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        data = again.compress(data) + again.flush()
+    return data

@@ -248,7 +248,7 @@ BIG = MAX_BODY + 1
 BAD_CASES = [
     Bad("404", lambda s: StatusRoute(404), r": HTTP 404 Not Found$", {}),
     Bad("500", lambda s: StatusRoute(500), r": HTTP 500 Internal Server Error$", {}),
-    Bad("slow", lambda s: SlowRoute(2.0), r": timed out$", {"total_timeout": 0.5}),
+    Bad("slow", lambda s: SlowRoute(2.0), r": took longer than 0\.5 s$", {"total_timeout": 0.5}),
     Bad(
         "trickle",
         lambda s: SlowRoute(0.2, trickle=True, count=15),

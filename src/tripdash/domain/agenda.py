@@ -7,13 +7,14 @@ characters made visible by :func:`~tripdash.domain.text.safe_text`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.schedule import group_days, home_time_label, local_time_label
-from tripdash.domain.text import one_line
+from tripdash.domain.text import has_unsafe, one_line
 from tripdash.domain.times import UTC as _UTC
 
 
@@ -69,8 +70,17 @@ def agenda_json(trip: Trip, done: Collection[str] = (), day: date | None = None)
         if day is None or e.local_date == day
     ]
     text = json.dumps(items, ensure_ascii=False, indent=2)
-    # JSON allows raw C1 controls and DEL inside strings; a terminal does not.
-    return "".join(f"\\u{ord(c):04x}" if 0x7F <= ord(c) <= 0x9F else c for c in text)
+    # JSON allows raw DEL, C1 controls, bidi overrides and line separators inside strings;
+    # a terminal acts on them. As \\uXXXX escapes the strings a script reads are the same.
+    return _NOT_ASCII.sub(_json_escape, text)
+
+
+_NOT_ASCII = re.compile("[^\x20-\x7e\n]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return f"\\u{ord(ch):04x}" if has_unsafe(ch) else ch
 
 
 def agenda_text(trip: Trip, done: Collection[str] = (), day: date | None = None) -> str:

@@ -19,19 +19,26 @@ import hashlib
 import ipaddress
 import json
 import os
+import socket
+import ssl
+import threading
 import time
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
 from tripdash.domain.sources import FetchError as FetchError
 from tripdash.domain.sources import default_cache_dir as default_cache_dir
 from tripdash.domain.sources import is_url as is_url
+from tripdash.domain.text import escaped
 from tripdash.domain.times import UTC, Clock, system_clock
 
 MAX_BODY = 2 * 1024 * 1024
@@ -70,16 +77,18 @@ def check_allowed(url: str, *, allow_http: bool) -> None:
     parts = urlsplit(url)
     if parts.scheme == "https":
         if not parts.hostname:
-            raise FetchError(f"{redact(url)}: no host in the address")
+            raise FetchError(escaped(f"{redact(url)}: no host in the address"))
         return
     if parts.scheme == "http":
         if is_loopback(parts.hostname) or allow_http:
             return
         raise FetchError(
-            f"{redact(url)}: plain http is refused (the schedule could be read or changed on "
-            "the way); use https, or --allow-http if you must"
+            escaped(
+                f"{redact(url)}: plain http is refused (the schedule could be read or changed "
+                "on the way); use https, or --allow-http if you must"
+            )
         )
-    raise FetchError(f"{redact(url)}: only https:// addresses can be fetched")
+    raise FetchError(escaped(f"{redact(url)}: only https:// addresses can be fetched"))
 
 
 def trip_id_from_url(url: str) -> str:
@@ -273,12 +282,47 @@ def _fallback(url: str, cached: CachedCopy | None, reason: str, default_id: str)
     return FetchOutcome(result, "offline", cached, reason)
 
 
+#: What tripdash can decode: each layer of a body is inflated as it streams, counted.
+_DECODERS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+#: Decoded bytes handed on at a time by each layer: what bounds memory, whatever the ratio.
+_PIECE = 64 * 1024
+#: Request headers that belong to the origin they were made for (validators of its
+#: cached copy, the token): never sent on to another origin by a redirect.
+_ORIGIN_HEADERS = ("Authorization", "If-None-Match", "If-Modified-Since", "Cookie")
+
+
+class _Failed(FetchError):
+    """A FetchError whose message quotes a server (a Location, a reason phrase, an error):
+    escaped, so that it can be printed or shown anywhere."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(escaped(message))
+
+
 def _download(
     url: str, cached: CachedCopy | None, settings: FetchSettings
 ) -> tuple[bytes, int, httpx.Headers]:
-    """GET with manual, checked redirects and hard limits. Returns (body, status, headers)."""
-    deadline = time.monotonic() + settings.total_timeout
-    headers = {"Accept": "application/toml, text/plain;q=0.9, */*;q=0.1"}
+    """GET with manual, checked redirects and hard limits. Returns (body, status, headers).
+
+    One deadline covers the whole exchange, every hop, the status line, the headers and
+    the body, however slowly a server sends them (see :class:`_Deadline`).
+    """
+    deadline = _Deadline(settings.total_timeout)
+    try:
+        return _exchange(url, cached, settings, deadline)
+    finally:
+        deadline.cancel()
+
+
+def _exchange(
+    url: str, cached: CachedCopy | None, settings: FetchSettings, deadline: _Deadline
+) -> tuple[bytes, int, httpx.Headers]:
+    late = f"took longer than {settings.total_timeout:g} s"
+    headers = {
+        "Accept": "application/toml, text/plain;q=0.9, */*;q=0.1",
+        # Only what can be inflated layer by layer with a bound (see _decoded).
+        "Accept-Encoding": "gzip, deflate",
+    }
     if settings.token:
         headers["Authorization"] = f"Bearer {settings.token}"
     if cached is not None:
@@ -287,71 +331,271 @@ def _download(
         if cached.last_modified:
             headers["If-Modified-Since"] = cached.last_modified
     timeout = httpx.Timeout(settings.total_timeout, connect=settings.connect_timeout)
+    transport = settings.transport or _DeadlineTransport(deadline)
     current = url
     try:
         with httpx.Client(
             timeout=timeout,
             verify=True,
             follow_redirects=False,
-            transport=settings.transport,
+            transport=transport,
             trust_env=False,
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
                 # The total deadline covers every hop, not each one afresh.
-                remaining = deadline - time.monotonic()
+                remaining = deadline.left()
                 if remaining <= 0:
-                    raise FetchError(
-                        f"{redact(current)}: took longer than {settings.total_timeout:g} s"
-                    )
+                    raise _Failed(f"{redact(current)}: {late}")
                 hop_timeout = httpx.Timeout(
                     remaining, connect=min(settings.connect_timeout, remaining)
                 )
                 with client.stream(
                     "GET", current, headers=headers, timeout=hop_timeout
                 ) as response:
+                    # tripdash keeps no cookies: a cookie is one origin's, and a port
+                    # is not part of a cookie's scope.
+                    client.cookies.clear()
                     # Not `is_redirect`: that is true of any 3xx, 304 Not Modified included.
                     if response.has_redirect_location:
-                        target = urljoin(current, response.headers.get("location", ""))
-                        try:
-                            check_allowed(target, allow_http=settings.allow_http)
-                        except FetchError:
-                            raise FetchError(
-                                f"{redact(current)}: redirects to {redact(target)}, which is not "
-                                "https: refused"
-                            ) from None
-                        if _origin(target) != _origin(current):
-                            headers.pop("Authorization", None)  # never hand the token on
-                        current = target
+                        current = _redirect(current, response, headers, settings)
                         continue
                     if response.status_code == 304:
                         return b"", 304, response.headers
                     if response.status_code != 200:
                         phrase = response.reason_phrase or ""
-                        raise FetchError(
+                        raise _Failed(
                             f"{redact(current)}: HTTP {response.status_code} {phrase}".rstrip()
                         )
                     length = response.headers.get("content-length")
                     if length and length.isdigit() and int(length) > settings.max_body:
-                        raise FetchError(_too_big(current, settings.max_body))
-                    chunks: list[bytes] = []
-                    size = 0
-                    for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > settings.max_body:
-                            raise FetchError(_too_big(current, settings.max_body))
-                        if time.monotonic() > deadline:
-                            raise FetchError(
-                                f"{redact(current)}: took longer than {settings.total_timeout:g} s"
-                            )
-                        chunks.append(chunk)
-                    return b"".join(chunks), 200, response.headers
-            raise FetchError(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
-    except httpx.TimeoutException:
-        raise FetchError(f"{redact(current)}: timed out") from None
-    except httpx.ConnectError as exc:
-        raise FetchError(f"{redact(current)}: cannot connect ({_short(exc)})") from None
+                        raise _Failed(_too_big(current, settings.max_body))
+                    body = _read_body(current, response, settings.max_body, deadline, late)
+                    return body, 200, response.headers
+            raise _Failed(f"{redact(url)}: more than {MAX_REDIRECTS} redirects")
     except httpx.HTTPError as exc:
-        raise FetchError(f"{redact(current)}: {_short(exc)}") from None
+        # A read cut off by the deadline can surface as any transport error.
+        if deadline.expired or deadline.left() <= 0:
+            raise _Failed(f"{redact(current)}: {late}") from None
+        if isinstance(exc, httpx.TimeoutException):
+            raise _Failed(f"{redact(current)}: timed out") from None
+        if isinstance(exc, httpx.ConnectError):
+            raise _Failed(f"{redact(current)}: cannot connect ({_short(exc)})") from None
+        raise _Failed(f"{redact(current)}: {_short(exc)}") from None
+
+
+def _redirect(
+    current: str, response: httpx.Response, headers: dict[str, str], settings: FetchSettings
+) -> str:
+    """The next address of a redirect, checked; ``headers`` lose what was ``current``'s."""
+    location = str(response.headers.get("location", ""))
+    target: str = urljoin(current, location)
+    try:
+        given = urlsplit(location)
+        userinfo = given.username is not None or given.password is not None
+    except ValueError:
+        raise _Failed(f"{redact(current)}: redirects to an unreadable address: refused") from None
+    if userinfo:
+        raise _Failed(
+            f"{redact(current)}: redirects to {redact(target)} with a user name or password "
+            "in the address: refused (credentials are never taken from a server)"
+        )
+    try:
+        check_allowed(target, allow_http=settings.allow_http)
+    except FetchError:
+        raise _Failed(
+            f"{redact(current)}: redirects to {redact(target)}, which is not https: refused"
+        ) from None
+    if _origin(target) != _origin(current):
+        for name in _ORIGIN_HEADERS:
+            headers.pop(name, None)  # never hand one origin's token or validators on
+    return target
+
+
+def _read_body(
+    url: str, response: httpx.Response, limit: int, deadline: _Deadline, late: str
+) -> bytes:
+    """The decoded body, counted as it streams: refused as soon as it passes ``limit``."""
+    if response.is_stream_consumed:
+        # An in-memory answer (httpx.MockTransport, in tests): httpx has read and decoded
+        # it already; there is nothing left to stream.
+        if len(response.content) > limit:
+            raise _Failed(_too_big(url, limit))
+        return response.content
+    encodings = [
+        e.strip().lower()
+        for e in response.headers.get("content-encoding", "").split(",")
+        if e.strip() and e.strip().lower() != "identity"
+    ]
+    if len(encodings) > 4:
+        raise _Failed(f"{redact(url)}: the body is encoded {len(encodings)} times: refused")
+    for encoding in encodings:
+        if encoding not in _DECODERS:
+            raise _Failed(f"{redact(url)}: the body is encoded as {encoding!r}, which is not read")
+    pieces: Iterator[bytes] = response.iter_raw()
+    # Content-Encoding lists the codings in the order they were applied: undo them last first.
+    for encoding in reversed(encodings):
+        pieces = _inflate(pieces, _DECODERS[encoding], url)
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in pieces:
+        size += len(chunk)
+        if size > limit:
+            raise _Failed(_too_big(url, limit))
+        if deadline.left() <= 0:
+            raise _Failed(f"{redact(url)}: {late}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _inflate(pieces: Iterator[bytes], wbits: int, url: str) -> Iterator[bytes]:
+    """One layer of gzip or deflate undone, never more than :data:`_PIECE` bytes at a time.
+
+    ``decompress(data, max_length)`` keeps what it has not inflated yet in
+    ``unconsumed_tail``: a bomb costs one piece of memory per layer, not its size.
+    """
+    decoder = zlib.decompressobj(wbits)
+    try:
+        for data in pieces:
+            while data:
+                if decoder.eof:  # another gzip member follows
+                    data = decoder.unused_data + data
+                    decoder = zlib.decompressobj(wbits)
+                out = decoder.decompress(data, _PIECE)
+                data = decoder.unconsumed_tail
+                if out:
+                    yield out
+        while not decoder.eof:
+            out = decoder.decompress(b"", _PIECE)
+            if not out:
+                break
+            yield out
+    except zlib.error as exc:
+        raise _Failed(f"{redact(url)}: the body cannot be decoded ({exc})") from None
+
+
+class _Deadline:
+    """The one deadline of an exchange, enforced on its sockets.
+
+    httpx's timeouts bound each read, so a server sending one byte a second never trips
+    them. Here every read and write is given at most the time left, and when the time is
+    up a timer shuts the exchange's sockets down, which ends a read blocked anywhere (a
+    TLS handshake included).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def clamp(self, timeout: float | None, error: type[Exception]) -> float:
+        """``timeout`` cut to the time left; ``error`` when none is left."""
+        left = self.left()
+        if left <= 0 or self.expired:
+            raise error("the exchange's deadline has passed")
+        return left if timeout is None else min(timeout, left)
+
+    def track(self, sock: object) -> None:
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the exchange's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._inner = inner
+        self._deadline = deadline
+        deadline.track(inner.get_extra_info("socket"))
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._deadline.clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._deadline.clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(
+            self._inner.start_tls(ssl_context, server_hostname, wait), self._deadline
+        )
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own sockets, each wrapped in a :class:`_DeadlineStream`."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self._inner = httpcore.SyncBackend()
+        self._deadline = deadline
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        wait = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_tcp(host, port, wait, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        wait = self._deadline.clamp(timeout, httpcore.ConnectTimeout)
+        stream = self._inner.connect_unix_socket(path, wait, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, max(self._deadline.left(), 0.0)))
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport (certificates verified, no proxy from the environment) on
+    connections that keep the exchange's deadline."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__(verify=True, trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
+            network_backend=_DeadlineBackend(deadline),
+        )
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -19,6 +19,7 @@ from tripdash.domain.times import (
     day_marker,
     humanize_delta,
     local_midnight,
+    next_local_midnight,
     zone_abbrev,
 )
 
@@ -85,7 +86,7 @@ def _ceil_minute(delta: timedelta) -> timedelta:
 
 
 def _day_end(event: Event) -> datetime:
-    return local_midnight(event.local_date + timedelta(days=1), event.place.tz)
+    return next_local_midnight(event.local_date, event.place.tz)
 
 
 class Schedule:

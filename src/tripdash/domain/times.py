@@ -40,23 +40,65 @@ class AmbiguousTimeError(ValueError):
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
 
+#: Prefixes of the zoneinfo trees that are not other zones but other clocks: ``right/``
+#: counts leap seconds (every time about half a minute off UTC as everyone keeps it),
+#: ``posix/`` is a copy of the main tree. Neither is in tzdata's list of zones.
+_CLOCK_TREES = {
+    "right": "it counts leap seconds, so every time would be about half a minute off the "
+    "clocks people use",
+    "posix": "it is a copy of the standard zone, kept by some systems under another name",
+}
+
+
 @functools.lru_cache(maxsize=512)
 def get_zone(name: str) -> ZoneInfo:
-    """Return the zone called ``name``, or raise :class:`ZoneError` with a suggestion."""
+    """Return the zone called ``name``, or raise :class:`ZoneError` with a suggestion.
+
+    Only names in tzdata's own list of zones are accepted (never a file that happens to
+    sit in this machine's zoneinfo folder): ``right/...`` and ``posix/...`` are refused
+    with the zone they stand for, and why.
+    """
     if not isinstance(name, str) or not name or name in _NOT_PLACES:
         raise ZoneError(f"unknown time zone {name!r}{_zone_hint(str(name))}")
     if len(name) > 64 or name.count("/") > 4:
         # No IANA name is like this; and a very deep one makes importlib recurse.
         raise ZoneError(f"unknown time zone {name[:64]!r}{'…' if len(name) > 64 else ''}")
+    tree, _, rest = name.partition("/")
+    if tree.lower() in _CLOCK_TREES and rest:
+        canonical = _canonical(rest)
+        use = f"write {canonical!r}" if canonical else "write the zone's own name"
+        raise ZoneError(
+            f"time zone {name!r} is refused: {_CLOCK_TREES[tree.lower()]}; {use} instead"
+        )
+    if name not in _known_zones():
+        raise ZoneError(f"unknown time zone {name!r}{_zone_hint(name)}")
     try:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise ZoneError(f"unknown time zone {name!r}{_zone_hint(name)}") from None
 
 
+def _canonical(name: str) -> str | None:
+    """``name`` as tzdata spells it (case aside), or None when it is no zone."""
+    return {z.lower(): z for z in _all_zones()}.get(name.lower())
+
+
+@functools.lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    """tzdata's list of zone names (the ``tzdata`` package's, so that it does not depend on
+    this machine's zoneinfo folder); the system's when that package is missing."""
+    try:
+        from importlib.resources import files
+
+        listed = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    except (ImportError, OSError, ValueError):
+        listed = list(zoneinfo.available_timezones())
+    return frozenset(listed) - _NOT_PLACES
+
+
 @functools.lru_cache(maxsize=1)
 def _all_zones() -> tuple[str, ...]:
-    return tuple(sorted(zoneinfo.available_timezones() - _NOT_PLACES))
+    return tuple(sorted(_known_zones()))
 
 
 def _zone_hint(name: str) -> str:
@@ -105,7 +147,11 @@ def resolve_wall_time(naive: datetime, zone: ZoneInfo) -> datetime:
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant of ``day`` in ``zone`` (handles days that start at 01:00)."""
+    """The first instant of ``day`` in ``zone`` (handles days that start at 01:00).
+
+    Raises :class:`NonexistentTimeError` for a day the zone skipped altogether
+    (Samoa's 30 December 2011, Kwajalein's 21 August 1993).
+    """
     naive = datetime(day.year, day.month, day.day)
     # Some zones skip midnight itself for DST; step forward to the first real minute.
     for minutes in range(0, 24 * 60, 15):
@@ -116,7 +162,29 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
             continue
         except AmbiguousTimeError:
             return candidate.replace(tzinfo=zone, fold=0)
-    raise NonexistentTimeError(f"{day} does not exist in {zone.key}")  # Samoa 2011-12-30
+    raise NonexistentTimeError(
+        f"{day:%Y-%m-%d} does not exist in {zone.key}: the clocks skip that whole day "
+        "(the zone moved across the date line)"
+    )
+
+
+#: No zone has ever skipped more than one calendar day; two is a generous bound.
+_MAX_SKIPPED_DAYS = 2
+
+
+def next_local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    """The first instant after ``day`` in ``zone``: the start of the next day that exists.
+
+    Samoa went from 29 December 2011 straight to 31 December: the end of its 29th
+    is the start of its 31st, not of a 30th that never was.
+    """
+    following = day + timedelta(days=1)
+    for _ in range(_MAX_SKIPPED_DAYS):
+        try:
+            return local_midnight(following, zone)
+        except NonexistentTimeError:
+            following += timedelta(days=1)
+    return local_midnight(following, zone)
 
 
 def format_offset(dt: datetime) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from tripdash.domain import times
+from tripdash.domain import ids, times
 from tripdash.domain.model import (
     EVENT_KINDS,
     EVENT_STATUSES,
@@ -231,7 +231,68 @@ def _check_section(doc: dict[str, Any], name: str, out: Collector) -> list[Any]:
     return value
 
 
+def _id_fields(doc: dict[str, Any]) -> Iterable[tuple[Any, Any, PathT, bool]]:
+    """Every id in the document, and every reference to one: (container, key, path,
+    whether it defines an id)."""
+    trip = doc.get("trip")
+    if isinstance(trip, dict):
+        yield trip, "id", ("trip", "id"), True
+    for section in ("places", "counterparts", "events"):
+        items = doc.get(section)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            yield item, "id", (section, i, "id"), True
+            if section == "events":
+                yield item, "place", (section, i, "place"), False
+                yield item, "to", (section, i, "to"), False
+                refs = item.get("counterparts")
+                if isinstance(refs, list):
+                    for k in range(len(refs)):
+                        yield refs, k, (section, i, "counterparts", k), False
+            elif section == "counterparts":
+                points = item.get("talking_points")
+                if isinstance(points, list):
+                    for j, point in enumerate(points):
+                        if isinstance(point, dict):
+                            yield point, "id", (section, i, "talking_points", j, "id"), True
+
+
+def _normalise_ids(doc: dict[str, Any], out: Collector) -> None:
+    """Ids in NFC; invisible and bidi characters refused; mixed scripts warned about.
+
+    Done on the parsed document before anything else, so that definitions, references
+    and duplicate checks all see the same form. A refused id is kept without its
+    invisible characters, so that it is reported once, not again as an unknown place.
+    """
+    for container, key, path, defines in _id_fields(doc):
+        if isinstance(container, dict) and key not in container:
+            continue
+        value = container[key]
+        if not isinstance(value, str):
+            continue
+        fixed = ids.normalise(value)
+        hidden = ids.invisible(fixed)
+        if hidden:
+            names = ", ".join(dict.fromkeys(ids.describe(ch) for ch in hidden))
+            out.add(
+                path,
+                f"{fixed!r} holds invisible or bidi characters ({names}): an id must be "
+                "what it looks like; remove them",
+            )
+            fixed = "".join(ch for ch in fixed if ch not in hidden) or value
+        elif defines:
+            warning = ids.mixed_scripts(fixed)
+            if warning is not None:
+                out.add(path, f"{fixed!r} {warning}", "warning")
+        if fixed != value:
+            container[key] = fixed
+
+
 def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> Trip | None:
+    _normalise_ids(doc, out)
     for key in doc:
         if key not in TOP_LEVEL_KEYS:
             out.add((key,), f"unknown key {key!r}{_suggest(key, TOP_LEVEL_KEYS)}")
