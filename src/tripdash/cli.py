@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
@@ -199,8 +199,31 @@ def open_store(args: argparse.Namespace) -> MarkStore:
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     if store.notice:
-        print(f"tripdash: {store.notice}", file=sys.stderr)
+        print(f"tripdash: {one_line(store.notice)}", file=sys.stderr)
     return store
+
+
+T = TypeVar("T")
+
+
+def read_marks(store: MarkStore, read: Callable[[], T]) -> T:
+    """Read from the store; a read error names the file (exit 1), never a traceback.
+
+    Marks that cannot be read (damaged rows) are said on stderr, one line each.
+    """
+    from tripdash.domain.store import StoreError
+
+    try:
+        found = read()
+    except StoreError as exc:
+        raise StoreFailed(str(exc)) from None
+    for problem in store.unreadable_rows:
+        print(f"tripdash: {one_line(problem)}", file=sys.stderr)
+    return found
+
+
+class StoreFailed(Exception):
+    """The marks could not be read or saved (exit 1); the message names the file."""
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
@@ -210,7 +233,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
     with open_store(args) as store:
-        done = store.done_ids(trip.id)
+        done = read_marks(store, lambda: store.done_ids(trip.id))
     if args.json:
         sys.stdout.write(agenda_json(trip, done, args.day) + "\n")
     else:
@@ -255,10 +278,11 @@ def cmd_log(args: argparse.Namespace) -> int:
     trip = load_single(args.path, args).trip
     items = trip.items()
     with open_store(args) as store:
-        history = store.history(trip.id)
+        history = read_marks(store, lambda: store.history(trip.id))
+        incomplete = bool(store.unreadable_rows)
     if not history:
         print(f"No marks yet for {trip.id}.")
-        return EXIT_OK
+        return EXIT_INVALID if incomplete else EXIT_OK
     home = trip.home_tz
     for mark in history:
         at_home = mark.at.astimezone(home)
@@ -267,7 +291,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         what = items.get(mark.item_id)
         label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
         print(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
-    return EXIT_OK
+    # The history printed is not all of it: say so in the exit status too.
+    return EXIT_INVALID if incomplete else EXIT_OK
 
 
 #: Textual's frame ceiling for the dashboard (see :func:`prepare_textual`).
@@ -552,8 +577,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TripInvalid as exc:
         _print_problems(exc.problems, sys.stderr)
         return EXIT_INVALID
-    except FetchFailed as exc:
-        print(f"tripdash: {exc}", file=sys.stderr)
+    except (FetchFailed, StoreFailed) as exc:
+        print(f"tripdash: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
         return 130

@@ -294,6 +294,9 @@ class MarkStore:
         except _Unusable as exc:
             exc.created = _created(had)
             raise
+        except (ValueError, TypeError, IndexError, OverflowError) as exc:
+            # Damage SQLite itself lets through (a name that is not UTF-8, say).
+            raise _Unusable(f"unreadable: {_describe(exc)}", _created(had)) from None
         return verdict
 
     def _examine(self, conn: sqlite3.Connection, *, changed: bool) -> _Verdict:
@@ -665,7 +668,7 @@ class MarkStore:
                 # others are kept and that one is reported.
                 self._conn.text_factory = bytes
                 try:
-                    rows = self._conn.execute(query, (trip_id.encode(),)).fetchall()
+                    rows = self._conn.execute(query, (trip_id,)).fetchall()
                 finally:
                     self._conn.text_factory = str
         except sqlite3.DatabaseError as exc:
