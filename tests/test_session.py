@@ -105,18 +105,32 @@ def test_an_invalid_version_keeps_the_trip_in_use(tmp_path: Path) -> None:
     session.close()
 
 
-def test_marks_follow_the_key_when_a_new_version_changes_the_trip_id(tmp_path: Path) -> None:
+def test_another_trip_waits_for_a_yes_then_marks_follow_the_key(tmp_path: Path) -> None:
     session, path, _ = _file_session(tmp_path)
     key = session.keys[0]
     session.toggle(key, "csis-speech")
     loaded = _poll_after_edit(
         path, session, 'id = "fs-north-america-2023-01"', 'id = "fs-north-america-renamed"'
     )
-    session.apply(key, loaded)
+    applied = session.apply(key, loaded)
+    # A file that now holds another trip (another id) is not applied silently.
+    assert applied is not None and not applied.new_version
+    assert applied.another_trip is not None
+    assert applied.another_trip.new_id == "fs-north-america-renamed"
+    assert session.trip(key).id == "fs-north-america-2023-01"
+    assert session.waiting_keys() == [key]
+    source = session.entry(key).source
+    assert source is not None
+    accepted = session.apply(key, source.accept_new_trip())
+    assert accepted is not None and accepted.new_version
+    assert accepted.replaced == ("fs-north-america-2023-01", session.trip(key).title)
+    assert accepted.changes == []  # another trip, not a list of changes to the old one
     assert session.trip(key).id == "fs-north-america-renamed"
+    assert session.waiting_keys() == []
     assert session.done_ids(key) == set()  # the old id's marks stay under the old id
     mark = session.toggle(key, "blinken-bilateral")
     assert mark.trip_id == "fs-north-america-renamed"
+    assert session.marks.done_ids("fs-north-america-2023-01") == {"csis-speech"}
     session.close()
 
 

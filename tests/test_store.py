@@ -482,16 +482,23 @@ def test_a_healthy_database_is_never_moved(state_dir: Path, clock: FakeClock) ->
             assert s.notice is None
             s.mark(FS_ID, "csis-speech", True, "alice")
     assert moved_aside(state_dir) == []
-    assert sorted(p.name for p in state_dir.iterdir()) == [DB_NAME]
+    # The database, and the note of its last clean close (what lets an opening skip the
+    # full integrity check).
+    assert sorted(p.name for p in state_dir.iterdir()) == [DB_NAME, DB_NAME + ".clean"]
 
 
-def test_an_empty_file_is_a_new_database(state_dir: Path, clock: FakeClock) -> None:
+def test_an_empty_file_is_said_and_replaced(state_dir: Path, clock: FakeClock) -> None:
     state_dir.mkdir(mode=0o700)
     (state_dir / DB_NAME).write_bytes(b"")
     with MarkStore(state_dir, clock=clock) as s:
-        assert s.notice is None
+        assert s.notice is not None
+        assert "empty file (0 bytes" in s.notice and str(s.path) in s.notice
         s.mark(FS_ID, "csis-speech", True, "alice")
-    assert moved_aside(state_dir) == []
+    (moved,) = moved_aside(state_dir)
+    assert moved.read_bytes() == b""
+    with MarkStore(state_dir, clock=clock) as s:
+        assert s.notice is None
+        assert s.done_ids(FS_ID) == {"csis-speech"}
 
 
 class _FailingConnection(sqlite3.Connection):

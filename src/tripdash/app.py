@@ -59,6 +59,8 @@ class TripDashApp(App[int]):
         Binding("r", "refresh", "Reload", show=False, id="app.refresh"),
         Binding("d", "changes", "Changes", show=False, id="app.changes"),
         Binding("s", "sync", "Sync now", show=False, id="app.sync"),
+        # Shown only while a file or address holds another trip (check_action).
+        Binding("A", "accept_new_trip", "Open the new trip", id="app.accept-new-trip"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -182,6 +184,8 @@ class TripDashApp(App[int]):
             return len(self.session.open_trips) + len(self.session.invalid) >= 2
         if action == "sync":
             return self.session.syncing
+        if action == "accept_new_trip":
+            return bool(self.session.waiting_keys())
         return True
 
     def action_pick_trip(self) -> None:
@@ -278,6 +282,23 @@ class TripDashApp(App[int]):
         if not polled:
             self.notify("Nothing to reload: these trips have no file or address")
 
+    def action_accept_new_trip(self) -> None:
+        """Replace the trip in use by the other trip its file or address now holds (`A`)."""
+        from tripdash.screens.base import TripScreen
+
+        waiting = self.session.waiting_keys()
+        current = self.screen.key if isinstance(self.screen, TripScreen) else None
+        for key in [current] if current in waiting else waiting:
+            self._accept_worker(key)
+
+    @work(thread=True, exclusive=False, group="poll")
+    def _accept_worker(self, key: str) -> None:
+        entry = self.session.find(key)
+        if entry is None or entry.source is None:
+            return
+        loaded = entry.source.accept_new_trip()  # writes the cache for an address
+        self.call_from_thread(self._apply, key, loaded, False)
+
     @work(thread=True, exclusive=False, group="poll")
     def _poll_source(self, key: str, by_hand: bool = False) -> None:
         """In a worker thread: poll one source, then apply the outcome on the UI thread."""
@@ -304,7 +325,26 @@ class TripDashApp(App[int]):
                 severity="error",
                 timeout=15,
             )
+        if applied.another_trip is not None and applied.entry.source is not None:
+            self.notify(
+                applied.another_trip.describe(applied.entry.source.display)
+                + ". Press A to open it instead (the schedule in use is kept until then).",
+                title="Another trip",
+                severity="warning",
+                timeout=30,
+            )
+            self.refresh_bindings()
         self._broadcast(TripReloaded(key, trip, applied.changes))
+        if applied.replaced is not None:
+            old_id, old_title = applied.replaced
+            self.notify(
+                f"Now showing {trip.title} (id {trip.id}). The marks of {old_title} "
+                f"(id {old_id}) stay under its id.",
+                title="Another trip",
+                timeout=10,
+            )
+            self.refresh_bindings()
+            return
         changes = applied.changes
         if changes:
             lines = [str(c) for c in changes[:6]]
@@ -319,7 +359,7 @@ class TripDashApp(App[int]):
         elif by_hand and applied.new_version:
             self.notify(f"{trip.title}: no changes", timeout=3)
         elif by_hand and not applied.problems:
-            note = applied.entry.status.reason or "no new version"
+            note = applied.entry.status.reason or applied.entry.broken or "no new version"
             self.notify(f"{trip.title}: {note}", timeout=3)
 
     # -- reminders ------------------------------------------------------------------------

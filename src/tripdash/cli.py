@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
 from tripdash.domain.loader import LoadResult, Problem, TripInvalid
 from tripdash.domain.model import Trip
@@ -51,10 +51,15 @@ def _print_problems(problems: Sequence[Problem], out: TextIO) -> None:
 
 def locations(paths: Sequence[str]) -> list[str]:
     """Expand folders into their trip files; keep files and addresses. UsageError if unusable."""
-    from tripdash.domain.sources import expand
+    from tripdash.domain.sources import check_url, expand, is_url
 
     found: list[str] = []
     for raw in paths:
+        if is_url(raw):
+            try:
+                check_url(raw)
+            except ValueError as exc:
+                raise UsageError(f"{_short_url(raw)}: {exc}") from None
         try:
             files = expand([raw])
         except OSError as exc:
@@ -66,6 +71,19 @@ def locations(paths: Sequence[str]) -> list[str]:
     return found
 
 
+def _short_url(url: str) -> str:
+    """An address fit for a message: credentials out, escaped, at most 100 characters."""
+    from tripdash.domain.fetch import redact
+
+    try:
+        shown = redact(url)
+    except ValueError:  # the parser refuses it: show it without any user:password part
+        scheme, _, rest = url.partition("://")
+        shown = f"{scheme}://{rest.rsplit('@', 1)[-1]}" if "@" in rest.split("/", 1)[0] else url
+    shown = one_line(shown)
+    return shown if len(shown) <= 100 else shown[:99] + "…"
+
+
 def make_source(location: str, args: argparse.Namespace) -> TripSource:
     """A file or an address, with the fetch settings of the command line and environment."""
     import os
@@ -73,6 +91,7 @@ def make_source(location: str, args: argparse.Namespace) -> TripSource:
     from tripdash.domain.sources import TripSource, default_cache_dir, is_url
 
     cache_dir = default_cache_dir()
+    _check_cache_dir(cache_dir)
     if not is_url(location):
         # Files: validated trips are cached by content, so opening one again is fast.
         return TripSource(location, parsed_cache=cache_dir / "parsed")
@@ -81,6 +100,7 @@ def make_source(location: str, args: argparse.Namespace) -> TripSource:
     settings = FetchSettings(
         allow_http=getattr(args, "allow_http", False),
         token=os.environ.get("TRIPDASH_TOKEN") or None,
+        accept_new_trip=getattr(args, "accept_new_trip", False),
     )
     return TripSource(
         location,
@@ -88,6 +108,18 @@ def make_source(location: str, args: argparse.Namespace) -> TripSource:
         settings=settings,
         parsed_cache=cache_dir / "parsed",
     )
+
+
+def _check_cache_dir(cache_dir: Path) -> None:
+    """The cache directory must be the user's own and private: else refuse, saying why."""
+    from tripdash.domain import safedir
+
+    try:
+        safedir.private_dir(cache_dir)
+    except safedir.UnsafeLocation as exc:
+        raise UsageError(f"cache directory: {exc} (or set TRIPDASH_CACHE_DIR)") from None
+    except OSError:
+        pass  # cannot be made (a read-only disk): trips load without a cache
 
 
 def load_location(location: str, args: argparse.Namespace) -> LoadResult:
@@ -113,6 +145,20 @@ def load_location(location: str, args: argparse.Namespace) -> LoadResult:
         )
         for problem in loaded.problems:
             say(f"  {problem}", file=sys.stderr)
+    if loaded.another_trip is not None:
+        say(
+            f"tripdash: {loaded.another_trip.describe(source.display)}. Still using the copy "
+            f"of {one_line(loaded.another_trip.old_id)}; run again with --accept-new-trip "
+            "to replace it",
+            file=sys.stderr,
+        )
+    if loaded.replaced is not None:
+        old_id, old_title = loaded.replaced
+        say(
+            f"tripdash: {source.display}: the cached trip {one_line(repr(old_title))} (id "
+            f"{one_line(old_id)}) was replaced by another trip; its marks stay under its id",
+            file=sys.stderr,
+        )
     assert loaded.result is not None
     return loaded.result
 
@@ -151,19 +197,19 @@ def cmd_check(args: argparse.Namespace) -> int:
             result = load_location(f, args)
         except FetchFailed as exc:
             status = EXIT_INVALID
-            say(f"FAIL  {f}  cannot be fetched")
+            say(f"FAIL  {one_line(f)}  cannot be fetched")
             say(f"tripdash: {exc}", file=sys.stderr)
             continue
         except TripInvalid as exc:
             status = EXIT_INVALID
             errors = len(exc.errors)
-            say(f"FAIL  {f}  {errors} error{'s' if errors != 1 else ''}")
+            say(f"FAIL  {one_line(f)}  {errors} error{'s' if errors != 1 else ''}")
             _print_problems(exc.problems, sys.stderr)
             continue
         trip = result.trip
         if trip.id in seen_ids:
             status = EXIT_INVALID
-            say(f"FAIL  {f}  1 error")
+            say(f"FAIL  {one_line(f)}  1 error")
             say(
                 f"{f}:1: trip.id: trip id {trip.id!r} is also the id of {seen_ids[trip.id]}: "
                 "marks would be shared; give one of them another id",
@@ -171,7 +217,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
             continue
         seen_ids[trip.id] = f
-        say(f"ok  {f}  {_counts(trip)}")
+        say(f"ok  {one_line(f)}  {_counts(trip)}")
         _print_problems(result.warnings, sys.stderr)
     return status
 
@@ -207,8 +253,31 @@ def open_store(args: argparse.Namespace) -> MarkStore:
     except StoreError as exc:
         raise UsageError(str(exc)) from None
     if store.notice:
-        say(f"tripdash: {store.notice}", file=sys.stderr)
+        say(f"tripdash: {one_line(store.notice)}", file=sys.stderr)
     return store
+
+
+T = TypeVar("T")
+
+
+def read_marks(store: MarkStore, read: Callable[[], T]) -> T:
+    """Read from the store; a read error names the file (exit 1), never a traceback.
+
+    Marks that cannot be read (damaged rows) are said on stderr, one line each.
+    """
+    from tripdash.domain.store import StoreError
+
+    try:
+        found = read()
+    except StoreError as exc:
+        raise StoreFailed(str(exc)) from None
+    for problem in store.unreadable_rows:
+        print(f"tripdash: {one_line(problem)}", file=sys.stderr)
+    return found
+
+
+class StoreFailed(Exception):
+    """The marks could not be read or saved (exit 1); the message names the file."""
 
 
 def cmd_agenda(args: argparse.Namespace) -> int:
@@ -218,7 +287,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
     with open_store(args) as store:
-        done = store.done_ids(trip.id)
+        done = read_marks(store, lambda: store.done_ids(trip.id))
     if args.json:
         sys.stdout.write(agenda_json(trip, done, args.day) + "\n")
     else:
@@ -267,10 +336,11 @@ def cmd_log(args: argparse.Namespace) -> int:
     trip = load_single(args.path, args).trip
     items = trip.items()
     with open_store(args) as store:
-        history = store.history(trip.id)
+        history = read_marks(store, lambda: store.history(trip.id))
+        incomplete = bool(store.unreadable_rows)
     if not history:
         say(f"No marks yet for {trip.id}.")
-        return EXIT_OK
+        return EXIT_INVALID if incomplete else EXIT_OK
     home = trip.home_tz
     for mark in history:
         at_home = mark.at.astimezone(home)
@@ -279,7 +349,8 @@ def cmd_log(args: argparse.Namespace) -> int:
         what = items.get(mark.item_id)
         label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
         say(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
-    return EXIT_OK
+    # The history printed is not all of it: say so in the exit status too.
+    return EXIT_INVALID if incomplete else EXIT_OK
 
 
 #: Textual's frame ceiling for the dashboard (see :func:`prepare_textual`).
@@ -300,15 +371,25 @@ def prepare_textual() -> None:
     os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
 
 
+#: The years a rehearsal clock may start in (trip times must fall in them too).
+AT_YEARS = (1900, 2200)
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from tripdash.domain.times import parse_instant
+    from tripdash.domain.times import UTC, parse_instant
 
     at = None
     if args.at is not None:
         try:
             at = parse_instant(args.at)
-        except ValueError as exc:
-            raise UsageError(f"--at: {exc}") from None
+            year = at.astimezone(UTC).year
+        except (ValueError, OverflowError) as exc:
+            raise UsageError(f"--at: {one_line(str(exc))}") from None
+        if not AT_YEARS[0] <= year <= AT_YEARS[1]:
+            raise UsageError(
+                f"--at: {one_line(args.at)!r} is in the year {year}; a rehearsal starts "
+                f"between {AT_YEARS[0]} and {AT_YEARS[1]}, as trip times do"
+            )
     config = settings(args, exit_on_problem=False)
     path = args.path if args.path is not None else str(config.trips_path())
     if args.path is None and not Path(path).exists():
@@ -381,8 +462,13 @@ def sync_config(args: argparse.Namespace) -> SyncConfig | None:
         return None
     from tripdash.config import sync_password
     from tripdash.domain.fetch import FetchError, check_allowed
+    from tripdash.domain.sources import check_url
     from tripdash.domain.sync import SyncConfig
 
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise UsageError(f"--sync: {_short_url(url)}: {exc}") from None
     config = SyncConfig.from_url(url, allow_http=args.allow_http)
     if config.user is None and settings_now.sync_user:
         config = dataclasses.replace(config, user=settings_now.sync_user)
@@ -585,6 +671,16 @@ def _http_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow plain http:// addresses (refused by default, except on loopback)",
     )
+    _accept_option(parser)
+
+
+def _accept_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-new-trip",
+        action="store_true",
+        help="when an address now serves another trip (another trip id), use it and replace "
+        "the cached copy (the old trip's marks stay under its id)",
+    )
 
 
 def _path_argument(parser: argparse.ArgumentParser) -> None:
@@ -660,7 +756,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TripInvalid as exc:
         _print_problems(exc.problems, sys.stderr)
         return EXIT_INVALID
-    except FetchFailed as exc:
+    except (FetchFailed, StoreFailed) as exc:
         say(f"tripdash: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except ConfigInvalid:

@@ -30,6 +30,10 @@ class OpenTrip:
     status: SourceStatus = field(default_factory=SourceStatus)
     #: How team sync stands for this trip (empty until a round ends).
     sync: SyncState = field(default_factory=lambda: SyncState())
+    #: Why the file on disk cannot be used now (invalid, deleted, unreadable), and since
+    #: when (real time): the last good version stays in use meanwhile.
+    broken: str | None = None
+    broken_since: datetime | None = None
 
     @property
     def schedule(self) -> Schedule:
@@ -68,6 +72,16 @@ def describe_status(status: SourceStatus, real_now: datetime, home: ZoneInfo) ->
     return (
         f"offline: schedule as of {when} {place_name(home)} ({zone_abbrev(as_of)}), "
         f"fetched {ago} ago"
+    )
+
+
+def describe_broken(entry: OpenTrip, home: ZoneInfo) -> str:
+    """``trips/x.toml is not valid (3 errors) since 14:02 GMT: showing the last good version``."""
+    if entry.broken is None or entry.broken_since is None:
+        return ""
+    since = entry.broken_since.astimezone(home)
+    return (
+        f"⚠ {entry.broken} since {since:%H:%M} {zone_abbrev(since)}: showing the last good version"
     )
 
 

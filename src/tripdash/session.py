@@ -23,7 +23,7 @@ from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Trip
 from tripdash.domain.reminder_settings import ReminderSettings
 from tripdash.domain.schedule import Schedule
-from tripdash.domain.sources import Loaded, TripSource
+from tripdash.domain.sources import AnotherTrip, Loaded, TripSource
 from tripdash.domain.store import Mark, MarkStore
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange
@@ -62,6 +62,10 @@ class Applied:
     changes: list[Change] = field(default_factory=list)
     new_version: bool = False  # a new valid version is now in use
     problems: tuple[str, ...] = ()  # the new version's errors (the old one is kept)
+    #: A valid new version that is another trip (another id): kept waiting for a yes.
+    another_trip: AnotherTrip | None = None
+    #: Set when the user accepted another trip: (old id, old title) of the one replaced.
+    replaced: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -220,16 +224,50 @@ class Session:
             return None
         if entry.source is not None and entry.source.is_url:
             entry.status = loaded.status
+        elif entry.source is not None:
+            self._note_file_state(entry, loaded)
         if loaded.result is None:
-            return Applied(entry, problems=loaded.problems)
+            return Applied(entry, problems=loaded.problems, another_trip=loaded.another_trip)
         from tripdash.domain.diff import diff_trips
 
         old, new = entry.trip, loaded.result.trip
+        if loaded.replaced is not None:
+            # Another trip, accepted: not a list of changes to the old one.
+            entry.trip = new
+            return Applied(entry, new_version=True, replaced=loaded.replaced)
         changes = diff_trips(old, new)
         entry.trip = new
         seen = self.options.clock().astimezone(new.home_tz)
         self.changes.extend(SeenChange(seen, new.title, c) for c in changes)
         return Applied(entry, changes, new_version=True, problems=loaded.problems)
+
+    def _note_file_state(self, entry: OpenTrip, loaded: Loaded) -> None:
+        """Keep, until it is fixed, that the file on disk cannot be used (and since when)."""
+        assert entry.source is not None
+        errors = len(loaded.problems)
+        if loaded.result is not None:
+            entry.broken = entry.broken_since = None
+            return
+        if errors:
+            broken = f"{entry.source.display} is not valid ({errors} error{'s' * (errors != 1)})"
+        elif loaded.status.reason and loaded.another_trip is None:
+            broken = loaded.status.reason  # deleted or unreadable
+        else:
+            return  # unchanged since the last look (still broken, or fine)
+        if entry.broken is None:
+            entry.broken_since = self.options.clock()
+        entry.broken = broken
+
+    @property
+    def cannot_save(self) -> str | None:
+        """Why marks cannot be saved (a read-only or full disk), else None."""
+        return self.marks.store.cannot_save
+
+    def waiting_keys(self) -> list[str]:
+        """Keys whose source holds another trip, waiting for the user to accept it."""
+        return [
+            e.key for e in self.open_trips if e.source is not None and e.source.waiting is not None
+        ]
 
     # -- team sync ----------------------------------------------------------------------
 

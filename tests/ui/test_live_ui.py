@@ -155,11 +155,12 @@ async def test_offline_header_text(build_app) -> None:
         assert "offline: schedule as of 06:12 London (GMT), fetched 3 h ago" in header
 
 
-async def test_a_new_trip_id_is_followed_by_every_screen_by_the_same_key(
+async def test_another_trip_in_the_file_is_opened_on_a_yes_and_followed_by_key(
     build_app, tmp_path
 ) -> None:
-    # Open the event box, save a version whose [trip] id changed, reload, tick a point:
-    # the mark goes under the new id (each screen follows its trip by the source's key).
+    # With the event box open, the file comes to hold another trip (its [trip] id changed):
+    # a notice asks; `A` opens it; then every screen follows the trip by the source's key,
+    # so a tick in the event box goes under the new id.
     path = _copy_trip(tmp_path)
     app = build_app([_source_entry(path)], "2023-01-17T12:00 America/New_York")
     async with app.run_test(size=WIDE) as pilot:
@@ -169,7 +170,13 @@ async def test_a_new_trip_id_is_followed_by_every_screen_by_the_same_key(
         app.action_refresh()  # as the file watcher does (`r` is not a key of the box)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        await pilot.press("space")
+        assert any("now holds another trip" in n.message for n in app._notifications)
+        assert app.session.trip(app.session.keys[0]).id == "fs-north-america-2023-01"
+        await pilot.press("escape", "A")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.session.trip(app.session.keys[0]).id == "fs-renamed"
+        await pilot.press("enter", "space")
         await pilot.pause()
         marks = app.session.marks
         assert marks.done_ids("fs-renamed") == {"blinken/ukraine-tools-to-win"}
@@ -177,3 +184,42 @@ async def test_a_new_trip_id_is_followed_by_every_screen_by_the_same_key(
         await pilot.press("escape", "c")  # the counterparts screen follows the same key
         await pilot.pause()
         assert "1/7 covered" in str(app.screen.query_one("#cp-info").render())
+
+
+def _header(app) -> str:
+    header = app.screen.query_one(TripHeader)
+    return "\n".join(header.render_line(y).text for y in range(header.size.height))
+
+
+async def test_the_header_keeps_saying_the_file_is_invalid_until_it_is_fixed(
+    build_app, tmp_path
+) -> None:
+    path = _copy_trip(tmp_path)
+    app = build_app([_source_entry(path)], "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=(160, 34)) as pilot:
+        good = path.read_text(encoding="utf-8")
+        _edit(path, 'tz = "America/New_York"', 'tz = "Mars/Olympus"')
+        await _reload(app, pilot)
+        assert "fs.toml is not valid (2 errors) since 17:00 GMT" in _header(app)
+        # Long after the notice is gone, and after `r`, it still says so.
+        app.session.options.clock.at += timedelta(minutes=5)  # type: ignore[attr-defined]
+        await _reload(app, pilot)
+        assert "is not valid (2 errors) since 17:00 GMT" in _header(app)
+        assert any("fs.toml is not valid" in n.message for n in app._notifications)
+        path.write_text(good, encoding="utf-8")
+        await _reload(app, pilot)
+        assert "not valid" not in _header(app)
+        path.unlink()
+        await _reload(app, pilot)
+        assert "No such file or directory since 17:05 GMT" in _header(app)
+        # The schedule in use stays on screen.
+        assert app.screen.query_one(Timeline).selected is not None
+
+
+async def test_the_header_says_when_marks_cannot_be_saved(build_app) -> None:
+    app = build_app(trip(), "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=(160, 34)) as pilot:
+        app.session.marks.store.cannot_save = "marks cannot be saved: the disk is read-only"
+        app.screen.tick()
+        await pilot.pause()
+        assert "⚠ marks cannot be saved: the disk is read-only" in _header(app)

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import ipaddress
 import json
-import os
 import socket
 import ssl
 import threading
@@ -34,7 +33,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpcore
 import httpx
 
+from tripdash.domain import safedir
 from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
+from tripdash.domain.sources import AnotherTrip as AnotherTrip
 from tripdash.domain.sources import FetchError as FetchError
 from tripdash.domain.sources import default_cache_dir as default_cache_dir
 from tripdash.domain.sources import is_url as is_url
@@ -128,6 +129,10 @@ class TripCache:
     A new copy's body is written first under its own name, then the metadata is
     switched to it atomically, then the old body is removed: a crash at any point
     leaves the metadata naming a complete body, old or new.
+
+    The directory is checked on every use (owned by the user, private: see
+    :mod:`tripdash.domain.safedir`); files are read without following symbolic links
+    and written under fresh names created exclusively, then renamed into place.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -139,33 +144,60 @@ class TripCache:
     def _meta_path(self, url: str) -> Path:
         return self.directory / f"{self._key(url)}.json"
 
-    def load(self, url: str) -> CachedCopy | None:
+    def _meta(self, url: str) -> dict[str, object] | None:
         try:
-            meta = json.loads(self._meta_path(url).read_text(encoding="utf-8"))
-            body = (self.directory / str(meta["body"])).read_bytes()
+            safedir.private_dir(self.directory, create=False)
+            meta = json.loads(safedir.read_file(self._meta_path(url), limit=1 << 20))
+        except (OSError, ValueError):
+            return None
+        return meta if isinstance(meta, dict) else None
+
+    def load(self, url: str) -> CachedCopy | None:
+        meta = self._meta(url)
+        if meta is None:
+            return None
+        try:
+            name = str(meta["body"])
+            if "/" in name or "\\" in name or not name.startswith(self._key(url)):
+                return None  # a body is always beside its metadata, named by its key
+            body = safedir.read_file(self.directory / name, limit=MAX_BODY * 2)
             if hashlib.sha256(body).hexdigest() != meta.get("sha256"):
                 return None  # damaged on disk: ignore it rather than trust it
             return CachedCopy(
                 body,
-                meta.get("etag"),
-                meta.get("last_modified"),
-                datetime.fromisoformat(meta["fetched_at"]),
-                datetime.fromisoformat(meta.get("stored_at", meta["fetched_at"])),
+                _optional_text(meta.get("etag")),
+                _optional_text(meta.get("last_modified")),
+                datetime.fromisoformat(str(meta["fetched_at"])),
+                datetime.fromisoformat(str(meta.get("stored_at", meta["fetched_at"]))),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def save(self, url: str, copy: CachedCopy) -> None:
-        """Keep ``copy`` as the last good one (see the class docstring for crash safety)."""
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def trip_of(self, url: str) -> tuple[str, str] | None:
+        """The id and title of the trip cached for ``url``, as saved with it (else None)."""
+        meta = self._meta(url)
+        if meta is None:
+            return None
+        ident, title = meta.get("trip_id"), meta.get("trip_title")
+        if isinstance(ident, str) and isinstance(title, str):
+            return ident, title
+        return None
+
+    def save(self, url: str, copy: CachedCopy, trip: tuple[str, str] | None = None) -> None:
+        """Keep ``copy`` as the last good one (see the class docstring for crash safety).
+
+        ``trip`` is the copy's trip id and title, kept to notice when the address starts
+        serving another trip. Raises ``OSError`` (``UnsafeLocation`` for a directory
+        tripdash must not use).
+        """
+        safedir.private_dir(self.directory)
         digest = hashlib.sha256(copy.body).hexdigest()
         key = self._key(url)
         body_name = f"{key}-{digest[:16]}.toml"
         meta_path = self._meta_path(url)
-        previous = None
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            previous = json.loads(meta_path.read_text(encoding="utf-8")).get("body")
-        meta = {
+        old = self._meta(url)
+        previous = old.get("body") if old else None
+        meta: dict[str, object] = {
             "url": redact(url),
             "etag": copy.etag,
             "last_modified": copy.last_modified,
@@ -174,21 +206,23 @@ class TripCache:
             "sha256": digest,
             "body": body_name,
         }
-        _atomic_write(self.directory / body_name, copy.body)
-        _atomic_write(meta_path, json.dumps(meta, indent=2).encode())
-        if previous and previous != body_name and str(previous).startswith(key):
-            (self.directory / str(previous)).unlink(missing_ok=True)
+        if trip is None and old and previous == body_name and isinstance(old.get("trip_id"), str):
+            trip = (str(old["trip_id"]), str(old.get("trip_title", "")))  # same body, same trip
+        if trip is not None:
+            meta["trip_id"], meta["trip_title"] = trip
+        safedir.write_file(self.directory / body_name, copy.body)
+        safedir.write_file(meta_path, json.dumps(meta, indent=2).encode())
+        if (
+            isinstance(previous, str)
+            and previous != body_name
+            and previous.startswith(key)
+            and "/" not in previous
+        ):
+            (self.directory / previous).unlink(missing_ok=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 # -- fetching ----------------------------------------------------------------------------
@@ -196,13 +230,22 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 @dataclass(frozen=True)
 class FetchOutcome:
-    """What a fetch produced: the trip, and whether it is fresh, unchanged or a fallback."""
+    """What a fetch produced: the trip, and whether it is fresh, unchanged or a fallback.
+
+    ``other-trip``: the address now serves a valid trip with another id. The cached
+    trip stays in use (``result``, ``copy``); the new one waits in ``another_trip``
+    until the user accepts it (``FetchSettings.accept_new_trip``, or
+    :meth:`TripCache.save` of ``pending``).
+    """
 
     result: LoadResult
-    status: Literal["fresh", "not-modified", "offline"]
+    status: Literal["fresh", "not-modified", "offline", "other-trip"]
     copy: CachedCopy
     error: str | None = None  # why the last good copy is used (status "offline")
     problems: tuple[str, ...] = ()  # a bad new version's validation errors
+    another_trip: AnotherTrip | None = None  # status "other-trip"
+    pending: CachedCopy | None = None  # the other trip's body, to cache once accepted
+    replaced: tuple[str, str] | None = None  # the (id, title) an accepted new trip replaced
 
 
 @dataclass(frozen=True)
@@ -215,6 +258,8 @@ class FetchSettings:
     total_timeout: float = TOTAL_TIMEOUT
     max_body: int = MAX_BODY
     transport: httpx.BaseTransport | None = None  # tests: httpx.MockTransport
+    #: Replace the cached trip even when the address now serves one with another id.
+    accept_new_trip: bool = False
 
 
 def fetch_trip(
@@ -265,14 +310,43 @@ def fetch_trip(
             tuple(str(p) for p in exc.errors),
         )
     copy = CachedCopy(response_body, headers.get("etag"), headers.get("last-modified"), now, now)
-    _keep(cache, url, copy)
+    new_trip = (result.trip.id, result.trip.title)
+    old_trip = _cached_trip(cache, url, cached, default_id)
+    if old_trip is not None and old_trip[0] != new_trip[0]:
+        if not settings.accept_new_trip:
+            assert cached is not None
+            waiting = AnotherTrip(*old_trip, *new_trip, result)
+            kept = parse_trip_bytes(cached.body, source=redact(url), default_id=default_id)
+            reason = waiting.describe(redact(url))
+            return FetchOutcome(kept, "other-trip", cached, reason, (), waiting, copy)
+        _keep(cache, url, copy, new_trip)
+        return FetchOutcome(result, "fresh", copy, replaced=old_trip)
+    _keep(cache, url, copy, new_trip)
     return FetchOutcome(result, "fresh", copy)
 
 
-def _keep(cache: TripCache, url: str, copy: CachedCopy) -> None:
+def _cached_trip(
+    cache: TripCache, url: str, cached: CachedCopy | None, default_id: str
+) -> tuple[str, str] | None:
+    """The (id, title) of the cached copy's trip: as saved with it, else read from it."""
+    if cached is None:
+        return None
+    known = cache.trip_of(url)
+    if known is not None:
+        return known
+    try:  # a copy cached by an older tripdash: no id saved with it
+        trip = parse_trip_bytes(cached.body, source=redact(url), default_id=default_id).trip
+    except TripInvalid:
+        return None
+    return trip.id, trip.title
+
+
+def _keep(
+    cache: TripCache, url: str, copy: CachedCopy, trip: tuple[str, str] | None = None
+) -> None:
     """Cache a good copy; a cache that cannot be written costs the offline copy, not the trip."""
     with contextlib.suppress(OSError):
-        cache.save(url, copy)
+        cache.save(url, copy, trip)
 
 
 def _fallback(url: str, cached: CachedCopy | None, reason: str, default_id: str) -> FetchOutcome:

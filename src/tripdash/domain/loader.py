@@ -61,7 +61,7 @@ def load_trip(
 ) -> LoadResult:
     """Read, parse and validate one trip file (see :func:`_load_trip`)."""
     # Loading creates tens of thousands of objects and frees almost none: the cyclic
-    # garbage collector would run over and over for nothing (a third of an unpickle).
+    # garbage collector would run over and over for nothing (a third of rebuilding a cached trip).
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -110,11 +110,12 @@ def _load_trip(
     from tripdash.domain import parsed_cache
 
     key = parsed_cache.key(data, source, p.stem)
-    cached = parsed_cache.read(cache_dir, key)
+    data_hash = parsed_cache.content_hash(data)
+    cached = parsed_cache.read(cache_dir, key, data_hash)
     if cached is not None:
         return cached
     result = parse_trip_bytes(data, source=source, default_id=p.stem)
-    parsed_cache.write(cache_dir, key, result)
+    parsed_cache.write(cache_dir, key, data_hash, result)
     return result
 
 

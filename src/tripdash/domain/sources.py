@@ -46,6 +46,36 @@ def is_url(text: str) -> bool:
     return text.startswith(("https://", "http://"))
 
 
+#: Longer addresses are refused (servers and httpx refuse them anyway, less clearly).
+MAX_URL = 2048
+
+
+def check_url(url: str) -> None:
+    """Raise ValueError, with a message for the user, when ``url`` is not a usable address.
+
+    A bracket left open (``https://[::1``), a port out of range (``:99999``) or an
+    address of several kilobytes would otherwise fail deep in the URL parser.
+    """
+    from urllib.parse import urlsplit
+
+    if len(url) > MAX_URL:
+        raise ValueError(f"the address is {len(url):,} characters long; at most {MAX_URL:,}")
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        raise ValueError("the address holds spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        reason = str(exc)
+        if "Port" in reason or "port" in reason:
+            reason = "the port must be a number from 1 to 65535"
+        raise ValueError(f"not a valid address: {reason}") from None
+    if not parts.hostname:
+        raise ValueError("not a valid address: no host")
+    if port == 0:
+        raise ValueError("not a valid address: the port must be a number from 1 to 65535")
+
+
 @dataclass(frozen=True)
 class SourceStatus:
     """How fresh the trip in use is, for the header."""
@@ -57,12 +87,43 @@ class SourceStatus:
 
 
 @dataclass(frozen=True)
+class AnotherTrip:
+    """A new version whose trip id differs from the trip in use: never applied silently.
+
+    The UI asks; :meth:`TripSource.accept_new_trip` applies it. The marks of the old
+    trip stay under its id (marks are kept per trip id), whatever is chosen.
+    """
+
+    old_id: str
+    old_title: str
+    new_id: str
+    new_title: str
+    result: LoadResult  # the new trip, validated
+
+    def describe(self, where: str) -> str:
+        """``WHERE now serves another trip: ...``, one terminal-safe line."""
+        from tripdash.domain.text import one_line
+
+        verb = "now serves" if is_url(where) else "now holds"
+        return one_line(
+            f"{where} {verb} another trip: {self.new_title!r} (id {self.new_id}), not "
+            f"{self.old_title!r} (id {self.old_id}); the marks of {self.old_id} stay "
+            "under its id"
+        )
+
+
+@dataclass(frozen=True)
 class Loaded:
     """The outcome of loading or polling a source."""
 
     result: LoadResult | None  # None: nothing new (or the new version was not valid)
     status: SourceStatus = field(default_factory=SourceStatus)
     problems: tuple[str, ...] = ()  # a bad new version's errors, already formatted
+    #: Set when the new version is another trip (another id): ``result`` is then the
+    #: trip still in use (or None from a poll); ask, then call accept_new_trip().
+    another_trip: AnotherTrip | None = None
+    #: (id, title) of the trip an accepted new one replaced (``--accept-new-trip``).
+    replaced: tuple[str, str] | None = None
 
 
 class TripSource:
@@ -85,6 +146,11 @@ class TripSource:
         self._parsed_cache = parsed_cache
         self._fingerprint: tuple[int, int] | None = None
         self._digest: str | None = None
+        #: The id and title of the trip in use (to notice a version that is another trip).
+        self._trip: tuple[str, str] | None = None
+        self._waiting: AnotherTrip | None = None
+        self._waiting_copy: object | None = None  # an address's: the CachedCopy to keep
+        self._announced: str | None = None  # the waiting body's digest, once reported
 
     @property
     def display(self) -> str:
@@ -104,7 +170,48 @@ class TripSource:
             pass  # unreadable (permissions): an OSError for the caller, not a trip error
         self._fingerprint = (stat.st_mtime_ns, stat.st_size)
         result = loader.load_trip(path, cache_dir=self._parsed_cache)
+        self._use(result)
         return Loaded(result)
+
+    def _use(self, result: LoadResult) -> None:
+        self._trip = (result.trip.id, result.trip.title)
+        self._waiting = self._waiting_copy = None
+        self._announced = None
+
+    @property
+    def waiting(self) -> AnotherTrip | None:
+        """A new version that is another trip, waiting to be accepted (else None)."""
+        return self._waiting
+
+    def accept_new_trip(self) -> Loaded:
+        """Apply the waiting other trip (the user said yes); Loaded(None) if none waits.
+
+        For an address, its copy replaces the cached one (the old trip's marks stay
+        under the old id). A cache that cannot be written is said in the status.
+        """
+        waiting = self._waiting
+        if waiting is None:
+            return Loaded(None)
+        status = SourceStatus()
+        if self.is_url and self._waiting_copy is not None and self._cache is not None:
+            import hashlib
+
+            from tripdash.domain.fetch import CachedCopy
+
+            copy = self._waiting_copy
+            assert isinstance(copy, CachedCopy)
+            try:
+                self._cache.save(self.location, copy, (waiting.new_id, waiting.new_title))
+            except OSError as exc:
+                status = SourceStatus(reason=f"the new trip could not be cached: {exc}")
+            self._digest = hashlib.sha256(copy.body).hexdigest()
+            status = SourceStatus(
+                reason=status.reason,
+                schedule_as_of=copy.schedule_time(),
+                fetched_at=copy.fetched_at,
+            )
+        self._use(waiting.result)
+        return Loaded(waiting.result, status, replaced=(waiting.old_id, waiting.old_title))
 
     def looks_changed(self) -> bool:
         """For a file: whether it changed on disk since loaded (one stat; cheap to poll)."""
@@ -130,9 +237,15 @@ class TripSource:
             return Loaded(None)
         self._fingerprint = fingerprint
         try:
-            return Loaded(loader.load_trip(path, cache_dir=self._parsed_cache))
+            result = loader.load_trip(path, cache_dir=self._parsed_cache)
         except TripInvalid as exc:
             return Loaded(None, problems=tuple(str(p) for p in exc.errors))
+        if self._trip is not None and result.trip.id != self._trip[0]:
+            self._waiting = AnotherTrip(*self._trip, result.trip.id, result.trip.title, result)
+            reason = self._waiting.describe(self.display)
+            return Loaded(None, SourceStatus(reason=reason), another_trip=self._waiting)
+        self._use(result)
+        return Loaded(result)
 
     def _fetch(self, *, only_new: bool = False) -> Loaded:
         # httpx is imported only when an address is used.
@@ -148,11 +261,23 @@ class TripSource:
             schedule_as_of=outcome.copy.schedule_time(),
             fetched_at=outcome.copy.fetched_at,
         )
+        if outcome.another_trip is not None and outcome.pending is not None:
+            waiting = outcome.another_trip
+            self._waiting, self._waiting_copy = waiting, outcome.pending
+            pending = hashlib.sha256(outcome.pending.body).hexdigest()
+            news = pending != self._announced  # each new body is reported once
+            self._announced = pending
+            if only_new:
+                return Loaded(None, status, outcome.problems, waiting if news else None)
+            self._digest = hashlib.sha256(outcome.copy.body).hexdigest()
+            self._trip = (outcome.result.trip.id, outcome.result.trip.title)
+            return Loaded(outcome.result, status, outcome.problems, waiting)
         digest = hashlib.sha256(outcome.copy.body).hexdigest()
         if only_new and digest == self._digest:
             return Loaded(None, status, outcome.problems)
         self._digest = digest
-        return Loaded(outcome.result, status, outcome.problems)
+        self._use(outcome.result)
+        return Loaded(outcome.result, status, outcome.problems, replaced=outcome.replaced)
 
 
 def expand(paths: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ check what pydantic cannot: zones, references, duplicates, DST, order.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -326,6 +327,8 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
     counterparts = _build_counterparts(_check_section(doc, "counterparts", out), out)
     events = _build_events(_check_section(doc, "events", out), places, counterparts, out)
 
+    if raw_trip is not None and getattr(raw_trip, "id", None) is None:
+        _check_default_id(default_id, out)
     if raw_trip is None or home_tz is None or out.has_errors:
         return None
     _warn_overlaps(events, out)
@@ -341,6 +344,35 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
         events=tuple(events),
         path=source,
     )
+
+
+#: The id rule of the schema (schema.Id), for an id that does not come from the file.
+_ID_RULE = re.compile(r"^[^/\s\x00-\x1f\x7f-\x9f]{1,200}$")
+
+
+def _check_default_id(default_id: str, out: Collector) -> None:
+    """A trip without an id takes the file name's: it must be a valid id like any other."""
+    if _ID_RULE.match(default_id):
+        return
+    if not default_id:
+        why = "is empty"
+    elif len(default_id) > 200:
+        why = "is longer than 200 characters"
+    elif "/" in default_id:
+        why = "holds '/'"
+    elif any(c.isspace() for c in default_id):
+        why = "holds spaces"
+    else:
+        why = "holds control characters or escape sequences"
+    out.add(
+        ("trip", "id"),
+        f"no id given, and the default id (the file name without .toml), {default_id!r}, "
+        f'{why}: give the trip an id, e.g. id = "{_suggest_id(default_id)}"',
+    )
+
+
+def _suggest_id(default_id: str) -> str:
+    return slugify(default_id) if slugify(default_id) != "point" else "my-trip"
 
 
 def _first_seen(ids: dict[str, PathT], ident: Any, path: PathT, what: str, out: Collector) -> bool:

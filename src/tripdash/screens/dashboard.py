@@ -7,7 +7,7 @@ timeline and details are told the new instant; each redraws only what changed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -18,7 +18,7 @@ from textual.timer import Timer
 
 from tripdash.domain.model import Event
 from tripdash.domain.text import one_line
-from tripdash.live import describe_status, describe_sync
+from tripdash.live import describe_broken, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
 from tripdash.screens.reminding import ReminderKeys, reminder_bindings
@@ -157,12 +157,22 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         now = self.clock.now()
         header = self.query_one(TripHeader)
         real_now = self.clock.real_now()
-        header.status = describe_status(self.entry.status, real_now, self.trip.home_tz)
+        header.status = self._status(real_now)
         header.sync_text = describe_sync(self.entry.sync, real_now, self.trip.home_tz)
         header.now = now
         self.timeline.set_now(now)
         if details and now.second == 0:
             self._show_details()
+
+    def _status(self, real_now: datetime) -> str:
+        """The header's status: freshness, a broken file, marks that cannot be saved."""
+        home = self.trip.home_tz
+        parts = [
+            describe_status(self.entry.status, real_now, home),
+            describe_broken(self.entry, home),
+            f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
+        ]
+        return " · ".join(p for p in parts if p)
 
     def _show_details(self) -> None:
         self.query_one(EventDetails).show(
@@ -202,7 +212,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
     def trip_reloaded(self, message: TripReloaded) -> None:
         """A new version of this trip: apply it in place, keeping selection and scroll."""
         header = self.query_one(TripHeader)
-        header.status = describe_status(self.entry.status, self.clock.real_now(), self.trip.home_tz)
+        header.status = self._status(self.clock.real_now())
         if self.timeline.schedule.trip is message.trip:
             return
         schedule = self.schedule
