@@ -256,6 +256,14 @@ def cmd_log(args: argparse.Namespace) -> int:
     items = trip.items()
     with open_store(args) as store:
         history = store.history(trip.id)
+        unreadable = store.unreadable(trip.id)
+    if unreadable:
+        # Forged documents an older tripdash stored from a sync: shown by none.
+        print(
+            f"tripdash: {unreadable} stored mark(s) of {trip.id} have a time or clock out "
+            "of range (from a forged document) and are ignored",
+            file=sys.stderr,
+        )
     if not history:
         print(f"No marks yet for {trip.id}.")
         return EXIT_OK
@@ -329,7 +337,15 @@ def sync_config(args: argparse.Namespace) -> SyncConfig | None:
     if not url:
         return None
     from tripdash.domain.fetch import FetchError, check_allowed
-    from tripdash.domain.sync import SyncConfig
+    from tripdash.domain.sync import SyncConfig, url_has_password
+
+    if getattr(args, "sync", None) and url_has_password(args.sync):
+        print(
+            "tripdash: warning: a password given in --sync URL can be read by other users "
+            "of this machine (ps shows it); set TRIPDASH_SYNC_USER and "
+            "TRIPDASH_SYNC_PASSWORD in the environment instead",
+            file=sys.stderr,
+        )
 
     config = SyncConfig.from_url(url, allow_http=args.allow_http)
     try:
@@ -351,11 +367,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
             result = sync_once(store, trip.id, config)
         except SyncError as exc:
             waiting = store.count_unsynced(trip.id, config.server)
-            print(f"tripdash: sync failed: {exc}", file=sys.stderr)
+            print(f"tripdash: sync failed: {one_line(str(exc))}", file=sys.stderr)
             if waiting:
                 print(f"tripdash: {waiting} mark(s) waiting to be sent", file=sys.stderr)
             return EXIT_INVALID
-    print(f"{trip.id} <-> {config.url}/{database_name(trip.id)}: {result}")
+    print(f"{one_line(trip.id)} <-> {one_line(config.url)}/{database_name(trip.id)}: {result}")
     return EXIT_OK
 
 
@@ -470,7 +486,8 @@ def _sync_option(parser: argparse.ArgumentParser) -> None:
         "--sync",
         metavar="URL",
         help="the team's CouchDB server (default: $TRIPDASH_SYNC_URL); credentials from "
-        "the URL or $TRIPDASH_SYNC_USER / $TRIPDASH_SYNC_PASSWORD",
+        "$TRIPDASH_SYNC_USER / $TRIPDASH_SYNC_PASSWORD (a password in the URL is visible "
+        "to other users in ps)",
     )
 
 

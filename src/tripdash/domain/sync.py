@@ -706,7 +706,9 @@ class _Server:
                             yield whole[start : start + 65536]
                             rnd.remaining()
                         return
-                    for raw in response.iter_raw(65536):
+                    # No chunk size: httpx would gather that much before yielding, and
+                    # a trickling server would never reach the time check.
+                    for raw in response.iter_raw():
                         rnd.read(len(raw))
                         yield from decoder.decode(raw)
                         rnd.remaining()
