@@ -463,7 +463,15 @@ def sync_config(args: argparse.Namespace) -> SyncConfig | None:
     from tripdash.config import sync_password
     from tripdash.domain.fetch import FetchError, check_allowed
     from tripdash.domain.sources import check_url
-    from tripdash.domain.sync import SyncConfig
+    from tripdash.domain.sync import SyncConfig, url_has_password
+
+    if getattr(args, "sync", None) and url_has_password(args.sync):
+        say(
+            "tripdash: warning: a password given in --sync URL can be read by other users "
+            "of this machine (ps shows it); set TRIPDASH_SYNC_USER and "
+            "TRIPDASH_SYNC_PASSWORD in the environment instead",
+            file=sys.stderr,
+        )
 
     try:
         check_url(url)
@@ -661,7 +669,8 @@ def _sync_option(parser: argparse.ArgumentParser) -> None:
         "--sync",
         metavar="URL",
         help="the team's CouchDB server (default: $TRIPDASH_SYNC_URL); credentials from "
-        "the URL or $TRIPDASH_SYNC_USER / $TRIPDASH_SYNC_PASSWORD",
+        "$TRIPDASH_SYNC_USER / $TRIPDASH_SYNC_PASSWORD (a password in the URL is visible "
+        "to other users in ps)",
     )
 
 

@@ -93,12 +93,19 @@ class SyncState:
     failing_since: datetime | None = None
     offline: bool = False
     error: str | None = None
-    waiting: int = 0
+    waiting: int = 0  # marks the server has not shown it holds
+    ignored: int = 0  # documents the last round refused (malformed, or clocks far ahead)
+    stopped: str | None = None  # the limit that ended the last round early
 
     def after(self, now: datetime, result: SyncResult | None, error: SyncError | None) -> SyncState:
         """The state after a round that ended at ``now``."""
         if error is None and result is not None:
-            return SyncState(last_ok=now, waiting=result.waiting)
+            return SyncState(
+                last_ok=now,
+                waiting=result.waiting,
+                ignored=result.skipped + result.ahead,
+                stopped=result.stopped,
+            )
         assert error is not None
         return SyncState(
             last_ok=self.last_ok,
@@ -122,6 +129,10 @@ def describe_sync(state: SyncState, real_now: datetime, home: ZoneInfo) -> str:
     seconds = int((real_now - state.last_ok).total_seconds())
     ago = f"{seconds} s" if seconds < 60 else humanize_delta(real_now - state.last_ok)
     text = f"⇅ synced {ago} ago"
+    if state.stopped:
+        text += " (in part: more next round)"
     if state.waiting:
-        text += f", {state.waiting} waiting"
+        text += f", {state.waiting} mark{'s' if state.waiting != 1 else ''} waiting"
+    if state.ignored:
+        text += f", {state.ignored} bad document{'s' if state.ignored != 1 else ''} ignored"
     return text

@@ -12,6 +12,13 @@ when clocks are right, never goes backwards on one machine, and a mark made
 after seeing another always orders after it, so a laptop whose clock runs fast
 cannot win forever: the next mark anywhere that has seen its marks goes past them.
 
+It stays far below 2**53 (what every JSON client and CouchDB server carries
+exactly): the wall clock counts at most up to :data:`HLC_CEILING` (the year
+2200), sync accepts no clock beyond it (nor beyond a margin ahead of the
+receiving laptop's wall clock), and a row beyond :data:`HLC_LIMIT` (written by an
+older tripdash, which accepted anything below 2**53) is left out of the history
+and of the clock, so it can neither freeze an item nor split the team.
+
 A database that cannot be read (damaged, or written by a newer tripdash) is
 never written to, not even opened for writing: it is moved aside exactly as it
 was found, and :attr:`MarkStore.notice` says where. A database that is not
@@ -74,6 +81,23 @@ CREATE TABLE IF NOT EXISTS sync_checkpoints (
 """
 
 
+def _epoch_ms(year: int) -> int:
+    return int(datetime(year, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+#: The clock's range: the years 1900 to 2200, in ms since 1970.
+HLC_FLOOR = _epoch_ms(1900)
+HLC_CEILING = _epoch_ms(2200)
+#: Never passed: twice the ceiling (room for 7 * 10**12 marks beyond it), 620 times
+#: below 2**53.
+HLC_LIMIT = 2 * HLC_CEILING
+#: The rows every reader uses; any other (an older tripdash's forged pull) is ignored.
+_SANE = (
+    f"hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT} AND at >= '1900-' AND at < '2200-' "
+    "AND typeof(at) = 'text' AND typeof(hlc) = 'integer'"
+)
+
+
 class StoreError(Exception):
     """The marks database cannot be used (and could not be safely replaced)."""
 
@@ -134,6 +158,17 @@ def _row_to_mark(row: tuple[object, ...]) -> Mark:
         str(who),
         int(hlc),  # type: ignore[call-overload]
     )
+
+
+def _sane_marks(rows: Iterable[tuple[object, ...]]) -> Iterator[Mark]:
+    """The rows as marks, leaving out any an older tripdash stored that cannot be read."""
+    for row in rows:
+        try:
+            mark = _row_to_mark(row)
+        except (ValueError, TypeError):
+            continue
+        if mark.at.tzinfo is not None:
+            yield mark
 
 
 _COLUMNS = "id, trip_id, item_id, done, at, who, hlc"
@@ -616,19 +651,14 @@ class MarkStore:
     def mark(self, trip_id: str, item_id: str, done: bool, who: str) -> Mark:
         """Record a mark and commit it; only then return it."""
         now = self._clock().astimezone(UTC)
-        wall_ms = int(now.timestamp() * 1000)
+        wall_ms = min(int(now.timestamp() * 1000), HLC_CEILING)
         # Not committed, so not shown: the caller says so instead of showing a mark.
         with self._transaction("the mark was not saved; try again") as conn:
-            (largest,) = conn.execute("SELECT COALESCE(MAX(hlc), 0) FROM marks").fetchone()
-            mark = Mark(
-                uuid.uuid4().hex,
-                trip_id,
-                item_id,
-                bool(done),
-                now,
-                who,
-                max(wall_ms, largest + 1),
-            )
+            largest = self._largest_hlc(conn)
+            hlc = max(wall_ms, largest + 1)
+            if hlc > HLC_LIMIT:  # 7 * 10**12 marks after the year 2200: never, but never past
+                raise sqlite3.DataError(f"the marks' clock is at its limit ({HLC_LIMIT})")
+            mark = Mark(uuid.uuid4().hex, trip_id, item_id, bool(done), now, who, hlc)
             conn.execute(
                 f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
@@ -636,6 +666,14 @@ class MarkStore:
         # (data_version is not re-read here: it only moves for other connections' commits,
         # and re-reading could swallow one that landed just before ours.)
         return mark
+
+    @staticmethod
+    def _largest_hlc(conn: sqlite3.Connection) -> int:
+        """The clock's latest value: the largest sane HLC (older, forged rows ignored)."""
+        row = conn.execute(
+            f"SELECT MAX(hlc) FROM marks WHERE hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT}"
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else HLC_FLOOR
 
     def add_marks(self, marks: Iterable[Mark]) -> int:
         """Insert marks made elsewhere (sync); ids already present are skipped. Returns count."""
@@ -680,6 +718,13 @@ class MarkStore:
                 marks.append(mark)
         return marks
 
+    def unreadable(self, trip_id: str) -> int:
+        """How many stored marks of a trip :meth:`history` leaves out."""
+        (total,) = self._conn.execute(
+            "SELECT COUNT(*) FROM marks WHERE trip_id = ?", (trip_id,)
+        ).fetchone()
+        return int(total) - len(self.history(trip_id))
+
     def state(self, trip_id: str) -> dict[str, Mark]:
         """The latest mark of each item of a trip."""
         latest: dict[str, Mark] = {}
@@ -697,23 +742,53 @@ class MarkStore:
 
     # -- team sync --------------------------------------------------------------------
 
-    def unsynced(self, trip_id: str, server: str, limit: int = 500) -> list[Mark]:
-        """Marks of a trip that ``server`` does not have yet (oldest first)."""
+    def unsynced(
+        self,
+        trip_id: str,
+        server: str,
+        limit: int = 500,
+        *,
+        after: tuple[int, str, str] | None = None,
+    ) -> list[Mark]:
+        """Marks of a trip that ``server`` has not shown it holds (oldest first), from
+        just ``after`` an order key (:attr:`Mark.order`) when given."""
+        hlc, who, ident = after if after is not None else (HLC_FLOOR - 1, "", "")
         rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM marks m WHERE trip_id = ? AND NOT EXISTS "
+            f"SELECT {_COLUMNS} FROM marks m WHERE trip_id = ? AND {_SANE} "
+            "AND (hlc, who, id) > (?, ?, ?) AND NOT EXISTS "
             "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id) "
             "ORDER BY hlc, who, id LIMIT ?",
-            (trip_id, server, limit),
+            (trip_id, hlc, who, ident, server, limit),
         ).fetchall()
-        return [_row_to_mark(r) for r in rows]
+        return list(_sane_marks(rows))
 
     def count_unsynced(self, trip_id: str, server: str) -> int:
+        """How many of a trip's marks ``server`` has not shown it holds ("waiting")."""
         row = self._conn.execute(
-            "SELECT COUNT(*) FROM marks m WHERE trip_id = ? AND NOT EXISTS "
+            f"SELECT COUNT(*) FROM marks m WHERE trip_id = ? AND {_SANE} AND NOT EXISTS "
             "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id)",
             (trip_id, server),
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def not_known(self, server: str, mark_ids: list[str]) -> list[str]:
+        """Those of ``mark_ids`` that ``server`` has not shown it holds."""
+        known: set[str] = set()
+        for start in range(0, len(mark_ids), 500):
+            chunk = mark_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            known.update(
+                str(r[0])
+                for r in self._conn.execute(
+                    f"SELECT mark_id FROM sync_known WHERE server = ? AND mark_id IN ({marks})",
+                    (server, *chunk),
+                )
+            )
+        return [m for m in mark_ids if m not in known]
+
+    def wall_ms(self) -> int:
+        """This laptop's wall clock (the injected one), in ms since 1970."""
+        return int(self._clock().astimezone(UTC).timestamp() * 1000)
 
     def record_synced(self, server: str, mark_ids: Iterable[str]) -> None:
         """Remember that ``server`` has these marks (after it said so)."""
@@ -722,23 +797,44 @@ class MarkStore:
             [(server, mark_id) for mark_id in mark_ids],
         )
 
-    def add_pulled(self, server: str, marks: list[Mark], db: str, checkpoint: str) -> int:
+    def add_pulled(
+        self, server: str, marks: list[Mark], db: str, checkpoint: str
+    ) -> tuple[int, int]:
         """Insert marks pulled from ``server`` and move its checkpoint, in one transaction.
 
-        A crash before the commit leaves the old checkpoint, so the next round
-        pulls the same changes again; inserting them twice is harmless (ids).
+        Returns (marks new here, conflicting): a pulled mark whose id is already here
+        with other contents is a forgery and is not stored (the one here stays, and
+        the server is not taken to hold it). Every other pulled mark is one the
+        server has shown it holds. A crash before the commit leaves the old
+        checkpoint, so the next round pulls the same changes again; inserting them
+        twice is harmless (ids).
         """
+        added = conflicting = 0
         with self._transaction("pulled marks were not saved") as conn:
-            added = self._insert(conn, marks)
+            held = []
+            for m in marks:
+                new = self._insert(conn, [m])
+                if not new:
+                    row = conn.execute(
+                        f"SELECT {_COLUMNS} FROM marks WHERE id = ?", (m.id,)
+                    ).fetchone()
+                    try:
+                        same = row is not None and _row_to_mark(row) == m
+                    except (ValueError, TypeError):
+                        same = False
+                    if not same:
+                        conflicting += 1
+                        continue
+                added += new
+                held.append((server, m.id))
             conn.executemany(
-                "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
-                [(server, m.id) for m in marks],
+                "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)", held
             )
             conn.execute(
                 "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) VALUES (?, ?, ?)",
                 (server, db, checkpoint),
             )
-        return added
+        return added, conflicting
 
     def checkpoint(self, server: str, db: str) -> str | None:
         row = self._conn.execute(
@@ -942,11 +1038,16 @@ def _strict_mark(values: tuple[object, ...]) -> Mark:
         raise ValueError(f"done is {done!r}")
     if not isinstance(hlc, int):
         raise ValueError("hlc is not an integer")
+    if not HLC_FLOOR <= hlc <= HLC_LIMIT:
+        # Stored by an older tripdash from a forged document: it would freeze an item.
+        raise ValueError(f"its clock {hlc} is out of range")
     if not isinstance(at, str):
         raise ValueError("at is not text")
     when = datetime.fromisoformat(at)
     if when.tzinfo is None:
         raise ValueError(f"at {at!r} has no offset")
+    if not 1900 <= when.year < 2200:
+        raise ValueError(f"at {at!r} is outside the years 1900-2200")
     return Mark(ident, trip_id, item_id, bool(done), when, who, hlc)  # type: ignore[arg-type]
 
 
