@@ -340,10 +340,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise UsageError("--refresh: give a number of seconds, or 0 for never")
     sources = [make_source(location, args) for location in locations([path])]
     prepare_textual()
+    # A new version of a trip is parsed in a child while Textual is imported here.
+    from tripdash.startup import join, prefetch
+
+    child = prefetch(sources)
     from tripdash.app import run_dashboard
     from tripdash.domain.store import default_author, default_state_dir
 
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    join(child)
     return run_dashboard(
         sources,
         at=at,

@@ -87,6 +87,11 @@ class TripSource:
         self._digest: str | None = None
 
     @property
+    def parsed_cache(self) -> Path | None:
+        """Where validated copies of this trip are cached (None: not cached)."""
+        return self._parsed_cache
+
+    @property
     def display(self) -> str:
         if not self.is_url:
             return self.location
