@@ -218,8 +218,41 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         seen_ids[trip.id] = f
         say(f"ok  {one_line(f)}  {_counts(trip)}")
-        _print_problems(result.warnings, sys.stderr)
+        _print_problems(_with_overlaps(result, f), sys.stderr)
     return status
+
+
+def _with_overlaps(result: LoadResult, location: str) -> list[Problem]:
+    """The load's warnings and the overlap warnings, which only ``check`` computes.
+
+    Overlaps are located by line in the text of the copy just loaded (the file, or the
+    saved copy of an address); a line is looked up only for a warning that is printed.
+    """
+    from tripdash.domain.overlaps import overlap_problems
+
+    text = _text_of(location)
+    if text is None:
+        return result.warnings
+    found, summary = overlap_problems(result.trip, text, result.trip.path or location)
+    worded = sorted([*result.warnings, *found], key=lambda p: (p.line, p.field))
+    return worded if summary is None else [*worded, summary]
+
+
+def _text_of(location: str) -> str | None:
+    """The text of the trip just loaded from ``location``; None if it cannot be had."""
+    from tripdash.domain.sources import default_cache_dir, is_url
+
+    try:
+        if is_url(location):
+            from tripdash.domain.fetch import TripCache
+
+            copy = TripCache(default_cache_dir() / "trips").load(location)
+            data = copy.body if copy is not None else None
+        else:
+            data = Path(location).read_bytes()
+    except OSError:
+        return None
+    return data.decode("utf-8", errors="replace") if data is not None else None
 
 
 def _plural(n: int, word: str) -> str:
@@ -404,10 +437,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     reminders = reminder_settings(args, config)
     sources = tuple(make_source(location, args) for location in locations([path]))
     prepare_textual()
+    # A new version of a trip is parsed in a child while Textual is imported here.
+    from tripdash.startup import join, prefetch
+
+    child = prefetch(sources)
     from tripdash.app import run_dashboard
     from tripdash.domain.store import default_author, default_state_dir
     from tripdash.session import DashboardOptions
 
+    join(child)
     options = DashboardOptions(
         state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
         who=args.as_name or default_author(),

@@ -153,6 +153,11 @@ class TripSource:
         self._announced: str | None = None  # the waiting body's digest, once reported
 
     @property
+    def parsed_cache(self) -> Path | None:
+        """Where validated copies of this trip are cached (None: not cached)."""
+        return self._parsed_cache
+
+    @property
     def display(self) -> str:
         if not self.is_url:
             return self.location

@@ -331,7 +331,6 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
         _check_default_id(default_id, out)
     if raw_trip is None or home_tz is None or out.has_errors:
         return None
-    _warn_overlaps(events, out)
     return Trip(
         id=raw_trip.id or default_id,
         title=raw_trip.title,
@@ -607,30 +606,3 @@ def _lookup_place(
         out.add(path, f"unknown place {ident!r}{_suggest(ident, places)}")
         return None
     return places[ident]
-
-
-def _warn_overlaps(events: list[Event], out: Collector) -> None:
-    """Warn about confirmed events at different places whose times overlap."""
-    active: list[tuple[datetime, Event]] = []  # (end in UTC, event) of events still running
-    for ev in events:  # sorted by start
-        if not ev.time_confirmed or ev.cancelled:
-            continue
-        start = ev.sort_at  # UTC
-        if active:
-            active = [(end, a) for end, a in active if end > start]
-        if active:
-            ev_places = {ev.place.id, ev.end_place.id}
-            for _, other in active:
-                if ev_places & {other.place.id, other.end_place.id}:
-                    continue
-                first, second = sorted((other, ev), key=lambda e: e.index)
-                out.add(
-                    ("events", second.index, "start"),
-                    f"overlaps {first.id!r} (line {out.line_of(('events', first.index))}) at "
-                    f"another place ({first.place.name} / {second.place.name})",
-                    "warning",
-                )
-        if ev.end is not None:
-            end = _utc(ev.end)
-            if end > start:
-                active.append((end, ev))
