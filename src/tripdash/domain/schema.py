@@ -24,6 +24,8 @@ Id = Annotated[
     ),
 ]
 Text = Annotated[str, Field(strict=True)]
+#: A protective marking ("OFFICIAL-SENSITIVE"): printed in page headers, so short.
+Marking = Annotated[str, Field(strict=True, min_length=1, max_length=100)]
 
 
 class _Strict(BaseModel):
@@ -73,3 +75,4 @@ class RawTrip(_Strict):
     home_tz: Text
     source: Text | None = None
     summary: Text | None = None
+    marking: Marking | None = None
