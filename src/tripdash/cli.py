@@ -453,6 +453,18 @@ def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
     return diff, cmd_diff
 
 
+def _export_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_handouts import export_verb
+
+    return export_verb()
+
+
+def _sheet_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_handouts import sheet_verb
+
+    return sheet_verb()
+
+
 #: The verbs, each with a function building its parser: only the verb used is built
 #: (building all seven parsers cost a millisecond and a half at every start).
 VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
@@ -462,6 +474,8 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "log": _log_verb,
     "sync": _sync_verb,
     "diff": _diff_verb,
+    "export": _export_verb,
+    "sheet": _sheet_verb,
 }
 
 
