@@ -61,6 +61,13 @@ def _trip_bytes(path: str, args: argparse.Namespace) -> bytes:
         raise UsageError(f"{location}: {exc.strerror or exc}") from None
 
 
+def _not_a_folder(out: Path | None) -> None:
+    if out is not None and out.is_dir():
+        raise UsageError(
+            f"{one_line(str(out))}: is a folder, cannot write over it: give a file name"
+        )
+
+
 def _common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--redact",
@@ -89,6 +96,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
     out = None if args.output in (None, "-") else Path(args.output)
+    _not_a_folder(out)
     previous_path = Path(args.previous) if args.previous else out
     previous = None
     if previous_path is not None and (args.previous or previous_path.exists()):
@@ -114,7 +122,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"tripdash: {exc}", file=sys.stderr)
         return exc.exit_code
     if out is not None:
-        count = ics.count(b"BEGIN:VEVENT")
+        count = ics.count(b"\r\nBEGIN:VEVENT\r\n")
         print(f"{one_line(str(out))}: {count} event{'s' if count != 1 else ''} ({args.redact})")
     return EXIT_OK
 
@@ -136,6 +144,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         out: Path | None = Path(f"{trip.id}-{args.day or 'all'}.pdf")
     else:
         out = None if args.output == "-" else Path(args.output)
+    _not_a_folder(out)
     if out is None and sys.stdout.isatty():
         raise UsageError("-o -: refusing to write a PDF to a terminal; redirect it or name a file")
     try:
