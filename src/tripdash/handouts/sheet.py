@@ -47,7 +47,7 @@ _TEMPLATE = r"""
 #set table.cell(breakable: false)
 
 #let mark-line = if marking != none {
-  align(center, text(9pt, weight: "bold", tracking: 0.6pt, marking))
+  align(center, text(9pt, weight: "bold", marking))
 }
 #let day-info() = {
   let page-no = here().page()
@@ -97,7 +97,10 @@ _TEMPLATE = r"""
   if r.tentative { title = emph(title) }
   let cells = ()
   if data.ticks { cells.push(align(center, text(10pt, if r.done { "✓" } else { "" }))) }
-  cells.push(text(r.local))
+  cells.push({
+    text(r.local)
+    if r.until != "" { linebreak(); text(7.5pt, r.until) }
+  })
   cells.push({
     text(r.home)
     if r.home_day != "" { h(3pt); text(weight: "bold", r.home_day) }
@@ -203,11 +206,11 @@ def _row(
         flags.append("cancelled")
     if times.planned_start is not None:
         flags.append(f"planned {_clock(times.planned_start)}")
-    local = home = home_day = ""
+    local = home = home_day = until = ""
     if event.time_confirmed:
         local = _clock(times.start)
         if times.end is not None and event.to is None:
-            local += f"–{times.end:%H:%M}"
+            until = f"until {times.end:%H:%M}"
         at_home = times.start.astimezone(trip.home_tz)
         home = _clock(at_home)
         home_day = day_marker(at_home, times.start.date())
@@ -219,6 +222,7 @@ def _row(
     return {
         "done": done is not None and event.id in done,
         "local": local,
+        "until": until,
         "home": home,
         "home_day": home_day,
         "title": one_line(event.title),
