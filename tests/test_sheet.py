@@ -360,7 +360,7 @@ def test_cli_default_name_fingerprint_and_marks(tmp_path: Path) -> None:
     )
     assert p.returncode == 0, p.stderr
     out = tmp_path / "fs-north-america-2023-01-2023-01-17.pdf"
-    assert p.stdout.strip() == f"{out.name}: a4, full, 1 pages"
+    assert p.stdout.strip() == f"{out.name}: a4, full, 1 page"
     page = pages_text(out.read_bytes(), tmp_path)[0]
     import hashlib
 

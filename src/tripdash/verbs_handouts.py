@@ -169,7 +169,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
         pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
         print(
             f"{one_line(str(out))}: {args.paper}, {args.redact}"
-            + (f", {pages} pages" if pages else "")
+            + (f", {pages} page{'s' if pages != 1 else ''}" if pages else "")
         )
     return EXIT_OK
 

@@ -116,7 +116,7 @@ _TEMPLATE = r"""
 }
 
 #let headings = ("Local", "Home", "Event", "Where", "With", "Press")
-#let widths = (19mm, 22mm, 1.25fr, 1fr, 0.9fr, 0.7fr)
+#let widths = (19mm, 23mm, 1.2fr, 1fr, 0.9fr, 0.9fr)
 
 #for (i, day) in data.days.enumerate() {
   if i > 0 { pagebreak() }
@@ -197,9 +197,7 @@ def _row(
     event: Event, trip: Trip, done: Collection[str] | None, expected: ExpectedTimes | None
 ) -> dict[str, Any]:
     times = timing(event, expected)
-    flags = []
-    if not event.time_confirmed:
-        flags.append("time TBC")
+    flags = []  # TBC needs no flag: the time columns say it
     if event.tentative:
         flags.append("tentative")
     if event.cancelled:
