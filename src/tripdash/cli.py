@@ -685,6 +685,18 @@ def _remind_verb() -> tuple[argparse.ArgumentParser, Handler]:
     return remind_verb()
 
 
+def _export_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_handouts import export_verb
+
+    return export_verb()
+
+
+def _sheet_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_handouts import sheet_verb
+
+    return sheet_verb()
+
+
 #: The verbs, each with a function building its parser: only the verb used is built
 #: (building all seven parsers cost a millisecond and a half at every start).
 VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
@@ -699,6 +711,8 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "schema": _schema_verb,
     "new": _new_verb,
     "import": _import_verb,
+    "export": _export_verb,
+    "sheet": _sheet_verb,
 }
 
 

@@ -156,6 +156,9 @@ class Trip:
     counterparts: tuple[Counterpart, ...] = ()
     events: tuple[Event, ...] = ()
     path: str = ""
+    #: A protective marking such as ``"OFFICIAL-SENSITIVE"``, printed at the top and bottom
+    #: of every hand-out page and in calendar exports; None when the trip has none.
+    marking: str | None = None
 
     @property
     def last_end(self) -> datetime | None:

@@ -26,6 +26,8 @@ Id = Annotated[
     ),
 ]
 Text = Annotated[str, Field(strict=True)]
+#: A protective marking ("OFFICIAL-SENSITIVE"): printed in page headers, so short.
+Marking = Annotated[str, Field(strict=True, min_length=1, max_length=100)]
 
 # An editor sees a TOML date or date-time as a string in ISO 8601 form (taplo does):
 # "format": "date-time" would refuse the local date-times trip files are written in.
@@ -200,4 +202,10 @@ class RawTrip(_Strict):
         None,
         description="The trip in a few sentences.",
         examples=["First bilateral visit in post to North America."],
+    )
+    marking: Marking | None = Field(
+        None,
+        description="A protective marking printed at the top and bottom of every page of "
+        "the day sheet and in the calendar export, as government documents require.",
+        examples=["OFFICIAL-SENSITIVE"],
     )

@@ -342,6 +342,7 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
         counterparts=tuple(c for c in counterparts.values() if c is not None),
         events=tuple(events),
         path=source,
+        marking=raw_trip.marking,
     )
 
 

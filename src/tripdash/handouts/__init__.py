@@ -1,0 +1,1 @@
+"""Hand-outs typeset for print (the day sheet); no textual or rich."""
