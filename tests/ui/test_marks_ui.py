@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from tripdash.domain.store import MarkStore
@@ -168,3 +169,29 @@ async def test_ticking_a_point_keeps_the_order_and_the_cursor(build_app, tmp_pat
         await pilot.pause()
         assert [points.get_option_at_index(i).id for i in range(points.option_count)] == before
         assert str(points.get_option_at_index(points.highlighted).prompt).startswith("☑")
+
+
+async def test_the_event_box_follows_the_clock_and_puts_open_points_first_once_started(
+    build_app,
+) -> None:
+    # The press conference (15:30 EST) opened two minutes before it starts, one point
+    # ticked: at 15:31 the box says it is in progress, and the open points come first.
+    app = build_app(trip(), "2023-01-17T15:28 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        box = app.screen
+        assert isinstance(box, EventScreen) and box.event.id == "blinken-press-conference"
+        points = box.query_one(PointList)
+        await pilot.press("space")  # ticks the first point
+        await pilot.pause()
+        first = points.highlighted_point
+        assert first is not None and first.item_id in app.session.done_ids(app.session.keys[0])
+        text = str(box.query_one("#event-text").render())
+        assert "in 2 min" in text
+        app.session.options.clock.at += timedelta(minutes=3)
+        await pilot.pause(1.2)  # the box's own one-second clock
+        text = str(box.query_one("#event-text").render())
+        assert "in progress" in text and "in 2 min" not in text
+        order = [p.item_id for p in points._points if p is not None]
+        assert order[-1] == first.item_id  # the ticked point went after the open ones

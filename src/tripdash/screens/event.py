@@ -67,7 +67,11 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self._in_progress: bool | None = None
         self._refresh_body()
+        # The box follows the clock as the details pane does: "starts in 2 min" turns
+        # into "in progress", and then the open points go first.
+        self.set_interval(1.0, self._refresh_body, name="event-clock")
         points = self.query(PointList)
         if points:
             points.first().focus()
@@ -80,8 +84,11 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
             describe_event(self.event, self.schedule, now, self.done, points=False)
         )
         running = self.schedule.phase(self.event, now, None) is Phase.NOW
+        started = self._in_progress is not None and running and not self._in_progress
+        self._in_progress = running
         for points in self.query(PointList):
-            points.set_points(point_groups(self.event, self.done, open_first=running), self.done)
+            groups = point_groups(self.event, self.done, open_first=running)
+            points.set_points(groups, self.done, reorder=started)
 
     def marks_changed(self, item_ids: frozenset[str] | None) -> None:
         self._refresh_body()

@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from tripdash.domain.loader import duration
 from tripdash.domain.model import Counterpart, Event, TalkingPoint
+from tripdash.domain.people import covered_count
 from tripdash.domain.schedule import Phase, Schedule
 from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
@@ -198,8 +199,9 @@ def describe_event(
             out.append(f" — {about}\n" if about else "\n")
             listed = cp.talking_points
             if listed:
-                covered = sum(1 for p in listed if p.item_id in done)
-                out.append(f"    talking points {covered}/{len(listed)} covered\n", "dim")
+                out.append(
+                    f"    talking points {covered_count(cp, done)}/{len(listed)} covered\n", "dim"
+                )
             for point in listed if points else ():
                 box = "☑" if point.item_id in done else "☐"
                 out.append(f"    {box} {one_line(point.text)}\n")

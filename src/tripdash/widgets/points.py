@@ -12,6 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tripdash.domain.model import Counterpart, TalkingPoint
+from tripdash.domain.people import covered_count
 from tripdash.domain.text import one_line
 
 
@@ -79,7 +80,7 @@ class PointList(OptionList):
         options: list[Option | None] = []
         for counterpart, points in groups:
             if headings:
-                covered = sum(1 for p in counterpart.talking_points if p.item_id in done)
+                covered = covered_count(counterpart, done)
                 title = Text(one_line(counterpart.name), style="bold")
                 title.append(f"  {covered}/{len(counterpart.talking_points)} covered", "dim")
                 options.append(Option(title, disabled=True))
