@@ -195,3 +195,44 @@ async def test_the_event_box_follows_the_clock_and_puts_open_points_first_once_s
         assert "in progress" in text and "in 2 min" not in text
         order = [p.item_id for p in points._points if p is not None]
         assert order[-1] == first.item_id  # the ticked point went after the open ones
+
+
+async def test_counterparts_show_no_next_arrow_on_a_past_meeting_and_m_says_it_is_past(
+    build_app,
+) -> None:
+    # Tokyo, 11:40: Yoshinaga's 09:45 meeting is over.
+    from tripdash.domain.loader import load_trip
+
+    from .conftest import TRIPS
+
+    tokyo = load_trip(TRIPS / "canada-pm-tokyo-2016-05.toml").trip
+    app = build_app(tokyo, "2016-05-24T11:40 Asia/Tokyo")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        listing = app.screen.query_one("#cp-list")
+        listing.highlighted = listing.get_option_index("yoshinaga")
+        await pilot.pause()
+        info = str(app.screen.query_one("#cp-info").render())
+        assert "09:45" in info and "→" not in info
+        await pilot.press("m")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert any("No meeting to come with Yasuyuki Yoshinaga" in m and "09:45" in m for m in said)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.screen.query_one(Timeline).selected.id == "subaru-meeting"
+
+
+async def test_j_stops_at_the_last_counterpart(build_app) -> None:
+    app = build_app(trip(), "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        listing = app.screen.query_one("#cp-list")
+        last = listing.option_count - 1
+        listing.highlighted = last
+        await pilot.press("j", "down")
+        assert listing.highlighted == last
+        listing.highlighted = 0
+        await pilot.press("k", "up")
+        assert listing.highlighted == 0

@@ -28,9 +28,16 @@ def meetings_of(schedule: Schedule, counterpart_id: str) -> list[Event]:
 
 
 def next_meeting(schedule: Schedule, counterpart_id: str, now: datetime) -> Event | None:
-    """Their next meeting: the first not yet over (TBC ones count until their day ends)."""
-    meetings = meetings_of(schedule, counterpart_id)
-    for event in meetings:
+    """Their next meeting: the first not yet over (TBC ones count until their day ends);
+    None when every meeting is over or cancelled (see :func:`last_meeting`)."""
+    for event in meetings_of(schedule, counterpart_id):
         if not event.cancelled and schedule.phase(event, now, None) is not Phase.PAST:
             return event
-    return meetings[-1] if meetings else None
+    return None
+
+
+def last_meeting(schedule: Schedule, counterpart_id: str) -> Event | None:
+    """The last meeting in the programme that is not cancelled (else the last at all)."""
+    meetings = meetings_of(schedule, counterpart_id)
+    held = [e for e in meetings if not e.cancelled] or meetings
+    return held[-1] if held else None

@@ -13,7 +13,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tripdash.domain.model import Counterpart
-from tripdash.domain.people import covered, meetings_of, next_meeting
+from tripdash.domain.people import covered, last_meeting, meetings_of, next_meeting
 from tripdash.domain.schedule import home_time_label, local_time_label
 from tripdash.domain.text import one_line
 from tripdash.messages import TripReloaded
@@ -21,6 +21,19 @@ from tripdash.screens.base import TripScreen, mark_bindings
 from tripdash.session import Session
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
+
+
+class PeopleList(OptionList):
+    """The list of counterparts: it stops at either end, as the timeline does (Textual's
+    option list wraps from the last to the first)."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None or self.highlighted > 0:
+            super().action_cursor_up()
 
 
 class CounterpartsScreen(TripScreen, Screen[str | None]):
@@ -71,7 +84,7 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
         trip = self.trip
         yield Static(Text(f"Counterparts · {one_line(trip.title)}"), id="cp-title")
         with Horizontal():
-            yield OptionList(id="cp-list")
+            yield PeopleList(id="cp-list")
             with VerticalScroll(id="cp-detail", can_focus=False):
                 yield Static(id="cp-info")
                 yield Static("Talking points  (space marks done)", id="cp-points-title")
@@ -180,8 +193,13 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
             return
         event = next_meeting(self.schedule, cp.id, self.clock.now())
         if event is None:
-            self.notify(f"{one_line(cp.name)} has no meetings in the programme")
-            return
+            event = last_meeting(self.schedule, cp.id)
+            if event is None:
+                self.notify(f"{one_line(cp.name)} has no meetings in the programme")
+                return
+            # Say it: the timeline is about to show a meeting that is over.
+            when = f"{event.local_date:%a %d %b} {local_time_label(event)}"
+            self.notify(f"No meeting to come with {cp.name}: their last was {when}")
         self.dismiss(event.id)
 
     def action_down(self) -> None:
