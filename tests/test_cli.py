@@ -629,6 +629,7 @@ def test_the_dashboard_sets_the_frame_ceiling_before_textual_is_imported(tmp_pat
         "            print(os.environ.get('TEXTUAL_FPS'), flush=True)\n"
         "            os._exit(0)\n"
         "sys.meta_path.insert(0, Spy())\n"
+        "cli._full_screen_terminal = lambda: True  # as in a terminal, not this pipe\n"
         "cli.main([sys.argv[1], '--state-dir', sys.argv[2]])\n"
         "print('textual never imported')\n"
     )

@@ -25,9 +25,11 @@ FS = "trips/fs-north-america-2023-01.toml"
 FS_ID = "fs-north-america-2023-01"
 FIXED = datetime(2023, 1, 18, 12, 0, tzinfo=timezone.utc)  # the test never reads the time
 
+#: `tripdash log`'s first two columns: local time where the delegation was (the trip is
+#: over when these tests run, so the last place, Toronto), then home time.
 WHEN = (
     r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"\d{4} \d\d:\d\d (GMT|BST)"
+    r"\d{4} \d\d:\d\d (EST|EDT)  \d\d:\d\d (GMT|BST)( [+-]\dd)?"
 )
 
 
@@ -168,12 +170,17 @@ def test_log_lists_when_who_and_what_in_order(run: Runner, state_dir: Path) -> N
     lines = r.out.splitlines()
     assert len(lines) == 3
     expected = [
-        (r"alice\s+done\s+csis-speech  Speech on UK foreign policy priorities"),
-        (r"Bob Smith\s+done\s+blinken/indo-pacific  .*Deepening cooperation in the Indo-Pacific"),
-        (r"carol\s+undone\s+csis-speech  Speech on UK foreign policy priorities"),
+        (r"alice\s+done\s+csis-speech\s+Speech on UK foreign policy priorities"),
+        (r"Bob Smith\s+done\s+blinken/indo-pacific\s+.*Deepening cooperation in the Indo-Pacific"),
+        (r"carol\s+undone\s+csis-speech\s+Speech on UK foreign policy priorities"),
     ]
     for line, pattern in zip(lines, expected, strict=True):
         assert re.fullmatch(WHEN + "  " + pattern, line), line
+    # The columns line up: who, mark, item and what start at the same place on every line.
+    for word in ("done", "csis-speech"):
+        starts = {line.find(word) for line in lines if word in line and "undone" not in line}
+        assert len(starts) == 1, (word, lines)
+    assert len({line.find("Speech") for line in (lines[0], lines[2])}) == 1
     # The times are in order (and in home time, London).
     with MarkStore(state_dir, clock=lambda: FIXED) as store:
         history = store.history(FS_ID)
@@ -292,3 +299,106 @@ def test_help_mentions_the_options(run: Runner) -> None:
         assert word in r.out
     r = run("log", "--help")
     assert r.code == 0 and "--state-dir" in r.out
+
+
+# -- the shell as a person meets it (issue 12, items 14-16) ------------------------------
+
+
+def test_marking_an_item_already_done_records_nothing_and_says_so(
+    run: Runner, state_dir: Path
+) -> None:
+    sd = ("--state-dir", str(state_dir))
+    assert run("mark", FS, "csis-speech", *sd, "--as", "alice").code == 0
+    again = run("mark", FS, "csis-speech", *sd, "--as", "bob")
+    assert again.code == 0
+    assert "already done" in again.out and "by alice" in again.out
+    assert "nothing recorded" in again.out
+    assert len(run("log", FS, *sd).out.splitlines()) == 1
+    # Undoing is a change, and is recorded.
+    assert "not done" in run("mark", FS, "csis-speech", "--undo", *sd).out
+    assert len(run("log", FS, *sd).out.splitlines()) == 2
+
+
+def test_the_dashboard_into_a_pipe_prints_todays_agenda_with_marks(
+    run: Runner, state_dir: Path
+) -> None:
+    sd = ("--state-dir", str(state_dir))
+    run("mark", FS, "csis-speech", *sd)
+    r = run(FS, "--at", "2023-01-17T12:00 America/New_York", *sd)
+    assert r.code == 0, r.err
+    assert "Tuesday 17 January 2023" in r.out and "Wednesday" not in r.out
+    assert re.search(
+        r"09:15 EST\s+14:15 GMT\s+Speech on UK foreign policy priorities\s+\[DONE\]", r.out
+    )
+    assert "\x1b" not in r.out  # plain text: no screen, no colours
+    # A day without events: the whole programme, said so.
+    r = run(FS, "--at", "2023-02-01T12:00 Europe/London", *sd)
+    assert r.code == 0 and r.out.startswith("No events today (Wed 01 Feb 2023)")
+    assert "Wednesday 18 January 2023" in r.out
+
+
+def test_term_dumb_gets_the_plain_agenda_in_a_terminal_too(state_dir: Path, home: Path) -> None:
+    import pty
+
+    main, child = pty.openpty()
+    env = {**os.environ, "TERM": "dumb", "HOME": str(home), "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tripdash",
+            FS,
+            "--at",
+            "2023-01-17T12:00 America/New_York",
+            "--state-dir",
+            str(state_dir),
+        ],
+        cwd=REPO,
+        env=env,
+        stdin=child,
+        stdout=child,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    out = b"".join(chunks).decode()
+    assert proc.returncode == 0, proc.stderr
+    assert "Joint press conference with Secretary Blinken" in out
+    assert "\x1b[" not in out  # never the full screen
+
+
+@pytest.mark.parametrize(
+    ("encoding", "extra"),
+    [("iso-8859-1", {}), ("ascii", {"LC_ALL": "C", "PYTHONUTF8": "0"})],
+)
+def test_an_output_encoding_that_cannot_hold_the_text_never_raises(
+    state_dir: Path, home: Path, tmp_path: Path, encoding: str, extra: dict[str, str]
+) -> None:
+    env = {**os.environ, "HOME": str(home), "PYTHONIOENCODING": encoding, **extra}
+    moved = tmp_path / "moved.toml"
+    text = Path(FS).read_text(encoding="utf-8")
+    moved.write_text(text.replace("start = 2023-01-17T15:30:00", "start = 2023-01-17T16:00:00"))
+
+    def run_raw(*args: str) -> tuple[int, str, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tripdash", *args],
+            cwd=REPO, env=env, capture_output=True, timeout=60,
+        )  # fmt: skip
+        return proc.returncode, proc.stdout.decode(encoding), proc.stderr.decode(encoding)
+
+    code, out, err = run_raw("diff", FS, str(moved))
+    assert code == 1 and "Traceback" not in err
+    assert "\\u2192" in out  # the arrow, escaped
+    code, out, err = run_raw("agenda", FS, "--state-dir", str(state_dir))
+    assert code == 0 and "Traceback" not in err
+    assert "Joly" in out

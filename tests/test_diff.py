@@ -522,7 +522,7 @@ def test_cli_diff_two_files(tmp_path: Path) -> None:
     path = tmp_path / "new.toml"
     path.write_text(new, encoding="utf-8")
     proc = run_diff(tmp_path, str(FS_PATH), str(path))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # as diff(1): 1 when there are changes
     assert proc.stderr == ""
     assert proc.stdout == (
         f"- Moved: {PRESS}: Tue 17 Jan 15:30 EST (20:30 GMT) → Tue 17 Jan 16:00 EST (21:00 GMT)\n"

@@ -325,9 +325,9 @@ def test_log_shows_orphaned_marks(tmp_path: Path, clock: FakeClock) -> None:
     assert "csis-speech" in lines[0] and "orphaned" not in lines[0]
     assert "dinner-that-was-cancelled" in lines[1] and "orphaned" in lines[1]
     assert "blinken/point-removed-from-file" in lines[2] and "orphaned" in lines[2]
-    # T0 is 14:15 UTC = 14:15 GMT at home (London), in January.
-    assert lines[0].startswith("Tue 17 Jan 2023 14:15 GMT")
-    assert lines[2].startswith("Tue 17 Jan 2023 14:17 GMT")
+    # T0 is 14:15 UTC: 09:15 EST where the delegation was (Washington), 14:15 GMT at home.
+    assert lines[0].startswith("Tue 17 Jan 2023 09:15 EST  14:15 GMT")
+    assert lines[2].startswith("Tue 17 Jan 2023 09:17 EST  14:17 GMT")
 
 
 # -- files and permissions ---------------------------------------------------------------

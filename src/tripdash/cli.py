@@ -8,9 +8,11 @@ bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
@@ -25,6 +27,8 @@ if TYPE_CHECKING:
     from tripdash.domain.sync import SyncConfig
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+#: `tripdash diff` found changes (as diff(1) exits 1).
+EXIT_CHANGES = 1
 
 
 class UsageError(Exception):
@@ -352,18 +356,34 @@ def cmd_mark(args: argparse.Namespace) -> int:
     who = args.as_name or default_author()
     from tripdash.domain.store import StoreError
 
+    state = "not done" if args.undo else "done"
     with open_store(args) as store:
+        latest = read_marks(store, lambda: store.state(trip.id)).get(args.item)
+        if latest is not None and latest.done == (not args.undo):
+            # Already so: a second identical mark would only repeat a line of the log.
+            at_home = latest.at.astimezone(trip.home_tz)
+            say(
+                f"{one_line(args.item)}: already {state} ({one_line(items[args.item])}), by "
+                f"{one_line(latest.who)} at {at_home:%a %d %b %H:%M} {at_home.tzname()}; "
+                "nothing recorded"
+            )
+            return EXIT_OK
         try:
             store.mark(trip.id, args.item, not args.undo, who)
         except StoreError as exc:
             say(f"tripdash: {exc}", file=sys.stderr)
             return EXIT_INVALID
-    state = "not done" if args.undo else "done"
     say(f"{one_line(args.item)}: {state} ({one_line(items[args.item])}), by {one_line(who)}")
     return EXIT_OK
 
 
+def _day_mark(at_home: datetime, at_local: datetime) -> str:
+    days = (at_home.date() - at_local.date()).days
+    return f" {days:+d}d" if days else ""
+
+
 def cmd_log(args: argparse.Namespace) -> int:
+    from tripdash.domain.schedule import Schedule
     from tripdash.domain.times import zone_abbrev
 
     trip = load_single(args.path, args).trip
@@ -375,13 +395,30 @@ def cmd_log(args: argparse.Namespace) -> int:
         say(f"No marks yet for {trip.id}.")
         return EXIT_INVALID if incomplete else EXIT_OK
     home = trip.home_tz
+    schedule = Schedule.for_trip(trip)
+    rows = []
     for mark in history:
         at_home = mark.at.astimezone(home)
-        when = f"{at_home:%a %d %b %Y %H:%M} {zone_abbrev(at_home)}"
-        state = "done    " if mark.done else "undone  "
+        # Local: where the delegation was when the mark was made.
+        place = schedule.current_place(mark.at)
+        at_local = mark.at.astimezone(place.tz) if place is not None else at_home
         what = items.get(mark.item_id)
-        label = one_line(what) if what is not None else "(orphaned: no longer in the trip)"
-        say(f"{when}  {one_line(mark.who):<12} {state}{one_line(mark.item_id)}  {label}")
+        rows.append(
+            (
+                f"{at_local:%a %d %b %Y %H:%M} {zone_abbrev(at_local)}",
+                f"{at_home:%H:%M} {zone_abbrev(at_home)}{_day_mark(at_home, at_local)}",
+                one_line(mark.who),
+                "done" if mark.done else "undone",
+                one_line(mark.item_id),
+                one_line(what) if what is not None else "(orphaned: no longer in the trip)",
+            )
+        )
+    # Columns: local time (where the delegation was), home time, who, mark, item, what.
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    widths[3] = max(widths[3], len("undone"))
+    for row in rows:
+        line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+        say(f"{line}  {row[5]}".rstrip())
     # The history printed is not all of it: say so in the exit status too.
     return EXIT_INVALID if incomplete else EXIT_OK
 
@@ -436,6 +473,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     reminders = reminder_settings(args, config)
     sources = tuple(make_source(location, args) for location in locations([path]))
+    if not _full_screen_terminal():
+        return _plain_today(sources, args, at)
     prepare_textual()
     # A new version of a trip is parsed in a child while Textual is imported here.
     from tripdash.startup import join, prefetch
@@ -459,6 +498,56 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         config_problems=getattr(args, "_settings_problems", ()),
     )
     return run_dashboard(options)
+
+
+def _full_screen_terminal() -> bool:
+    """A terminal the dashboard can draw on: standard output is one, and not a dumb one."""
+    import os
+
+    return sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
+
+
+def _plain_today(
+    sources: Sequence[TripSource], args: argparse.Namespace, at: datetime | None
+) -> int:
+    """``tripdash PATH`` into a pipe, a screen reader or ``TERM=dumb``: today's agenda of
+    each trip as plain text (with done marks, local and home time), then exit 0."""
+    from tripdash.domain.agenda import agenda_text
+    from tripdash.domain.clock import TripClock
+    from tripdash.domain.schedule import Schedule, group_days
+    from tripdash.domain.sources import FetchError
+    from tripdash.domain.times import system_clock
+
+    now = TripClock(system_clock, at).now()
+    status = EXIT_OK
+    printed = 0
+    with open_store(args) as store:
+        for source in sources:
+            try:
+                loaded = source.load()
+            except TripInvalid as exc:
+                _print_problems(exc.problems, sys.stderr)
+                status = EXIT_INVALID
+                continue
+            except (FetchError, OSError) as exc:
+                say(f"tripdash: {source.display}: {exc}", file=sys.stderr)
+                status = EXIT_INVALID
+                continue
+            assert loaded.result is not None
+            trip = loaded.result.trip
+            done = read_marks(store, partial(store.done_ids, trip.id))
+            # Today where the delegation is (else at home).
+            place = Schedule.for_trip(trip).current_place(now)
+            today = now.astimezone(place.tz if place is not None else trip.home_tz).date()
+            if printed:
+                sys.stdout.write("\n")
+            if any(day.date == today for day in group_days(trip)):
+                sys.stdout.write(agenda_text(trip, done, today))
+            else:
+                say(f"No events today ({today:%a %d %b %Y}); the whole programme:")
+                sys.stdout.write(agenda_text(trip, done))
+            printed += 1
+    return status if printed == 0 else EXIT_OK
 
 
 def settings(args: argparse.Namespace, *, exit_on_problem: bool = True) -> Config:
@@ -564,7 +653,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         say("No changes.")
     for change in changes:
         say(f"- {change}")
-    return EXIT_OK
+    # As diff(1) does: 0 the same, 1 changes (2 trouble, raised as a usage error).
+    return EXIT_CHANGES if changes else EXIT_OK
 
 
 # -- parsing ---------------------------------------------------------------------------
@@ -803,8 +893,23 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def _forgiving_streams() -> None:
+    """Print what the output's encoding can hold, and escape the rest, never raising.
+
+    ``PYTHONIOENCODING=iso-8859-1`` or ``LC_ALL=C`` give streams that cannot encode
+    "Mélanie" or "→": a character they lack is written as ``\\u2192`` instead of ending
+    the command with a traceback.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tripdash`` console script."""
+    _forgiving_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in VERBS:

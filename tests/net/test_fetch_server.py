@@ -623,9 +623,9 @@ def test_cli_refuses_plain_http_outside_loopback(cli: CLI) -> None:
 def test_cli_diff_between_a_file_and_a_url(server: TestServer, cli: CLI) -> None:
     server.trip("/fs.toml", MOVED)
     r = cli("diff", str(FS_FILE), server.url("/fs.toml"))
-    assert (r.code, r.out, r.err) == (0, f"- {MOVED_LINE}\n", "")
+    assert (r.code, r.out, r.err) == (1, f"- {MOVED_LINE}\n", "")
     r = cli("diff", server.url("/fs.toml"), str(FS_FILE))
-    assert r.code == 0
+    assert r.code == 1
     assert r.out == (
         f"- Moved: {PRESS}: Tue 17 Jan 16:00 EST (21:00 GMT) → Tue 17 Jan 15:30 EST (20:30 GMT)\n"
     )

@@ -72,6 +72,7 @@ def test_the_command_line_builds_the_options_from_the_config_file(tmp_path, monk
         return 0
 
     monkeypatch.setattr("tripdash.app.run_dashboard", fake_run)
+    monkeypatch.setattr(cli, "_full_screen_terminal", lambda: True)
     trip_file = str(Path(__file__).resolve().parents[2] / "trips" / "fs-north-america-2023-01.toml")
     assert cli.main([trip_file, "--config", str(config), "--state-dir", str(tmp_path)]) == 0
     (options,) = seen
@@ -92,6 +93,7 @@ def test_a_bad_config_opens_with_defaults_and_says_why(tmp_path, monkeypatch, ca
     config.write_text('theme = "textual-lite"\n', encoding="utf-8")
     seen: list[DashboardOptions] = []
     monkeypatch.setattr("tripdash.app.run_dashboard", lambda o: seen.append(o) or 0)
+    monkeypatch.setattr(cli, "_full_screen_terminal", lambda: True)
     trip_file = str(Path(__file__).resolve().parents[2] / "trips" / "fs-north-america-2023-01.toml")
     assert cli.main([trip_file, "--config", str(config), "--state-dir", str(tmp_path)]) == 0
     (options,) = seen
