@@ -115,3 +115,54 @@ def test_the_scanner_finds_forbidden_imports() -> None:
     assert not forbidden_imports("import textwrap\nimport richard\n")
     assert not forbidden_imports("from tripdash.domain import times\nimport tripdash.session\n")
     assert not forbidden_imports('"""Nothing in here imports textual."""\n')
+
+
+def domain_imports() -> dict[str, set[str]]:
+    """Which domain modules each domain module imports, anywhere in it (functions too)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(DOMAIN.glob("*.py")):
+        name = path.stem
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "tripdash.domain":
+                    found.update(a.name for a in node.names)
+                elif node.module.startswith("tripdash.domain."):
+                    found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                found.update(
+                    a.name.split(".")[2]
+                    for a in node.names
+                    if a.name.startswith("tripdash.domain.")
+                )
+        graph[name] = found - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every import cycle, each once, as the modules along it."""
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(start: str, node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt == start:
+                key = frozenset(path)
+                if key not in seen:
+                    seen.add(key)
+                    found.append([*path, start])
+            elif nxt not in path and nxt > start:
+                walk(start, nxt, [*path, nxt])
+
+    for start in sorted(graph):
+        walk(start, start, [start])
+    return found
+
+
+def test_the_domain_has_no_import_cycles_not_even_through_function_level_imports() -> None:
+    assert cycles(domain_imports()) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []

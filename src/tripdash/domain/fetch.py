@@ -34,11 +34,11 @@ import httpcore
 import httpx
 
 from tripdash.domain import safedir
+from tripdash.domain.addresses import AnotherTrip as AnotherTrip
+from tripdash.domain.addresses import FetchError as FetchError
+from tripdash.domain.addresses import default_cache_dir as default_cache_dir
+from tripdash.domain.addresses import is_url as is_url
 from tripdash.domain.loader import LoadResult, TripInvalid, parse_trip_bytes
-from tripdash.domain.sources import AnotherTrip as AnotherTrip
-from tripdash.domain.sources import FetchError as FetchError
-from tripdash.domain.sources import default_cache_dir as default_cache_dir
-from tripdash.domain.sources import is_url as is_url
 from tripdash.domain.text import escaped
 from tripdash.domain.times import UTC, Clock, system_clock
 
