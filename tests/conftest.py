@@ -9,7 +9,6 @@ directories point into the test's own temporary directory. Tests that start
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 import pytest
 
@@ -32,13 +31,3 @@ def _private_environment(
         ("XDG_DATA_HOME", "data"),
     ):
         monkeypatch.setenv(name, str(home / sub))
-
-
-class FakeClock:
-    """An injected clock that stands still until a test moves it (``clock.at = ...``)."""
-
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock
+from fakes import FakeClock
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.reminders import ReminderSettings, apply_remind_options

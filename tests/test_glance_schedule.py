@@ -132,3 +132,13 @@ def test_countdown_just_after_the_start_is_not_running_0_min() -> None:
     assert s.countdown(speech, speech.start + timedelta(minutes=5, seconds=59)) == (
         "started 5 min ago"
     )
+
+
+def test_the_banner_before_the_trip_rounds_up_as_the_countdowns_do() -> None:
+    # 09:10:03 with the first event at 09:15: the row says "in 5 min"; so must the header.
+    s = schedule(FS)
+    speech = s.trip.events[index_of(s, "csis-speech")]
+    now = speech.start - timedelta(minutes=4, seconds=57)
+    assert s.countdown(speech, now) == "in 5 min"
+    assert s.banner(now) == "starts in 5 min"
+    assert s.banner(speech.start - timedelta(seconds=20)) == "starts in less than a minute"

@@ -18,11 +18,11 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import FakeClock
 from rich.text import Text
 from textual.app import App
 from textual.strip import Strip
@@ -391,14 +391,6 @@ def test_mark_and_log_never_print_ids_raw(
 # -- the dashboard ---------------------------------------------------------------------
 
 NOW = "2023-01-17T09:30 America/New_York"  # during e1
-
-
-class FakeClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def build(trips: Trip | Iterable[Trip], tmp_path: Path) -> App[Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FakeClock
+from fakes import FakeClock
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.loader import load_trip

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock
+from fakes import FakeClock
 
 from tripdash.domain.loader import load_trip
 from tripdash.domain.sources import Loaded, SourceStatus, TripSource

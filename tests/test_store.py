@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes import FakeClock
 
 from tripdash.domain.store import (
     DB_NAME,
@@ -38,22 +39,9 @@ def ms(dt: datetime) -> int:
     return int(dt.timestamp() * 1000)
 
 
-class FakeClock:
-    """Stands still until a test moves it (backwards too)."""
-
-    def __init__(self, at: datetime = T0) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at = self.at + timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(T0)
 
 
 @pytest.fixture

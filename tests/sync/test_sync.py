@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeClock
 
 import tripdash.domain.sync as sync_module
 from tripdash.domain.loader import load_trip
@@ -32,7 +33,7 @@ from tripdash.domain.sync import (
     sync_once,
 )
 
-from .conftest import ROOT, FakeClock, PouchServer, at
+from .conftest import ROOT, PouchServer, at
 
 T0 = at("2023-01-17T09:00 America/New_York")
 FS_TRIP = ROOT / "trips" / "fs-north-america-2023-01.toml"

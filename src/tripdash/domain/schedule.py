@@ -332,7 +332,8 @@ class Schedule:
         if first is None or last is None:
             return "this trip has no events yet"
         if now < first:
-            return f"starts in {humanize_delta(first - now)}"
+            wait = first - now  # rounded up, as the countdowns are
+            return f"starts in {humanize_delta(wait if wait < _MINUTE else _ceil_minute(wait))}"
         if now >= last:
             return f"ended {humanize_delta(now - last)} ago"
         return None
