@@ -106,6 +106,9 @@ class Event:
     counterparts: tuple[Counterpart, ...] = ()
     press: str | None = None
     notes: str | None = None
+    #: True for an event that does not move when the day runs late (a flight, a
+    #: ceremony at a set hour): a running-late shift stops before it.
+    fixed: bool = False
     index: int = 0
     #: Where the event sorts in time, in UTC: its start, or for a TBC event, just after the
     #: confirmed event listed before it on the same local date (the author's order), else

@@ -275,6 +275,7 @@ def _encode_trip(trip: Trip) -> dict[str, Any]:
                 refs,
                 e.press,
                 e.notes,
+                e.fixed,
                 e.index,
                 # Most events sort at their start (0): only the others (TBC ones) say where.
                 0 if _at_start(e) else _dt(e.order, zones),
@@ -342,6 +343,7 @@ def _decode_trip(doc: dict[str, Any]) -> Trip:
         refs,
         press,
         notes,
+        fixed,
         index,
         order,
     ) in doc["events"]:
@@ -363,6 +365,7 @@ def _decode_trip(doc: dict[str, Any]) -> Trip:
                 tuple(counterparts[r] for r in refs),
                 press,
                 notes,
+                fixed is True,
                 index,
                 begins.astimezone(timezone.utc) if order == 0 else dt(order),
             )

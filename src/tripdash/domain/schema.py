@@ -169,6 +169,14 @@ class RawEvent(_Strict):
         description="Anything else the staff should know.",
         examples=["Motorcade leaves the residence at 08:40"],
     )
+    fixed: Annotated[bool, Field(strict=True)] = Field(
+        False,
+        description=(
+            "True for an event that does not move when the day runs late (a ceremony at a "
+            "set hour); travel events never move. A running-late shift stops before it."
+        ),
+        examples=[True],
+    )
 
 
 class RawTrip(_Strict):

@@ -569,6 +569,7 @@ def _build_events(
                 counterparts=tuple(attendees),
                 press=raw.press,
                 notes=raw.notes,
+                fixed=raw.fixed,
                 index=i,
                 order=_utc(start),
             )

@@ -1,0 +1,177 @@
+"""Running late: expected times from the shifts in force, and what they now overlap.
+
+A shift from an event applies to that event and the ones after it, in programme
+order, until its until-event (inclusive) or the end of the from-event's local day,
+and stops before the first travel event or event marked ``fixed = true``: those do
+not move. Where two shifts cover an event, the one from the later event wins (a
+later shift from the same event has already replaced the earlier one, see
+``records.current_shifts``). TBC and cancelled events have no time to move.
+
+:func:`lateness` computes the delays; :meth:`Lateness.expected_trip` gives the trip
+with expected times in place of planned ones, so that every question about time
+(now, next, countdowns, reminders) is answered from the expected times by the
+same code that answers it for the plan. The planned times stay in the trip file
+and in :attr:`Lateness.planned`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from tripdash.domain.model import Event, Trip
+from tripdash.domain.records import Shift
+from tripdash.domain.text import one_line
+
+
+class ShiftInvalid(ValueError):
+    """A shift that names unknown events or runs backwards (nothing is stored)."""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """How late one event now runs, and because of which shift."""
+
+    minutes: int
+    shift: Shift
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """A moved event whose expected time now runs into an event that does not move."""
+
+    moved: Event
+    fixed: Event
+
+    def __str__(self) -> str:
+        return f"{one_line(self.moved.title)} now overlaps {one_line(self.fixed.title)}"
+
+
+@dataclass(frozen=True)
+class Lateness:
+    """The delays of a trip's events under the shifts in force."""
+
+    trip: Trip
+    delays: dict[str, Delay] = field(default_factory=dict)  # moved events only (minutes != 0)
+    overlaps: list[Overlap] = field(default_factory=list)
+    orphaned: list[Shift] = field(default_factory=list)  # from events no longer in the trip
+
+    def minutes(self, event_id: str) -> int:
+        delay = self.delays.get(event_id)
+        return delay.minutes if delay else 0
+
+    def overlapping(self, event_id: str) -> list[Overlap]:
+        """The overlaps this event is part of (moved or fixed side)."""
+        return [o for o in self.overlaps if event_id in (o.moved.id, o.fixed.id)]
+
+    def expected_trip(self) -> Trip:
+        """The trip with every moved event at its expected time (the same object if none)."""
+        if not self.delays:
+            return self.trip
+        events = []
+        previous: datetime | None = None
+        for event in self.trip.events:
+            delay = self.delays.get(event.id)
+            if delay is not None:
+                by = timedelta(minutes=delay.minutes)
+                event = replace(
+                    event,
+                    start=event.start + by,
+                    end=event.end + by if event.end is not None else None,
+                    order=event.sort_at + by,
+                )
+            # The timeline keeps the programme's order (and its bisect a sorted list):
+            # a moved event never sorts before the one listed above it.
+            if previous is not None and event.sort_at < previous:
+                event = replace(event, order=previous)
+            previous = event.sort_at
+            events.append(event)
+        return replace(self.trip, events=tuple(events))
+
+    def headline(self, event_id: str | None) -> str:
+        """``running 20 min late since CSIS speech`` for the event in progress or next."""
+        delay = self.delays.get(event_id) if event_id else None
+        if delay is None:
+            return ""
+        source = next((e for e in self.trip.events if e.id == delay.shift.from_event), None)
+        since = f" since {one_line(source.title)}" if source is not None else ""
+        if delay.minutes > 0:
+            return f"running {delay.minutes} min late{since}"
+        return f"running {-delay.minutes} min early{since}"
+
+
+def _moves(event: Event) -> bool:
+    return event.time_confirmed and not event.cancelled
+
+
+def _stops(event: Event) -> bool:
+    """A travel event or a fixed one: shifts stop before it."""
+    return event.fixed or event.to is not None or event.kind == "travel"
+
+
+def check_shift(trip: Trip, from_event: str, until_event: str | None) -> None:
+    """Raise ShiftInvalid when a shift names an unknown event or ends before it begins."""
+    index = {e.id: i for i, e in enumerate(trip.events)}
+    if from_event not in index:
+        raise ShiftInvalid(f"no event {from_event!r} in this trip")
+    start = trip.events[index[from_event]]
+    if not start.time_confirmed:
+        raise ShiftInvalid(f"{from_event!r} has no time yet (TBC): shift from a timed event")
+    if _stops(start):
+        raise ShiftInvalid(f"{from_event!r} is a travel or fixed event: it does not move")
+    if until_event is not None:
+        if until_event not in index:
+            raise ShiftInvalid(f"no event {until_event!r} in this trip")
+        if index[until_event] < index[from_event]:
+            raise ShiftInvalid(f"{until_event!r} comes before {from_event!r}")
+
+
+def lateness(trip: Trip, shifts: dict[str, Shift]) -> Lateness:
+    """Apply the shifts in force to the trip's events (see the module's rules)."""
+    index = {e.id: i for i, e in enumerate(trip.events)}
+    orphaned = [s for s in shifts.values() if s.from_event not in index]
+    applied: dict[str, Delay] = {}
+    # From the earliest from-event to the latest: a later one overrides where both apply.
+    for shift in sorted(
+        (s for s in shifts.values() if s.from_event in index), key=lambda s: index[s.from_event]
+    ):
+        first = index[shift.from_event]
+        day = trip.events[first].local_date
+        last = index.get(shift.until_event, -1) if shift.until_event else -1
+        for i in range(first, len(trip.events)):
+            event = trip.events[i]
+            if _stops(event):
+                break
+            if last >= 0 and i > last:
+                break
+            if last < 0 and event.local_date != day:
+                break
+            if _moves(event):
+                applied[event.id] = Delay(shift.minutes, shift)
+    delays = {k: v for k, v in applied.items() if v.minutes != 0}
+    return Lateness(trip, delays, _overlaps(trip, delays), orphaned)
+
+
+def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
+    """Moved events whose expected time runs into the nearest fixed or travel event."""
+    found: list[Overlap] = []
+    events = trip.events
+    for i, event in enumerate(events):
+        delay = delays.get(event.id)
+        if delay is None:
+            continue
+        by = timedelta(minutes=delay.minutes)
+        if delay.minutes > 0:
+            fixed = next((e for e in events[i + 1 :] if _stops(e)), None)
+            if fixed is None or not _moves(fixed):
+                continue
+            ends = (event.end or event.start) + by
+            if ends > fixed.start or (event.start + by) >= fixed.start:
+                found.append(Overlap(event, fixed))
+        else:
+            before = next((e for e in reversed(events[:i]) if _stops(e)), None)
+            if before is None or not _moves(before):
+                continue
+            if event.start + by < (before.end or before.start):
+                found.append(Overlap(event, before))
+    return found
