@@ -292,3 +292,32 @@ def test_a_day_running_late_snapshot(build_app: Callable[..., Any], snap: Any) -
         await pilot.pause(0.3)
 
     snap(build_app(trip(LATE_DAY), DURING_SPEECH), terminal_size=(130, 34), run_before=run_before)
+
+
+async def test_a_shift_from_a_removed_event_is_kept_and_said(
+    build_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    """A new version of the file without the event a shift runs from: orphaned, said."""
+    path = tmp_path / "late-day.toml"
+    path.write_text(LATE_DAY.read_text(encoding="utf-8"), encoding="utf-8")
+    from tripdash.domain.sources import TripSource
+    from tripdash.live import OpenTrip
+
+    source = TripSource(str(path))
+    loaded = source.load()
+    assert loaded.result is not None
+    app = build_app([OpenTrip(loaded.result.trip, source)], DURING_SPEECH)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("L", "2", "0", "enter")
+        await pilot.pause()
+        text = path.read_text(encoding="utf-8")
+        start = text.index('[[events]]\nid = "csis-speech"')
+        end = text.index("[[events]]", start + 5)
+        path.write_text(text[:start] + text[end:], encoding="utf-8")
+        await pilot.press("r")
+        await pilot.pause(0.5)
+        header = app.screen.query_one(TripHeader)
+        assert "csis-speech, no longer in the programme: not applied" in header.late_text
+        assert "+20" not in row_of(app, "Round table")
+        # Kept in the store all the same.
+        assert stored(tmp_path / "state").shifts("late-day")["csis-speech"].minutes == 20

@@ -186,13 +186,18 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
     def _late_text(self, now: datetime) -> str:
         """``running 20 min late since CSIS speech`` · ``⚠ X now overlaps Y`` (else empty)."""
         late = self.session.lateness(self.key)
-        if not late.delays:
-            return ""
-        schedule = self.schedule
-        running = schedule.in_progress(now)
-        current = running[-1] if running else schedule.find_next(now)
-        parts = [late.headline(current.id if current is not None else None)]
-        parts.extend(f"⚠ {o}" for o in late.overlaps)
+        parts = []
+        if late.delays:
+            schedule = self.schedule
+            running = schedule.in_progress(now)
+            current = running[-1] if running else schedule.find_next(now)
+            parts.append(late.headline(current.id if current is not None else None))
+            parts.extend(f"⚠ {o}" for o in late.overlaps)
+        # A shift from an event a new version removed: kept (and in the log), not applied.
+        orphaned = [s for s in late.orphaned if s.minutes]
+        if orphaned:
+            events = ", ".join(sorted({one_line(s.from_event) for s in orphaned}))
+            parts.append(f"⚠ running late from {events}, no longer in the programme: not applied")
         return " · ".join(p for p in parts if p)
 
     def _show_details(self) -> None:

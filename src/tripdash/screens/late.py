@@ -108,7 +108,7 @@ class LateScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Running late", id="late-title")
+            yield Static("Running late  (enter saves, escape cancels)", id="late-title")
             yield Label("By how many minutes? (0: back on time; -10: running early)")
             yield Input(str(self.current or ""), placeholder="20", id="late-minutes")
             yield Label("From")
