@@ -22,6 +22,21 @@ from datetime import datetime, timedelta
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import Shift
 from tripdash.domain.text import one_line
+from tripdash.domain.times import UTC
+
+
+def _later(when: datetime, minutes: int) -> datetime:
+    """``when`` moved by real minutes, in its own zone.
+
+    Through UTC: Python adds a timedelta to an aware datetime on the wall clock, so
+    an hour added across a DST change would be an hour of the clock, not of time.
+    """
+    return (when.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(when.tzinfo)
+
+
+def _utc(when: datetime) -> datetime:
+    # Compared in UTC: two datetimes sharing a tzinfo compare by wall clock (fold ignored).
+    return when.astimezone(UTC)
 
 
 class ShiftInvalid(ValueError):
@@ -73,12 +88,11 @@ class Lateness:
         for event in self.trip.events:
             delay = self.delays.get(event.id)
             if delay is not None:
-                by = timedelta(minutes=delay.minutes)
                 event = replace(
                     event,
-                    start=event.start + by,
-                    end=event.end + by if event.end is not None else None,
-                    order=event.sort_at + by,
+                    start=_later(event.start, delay.minutes),
+                    end=_later(event.end, delay.minutes) if event.end is not None else None,
+                    order=event.sort_at + timedelta(minutes=delay.minutes),
                 )
             # The timeline keeps the programme's order (and its bisect a sorted list):
             # a moved event never sorts before the one listed above it.
@@ -160,18 +174,18 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
         delay = delays.get(event.id)
         if delay is None:
             continue
-        by = timedelta(minutes=delay.minutes)
+        start = _utc(_later(event.start, delay.minutes))
+        ends = _utc(_later(event.end or event.start, delay.minutes))
         if delay.minutes > 0:
             fixed = next((e for e in events[i + 1 :] if _stops(e)), None)
             if fixed is None or not _moves(fixed):
                 continue
-            ends = (event.end or event.start) + by
-            if ends > fixed.start or (event.start + by) >= fixed.start:
+            if ends > _utc(fixed.start) or start >= _utc(fixed.start):
                 found.append(Overlap(event, fixed))
         else:
             before = next((e for e in reversed(events[:i]) if _stops(e)), None)
             if before is None or not _moves(before):
                 continue
-            if event.start + by < (before.end or before.start):
+            if start < _utc(before.end or before.start):
                 found.append(Overlap(event, before))
     return found
