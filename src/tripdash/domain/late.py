@@ -123,6 +123,11 @@ def _stops(event: Event) -> bool:
     return event.fixed or event.to is not None or event.kind == "travel"
 
 
+def stays_put(event: Event) -> bool:
+    """True for an event no shift moves: a travel event or one marked ``fixed = true``."""
+    return _stops(event)
+
+
 def check_shift(trip: Trip, from_event: str, until_event: str | None) -> None:
     """Raise ShiftInvalid when a shift names an unknown event or ends before it begins."""
     index = {e.id: i for i, e in enumerate(trip.events)}
