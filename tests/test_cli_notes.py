@@ -285,3 +285,11 @@ def test_readout_of_the_bundled_trip(run: Runner, state_dir: Path, tmp_path: Pat
     assert "No events on 2023-02-01." in empty
     r = run("readout", FS, "--day", "2023-01-17", "-o", str(tmp_path / "no" / "x.md"), *sd)
     assert r.code == 2 and "cannot write" in r.err
+
+
+def test_remind_lists_at_the_expected_times(run: Runner, state_dir: Path) -> None:
+    sd = ("--state-dir", str(state_dir))
+    ok(run("late", FS, "20", "--from", "blinken-press-conference", *sd))
+    lines = ok(run("remind", FS, "--at", "2023-01-17T09:05 America/New_York", *sd)).out
+    assert "Tue 17 Jan 15:35 EST   20:35 GMT     15 min before  15:50 EST" in lines
+    assert "15:30 EST" not in lines

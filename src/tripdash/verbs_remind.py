@@ -189,8 +189,14 @@ def cmd_remind(args: argparse.Namespace) -> int:
     clock = TripClock(system_clock, at)
     with cli.open_store(args) as store:
         if not args.watch:
+            from tripdash.domain.late import lateness
+            from tripdash.domain.records import RecordStore
+
             done = store.done_ids(result.trip.id)
-            return list_reminders(result.trip, settings, clock.now(), done, sys.stdout)
+            # At the expected times where the day runs late (the shifts in force).
+            shifts = RecordStore(store, clock=system_clock).shifts(result.trip.id)
+            expected = lateness(result.trip, shifts).expected_trip()
+            return list_reminders(expected, settings, clock.now(), done, sys.stdout)
         return Watch(source, result.trip, settings, state_dir, clock, store).run()
 
 
