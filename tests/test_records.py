@@ -18,6 +18,7 @@ from tripdash.domain.records import (
     Record,
     RecordError,
     RecordStore,
+    insert,
 )
 from tripdash.domain.store import DB_NAME, HLC_CEILING, HLC_LIMIT, MarkStore, StoreError
 
@@ -190,6 +191,21 @@ def test_the_clock_never_passes_the_limit(stores, clock) -> None:  # type: ignor
     assert [r.hlc for r in records.records(TRIP)] == [HLC_CEILING - 1, HLC_CEILING, HLC_LIMIT]
 
 
+def test_records_from_elsewhere_are_inserted_once_and_forgeries_refused(stores) -> None:  # type: ignore[no-untyped-def]
+    marks, records = stores
+    body = '{"text":"from bob","replaces":[]}'
+    theirs = Record("b" * 32, NOTE, TRIP, "joly", body, T0, "bob", 1673964000000)
+    unknown = Record("c" * 32, "photo", TRIP, "joly", '{"caption":"x"}', T0, "bob", 1673964000001)
+    assert records.add_records([theirs, unknown]) == 2
+    assert records.add_records([theirs, unknown]) == 0  # a retry changes nothing
+    forged = Record("b" * 32, NOTE, TRIP, "joly", '{"text":"forged"}', T0, "eve", theirs.hlc)
+    with marks.write("test") as conn:
+        assert insert(conn, [forged, theirs]) == (0, 1, [theirs.id])
+    assert [h.text for h in records.note(TRIP, "joly")] == ["from bob"]
+    assert [r.kind for r in records.records(TRIP)] == [NOTE, "photo"]  # kept, not shown
+    assert records.notes(TRIP).keys() == {"joly"} and records.shifts(TRIP) == {}
+
+
 # -- strict reading, read-only disks, integrity --------------------------------------------
 
 
@@ -231,34 +247,40 @@ def test_a_bad_row_is_reported_not_raised(stores, tmp_path) -> None:  # type: ig
     assert records.save_note(TRIP, "joly", "next", "ps").hlc == good.hlc + 4
 
 
-class _ReadOnlyFs:
-    """What os.statvfs says of a read-only file system (as root, permissions do not bite)."""
+class _Fs:
+    """What os.statvfs says of a read-only or a full file system (as root, permissions
+    do not bite, so the tests say it this way)."""
 
-    f_flag = getattr(os, "ST_RDONLY", 1)
-    f_bavail = 1000
-
-
-def read_only_disk(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(os, "statvfs", lambda _path: _ReadOnlyFs())
+    def __init__(self, flag: int, available: int) -> None:
+        self.f_flag = flag
+        self.f_bavail = available
 
 
-def test_read_only_disk_reads_records_and_refuses_writes(tmp_path, clock, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def read_only_disk(monkeypatch: pytest.MonkeyPatch, *, full: bool = False) -> None:
+    fs = _Fs(0, 0) if full else _Fs(getattr(os, "ST_RDONLY", 1), 1000)
+    monkeypatch.setattr(os, "statvfs", lambda _path: fs)
+
+
+@pytest.mark.parametrize(("full", "reason"), [(False, "read-only"), (True, "is full")])
+def test_read_only_or_full_disk_reads_records_and_refuses_writes(  # type: ignore[no-untyped-def]
+    tmp_path, clock, monkeypatch, full, reason
+) -> None:
     state = tmp_path / "state"
     with MarkStore(state, clock=clock) as marks:
         records = RecordStore(marks, clock=clock)
         records.save_note(TRIP, "joly", "kept", "ps")
         records.set_shift(TRIP, "csis-speech", 20, None, "ps")
     with monkeypatch.context() as patch:
-        read_only_disk(patch)
+        read_only_disk(patch, full=full)
         with MarkStore(state, clock=clock) as marks:
-            assert marks.cannot_save and "read-only" in marks.cannot_save
+            assert marks.cannot_save and reason in marks.cannot_save
             records = RecordStore(marks, clock=clock)
             assert records.cannot_save == marks.cannot_save
             assert records.note(TRIP, "joly")[0].text == "kept"
             assert records.shifts(TRIP)["csis-speech"].minutes == 20
-            with pytest.raises(StoreError, match=r"the note was not saved.*read-only"):
+            with pytest.raises(StoreError, match=rf"the note was not saved.*{reason}"):
                 records.save_note(TRIP, "joly", "new", "ps")
-            with pytest.raises(StoreError, match=r"the shift was not saved.*read-only"):
+            with pytest.raises(StoreError, match=rf"the shift was not saved.*{reason}"):
                 records.set_shift(TRIP, "csis-speech", 5, None, "ps")
     assert count_rows(state) == 2
 
