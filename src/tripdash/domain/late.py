@@ -175,6 +175,22 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
     """Moved events whose expected time runs into the nearest fixed or travel event."""
     found: list[Overlap] = []
     events = trip.events
+    if not delays:
+        return found
+    # The nearest event that does not move after and before each one: one pass each way,
+    # not a scan per moved event (a 10,000-event trip with few fixed events).
+    after: list[Event | None] = [None] * len(events)
+    before: list[Event | None] = [None] * len(events)
+    nearest: Event | None = None
+    for i in range(len(events) - 1, -1, -1):
+        after[i] = nearest
+        if _stops(events[i]):
+            nearest = events[i]
+    nearest = None
+    for i, event in enumerate(events):
+        before[i] = nearest
+        if _stops(event):
+            nearest = event
     for i, event in enumerate(events):
         delay = delays.get(event.id)
         if delay is None:
@@ -182,15 +198,15 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
         start = _utc(_later(event.start, delay.minutes))
         ends = _utc(_later(event.end or event.start, delay.minutes))
         if delay.minutes > 0:
-            fixed = next((e for e in events[i + 1 :] if _stops(e)), None)
+            fixed = after[i]
             if fixed is None or not _moves(fixed):
                 continue
             if ends > _utc(fixed.start) or start >= _utc(fixed.start):
                 found.append(Overlap(event, fixed))
         else:
-            before = next((e for e in reversed(events[:i]) if _stops(e)), None)
-            if before is None or not _moves(before):
+            earlier = before[i]
+            if earlier is None or not _moves(earlier):
                 continue
-            if start < _utc(before.end or before.start):
-                found.append(Overlap(event, before))
+            if start < _utc(earlier.end or earlier.start):
+                found.append(Overlap(event, earlier))
     return found

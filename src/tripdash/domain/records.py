@@ -31,7 +31,7 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,8 @@ class Record:
     at: datetime  # UTC
     who: str
     hlc: int
+    #: The body already parsed (set when read from the store): not part of its identity.
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def order(self) -> tuple[int, str, str]:
@@ -81,6 +83,8 @@ class Record:
     @property
     def data(self) -> dict[str, Any]:
         """The body as a dict ({} when it is not a JSON object)."""
+        if self.parsed is not None:
+            return self.parsed
         try:
             value = json.loads(self.body)
         except ValueError:
@@ -224,8 +228,17 @@ def strict_record(values: Sequence[object]) -> Record:
     problem = body_problem(kind, parsed)
     if problem is not None:
         raise ValueError(problem)
+    assert isinstance(parsed, dict)  # body_problem checked it
     return Record(
-        str(ident), kind, str(trip_id), str(item_id), body, when.astimezone(UTC), str(who), hlc
+        str(ident),
+        kind,
+        str(trip_id),
+        str(item_id),
+        body,
+        when.astimezone(UTC),
+        str(who),
+        hlc,
+        parsed,
     )
 
 
