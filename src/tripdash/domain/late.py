@@ -22,6 +22,21 @@ from datetime import datetime, timedelta
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import Shift
 from tripdash.domain.text import one_line
+from tripdash.domain.times import UTC
+
+
+def _later(when: datetime, minutes: int) -> datetime:
+    """``when`` moved by real minutes, in its own zone.
+
+    Through UTC: Python adds a timedelta to an aware datetime on the wall clock, so
+    an hour added across a DST change would be an hour of the clock, not of time.
+    """
+    return (when.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(when.tzinfo)
+
+
+def _utc(when: datetime) -> datetime:
+    # Compared in UTC: two datetimes sharing a tzinfo compare by wall clock (fold ignored).
+    return when.astimezone(UTC)
 
 
 class ShiftInvalid(ValueError):
@@ -73,12 +88,11 @@ class Lateness:
         for event in self.trip.events:
             delay = self.delays.get(event.id)
             if delay is not None:
-                by = timedelta(minutes=delay.minutes)
                 event = replace(
                     event,
-                    start=event.start + by,
-                    end=event.end + by if event.end is not None else None,
-                    order=event.sort_at + by,
+                    start=_later(event.start, delay.minutes),
+                    end=_later(event.end, delay.minutes) if event.end is not None else None,
+                    order=event.sort_at + timedelta(minutes=delay.minutes),
                 )
             # The timeline keeps the programme's order (and its bisect a sorted list):
             # a moved event never sorts before the one listed above it.
@@ -107,6 +121,11 @@ def _moves(event: Event) -> bool:
 def _stops(event: Event) -> bool:
     """A travel event or a fixed one: shifts stop before it."""
     return event.fixed or event.to is not None or event.kind == "travel"
+
+
+def stays_put(event: Event) -> bool:
+    """True for an event no shift moves: a travel event or one marked ``fixed = true``."""
+    return _stops(event)
 
 
 def check_shift(trip: Trip, from_event: str, until_event: str | None) -> None:
@@ -156,22 +175,38 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
     """Moved events whose expected time runs into the nearest fixed or travel event."""
     found: list[Overlap] = []
     events = trip.events
+    if not delays:
+        return found
+    # The nearest event that does not move after and before each one: one pass each way,
+    # not a scan per moved event (a 10,000-event trip with few fixed events).
+    after: list[Event | None] = [None] * len(events)
+    before: list[Event | None] = [None] * len(events)
+    nearest: Event | None = None
+    for i in range(len(events) - 1, -1, -1):
+        after[i] = nearest
+        if _stops(events[i]):
+            nearest = events[i]
+    nearest = None
+    for i, event in enumerate(events):
+        before[i] = nearest
+        if _stops(event):
+            nearest = event
     for i, event in enumerate(events):
         delay = delays.get(event.id)
         if delay is None:
             continue
-        by = timedelta(minutes=delay.minutes)
+        start = _utc(_later(event.start, delay.minutes))
+        ends = _utc(_later(event.end or event.start, delay.minutes))
         if delay.minutes > 0:
-            fixed = next((e for e in events[i + 1 :] if _stops(e)), None)
+            fixed = after[i]
             if fixed is None or not _moves(fixed):
                 continue
-            ends = (event.end or event.start) + by
-            if ends > fixed.start or (event.start + by) >= fixed.start:
+            if ends > _utc(fixed.start) or start >= _utc(fixed.start):
                 found.append(Overlap(event, fixed))
         else:
-            before = next((e for e in reversed(events[:i]) if _stops(e)), None)
-            if before is None or not _moves(before):
+            earlier = before[i]
+            if earlier is None or not _moves(earlier):
                 continue
-            if event.start + by < (before.end or before.start):
-                found.append(Overlap(event, before))
+            if start < _utc(earlier.end or earlier.start):
+                found.append(Overlap(event, earlier))
     return found
