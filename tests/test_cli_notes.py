@@ -293,3 +293,30 @@ def test_remind_lists_at_the_expected_times(run: Runner, state_dir: Path) -> Non
     lines = ok(run("remind", FS, "--at", "2023-01-17T09:05 America/New_York", *sd)).out
     assert "Tue 17 Jan 15:35 EST   20:35 GMT     15 min before  15:50 EST" in lines
     assert "15:30 EST" not in lines
+
+
+def test_late_during_an_event_means_it_overruns(run: Runner, state_dir: Path) -> None:
+    """Recorded while the speech is on: it began on time; its end and what follows move."""
+    day = str(Path(__file__).parent / "data" / "late-day.toml")
+    sd = ("--state-dir", str(state_dir))
+    ok(run("late", day, "20", "--at", "2023-01-17T09:20 America/New_York", *sd))
+    by_id = {e["id"]: e for e in json.loads(ok(run("agenda", day, "--json", *sd)).out)}
+    speech = by_id["csis-speech"]
+    assert speech["expected_start_utc"] == speech["start_utc"] == "2023-01-17T14:15:00+00:00"
+    assert speech["expected_end_utc"] == "2023-01-17T15:20:00+00:00"
+    assert by_id["think-tank"]["expected_start_utc"] == "2023-01-17T16:20:00+00:00"
+    # From an event still to come, the start moves too.
+    ok(
+        run(
+            "late",
+            day,
+            "10",
+            "--from",
+            "reception",
+            "--at",
+            "2023-01-17T09:20 America/New_York",
+            *sd,
+        )
+    )
+    by_id = {e["id"]: e for e in json.loads(ok(run("agenda", day, "--json", *sd)).out)}
+    assert by_id["reception"]["expected_start_utc"] == "2023-01-17T23:10:00+00:00"

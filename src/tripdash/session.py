@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tripdash.domain.clock import TripClock
-from tripdash.domain.late import Lateness, check_shift, lateness
+from tripdash.domain.late import Lateness, check_shift, lateness, under_way
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import NoteVersion, Shift
@@ -228,8 +228,10 @@ class Session:
             result = self.marks.undo(trip_id) if undo else self.marks.redo(trip_id)
         else:
             assert isinstance(step, ShiftStep)
-            minutes, until = (step.before or (0, None)) if undo else step.after
-            result, _ = self.records.set_shift(trip_id, step.from_event, minutes, until)
+            minutes, until, begun = (step.before or (0, None, False)) if undo else step.after
+            result, _ = self.records.set_shift(
+                trip_id, step.from_event, minutes, until, begun=begun
+            )
         stack.pop()  # only once the record is committed (a failure keeps the step)
         target.setdefault(trip_id, []).append(step)
         return result
@@ -251,12 +253,17 @@ class Session:
     def notes(self, key: str) -> dict[str, list[NoteVersion]]:
         return self.records.notes(self.trip(key).id)
 
-    def save_note(self, key: str, item_id: str, text: str) -> list[NoteVersion]:
-        """Commit a new version of an item's note (it merges any conflict).
+    def save_note(
+        self, key: str, item_id: str, text: str, replaces: Sequence[str] | None = None
+    ) -> list[NoteVersion]:
+        """Commit a new version of an item's note, replacing the versions its writer saw
+        (``replaces``; by default every current one: saving merges a conflict).
 
-        Raises RecordError (too long, not storable) or StoreError (not saved).
+        A version saved elsewhere meanwhile is not in ``replaces`` and stays beside the
+        new one, shown as a conflict: no text is dropped unseen. Raises RecordError (too
+        long, not storable) or StoreError (not saved).
         """
-        return self.records.save_note(self.trip(key).id, item_id, text)
+        return self.records.save_note(self.trip(key).id, item_id, text, replaces)
 
     def annotations(self, key: str, item_id: str) -> Annotations:
         """The note and, for an event, the lateness and overlaps of one item, worded."""
@@ -297,7 +304,13 @@ class Session:
         """
         trip = self.trip(key)
         check_shift(trip, from_event, until)
-        shift, step = self.records.set_shift(trip.id, from_event, minutes, until)
+        shift, step = self.records.set_shift(
+            trip.id,
+            from_event,
+            minutes,
+            until,
+            begun=under_way(self.expected_trip(key), from_event, self.clock.now()),
+        )
         self._undo.setdefault(trip.id, []).append(step)
         self._redo.pop(trip.id, None)
         self.marks.forget_redo(trip.id)

@@ -39,7 +39,7 @@ from tripdash.cli import (
     read_marks,
     say,
 )
-from tripdash.domain.late import Lateness, ShiftInvalid, check_shift, lateness
+from tripdash.domain.late import Lateness, ShiftInvalid, check_shift, lateness, under_way
 from tripdash.domain.model import Trip
 from tripdash.domain.records import NOTE, SHIFT, NoteVersion, Record, RecordError, RecordStore
 from tripdash.domain.store import Mark, MarkStore, StoreError, default_author
@@ -262,7 +262,9 @@ def cmd_late(args: argparse.Namespace) -> int:
         until = unicodedata.normalize("NFC", args.until) if args.until else None
         try:
             check_shift(trip, start, until)
-            records.set_shift(trip.id, start, args.minutes, until, who)
+            # On already (by the times expected so far): it overruns, its start stays.
+            begun = under_way(lateness(trip, shifts).expected_trip(), start, now)
+            records.set_shift(trip.id, start, args.minutes, until, who, begun=begun)
         except (ShiftInvalid, RecordError, StoreError) as exc:
             return _fail(f"{one_line(str(exc))}; nothing recorded")
         late = lateness(trip, records.shifts(trip.id))

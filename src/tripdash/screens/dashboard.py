@@ -180,25 +180,30 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             describe_status(self.entry.status, real_now, home),
             describe_broken(self.entry, home),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
+            *self._late_warnings(),
         ]
         return " · ".join(p for p in parts if p)
 
     def _late_text(self, now: datetime) -> str:
         """``running 20 min late since CSIS speech`` · ``⚠ X now overlaps Y`` (else empty)."""
         late = self.session.lateness(self.key)
-        parts = []
-        if late.delays:
-            schedule = self.schedule
-            running = schedule.in_progress(now)
-            current = running[-1] if running else schedule.find_next(now)
-            parts.append(late.headline(current.id if current is not None else None))
-            parts.extend(f"⚠ {o}" for o in late.overlaps)
-        # A shift from an event a new version removed: kept (and in the log), not applied.
+        if not late.delays:
+            return ""
+        schedule = self.schedule
+        running = schedule.in_progress(now)
+        current = running[-1] if running else schedule.find_next(now)
+        return late.headline(current.id if current is not None else None)
+
+    def _late_warnings(self) -> list[str]:
+        """For the header's first line: overlaps with events that do not move, and shifts
+        from events a new version removed (kept, and in the log, but not applied)."""
+        late = self.session.lateness(self.key)
+        parts = [f"⚠ {o}" for o in late.overlaps]
         orphaned = [s for s in late.orphaned if s.minutes]
         if orphaned:
             events = ", ".join(sorted({one_line(s.from_event) for s in orphaned}))
             parts.append(f"⚠ running late from {events}, no longer in the programme: not applied")
-        return " · ".join(p for p in parts if p)
+        return parts
 
     def _show_details(self) -> None:
         selected = self.timeline.selected
@@ -253,6 +258,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header = self.query_one(TripHeader)
         header.schedule = schedule
         header.late_text = self._late_text(self.clock.now())
+        header.status = self._status(self.clock.real_now())
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(schedule, keep=True, late=self.session.lateness(self.key))

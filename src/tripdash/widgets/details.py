@@ -167,7 +167,7 @@ def describe_event(
         label = "Departs" if event.to else "Starts"
         out.append(f"{label}\n", "bold")
         planned = extra.planned
-        if isinstance(planned, Event) and extra.minutes:
+        if isinstance(planned, Event) and extra.minutes and planned.start != event.start:
             how = "late" if extra.minutes > 0 else "early"
             since = f" since {one_line(extra.since)}" if extra.since else ""
             was = planned.start
@@ -185,6 +185,22 @@ def describe_event(
             label = "Arrives" if event.to else "Ends"
             end_local = event.end.astimezone(event.end_place.tz)
             out.append(f"{label}\n", "bold")
+            if (
+                isinstance(planned, Event)
+                and extra.minutes
+                and planned.start == event.start
+                and planned.end is not None
+            ):
+                # Began on time, runs over: the end is what moved.
+                was = planned.end.astimezone(event.end_place.tz)
+                how = "over" if extra.minutes > 0 else "short"
+                out.append(
+                    f"  runs {abs(extra.minutes)} min {how}: planned to end "
+                    f"{was:%H:%M}{GLUE}{zone_abbrev(was)} · "
+                    f"{was.astimezone(home):%H:%M}{GLUE}{zone_abbrev(was.astimezone(home))}, "
+                    "expected:\n",
+                    "bold",
+                )
             out.append(f"  {'local':<7}{_stamp(end_local)}\n")
             out.append(f"  {'home':<7}{_stamp(event.end.astimezone(home), end_local.date())}\n")
             out.append(f"  {'UTC':<7}{event.end.astimezone(UTC):%a %d %b %H:%M} UTC\n")

@@ -598,6 +598,8 @@ class Timeline(ScrollView, can_focus=True):
         time_style = tbc if not event.time_confirmed else plain
         delay = self._delays.get(event.id, 0)
         planned = self._late.trip.events[index] if delay and self._late is not None else None
+        if planned is not None and planned.start == event.start:
+            planned = None  # it began on time and overruns: only its end moved (+20 says so)
         struck = muted + Style(strike=True)
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
         if show_planned:
