@@ -45,6 +45,8 @@ _SHAPERS = (
     "model.py",
     "validate.py",
     "schema.py",
+    "shape.py",
+    "ids.py",
     "loader.py",
     "times.py",
     "schedule.py",
