@@ -81,3 +81,16 @@ def test_an_invalid_trip_is_left_to_the_dashboard_to_report(tmp_path: Path) -> N
     assert got["child"] is True
     assert got["entries"] == 1  # only the valid one is cached
     assert got["results"] == ["TripInvalid", "fs-north-america-2023-01"]
+
+
+def test_a_trip_already_cached_needs_no_child(tmp_path: Path) -> None:
+    first = run(tmp_path, "prefetch", BUNDLED)
+    again = run(tmp_path, "prefetch", BUNDLED)
+    assert first["child"] is True
+    # The entry the first run left is found: no child, and the load is a hit.
+    assert again == {
+        "child": False,
+        "entries": 1,
+        "results": ["fs-north-america-2023-01"],
+        "parsed_here": [],
+    }
