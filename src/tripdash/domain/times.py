@@ -10,6 +10,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -88,11 +89,19 @@ def _known_zones() -> frozenset[str]:
     """tzdata's list of zone names (the ``tzdata`` package's, so that it does not depend on
     this machine's zoneinfo folder); the system's when that package is missing."""
     try:
-        from importlib.resources import files
+        import tzdata  # type: ignore[import-untyped]
 
-        listed = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
-    except (ImportError, OSError, ValueError):
-        listed = list(zoneinfo.available_timezones())
+        # The file beside the package's __init__: importlib.resources would cost 60 ms of
+        # imports on every first load of a trip; it is only needed for a zipped install.
+        with open(Path(tzdata.__file__).with_name("zones"), encoding="utf-8") as listing:
+            listed = listing.read().split()
+    except (ImportError, OSError, TypeError, ValueError):
+        try:
+            from importlib.resources import files
+
+            listed = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+        except (ImportError, OSError, ValueError):
+            listed = list(zoneinfo.available_timezones())
     return frozenset(listed) - _NOT_PLACES
 
 

@@ -1,8 +1,10 @@
 """Validation of a parsed trip file: every problem at once, each located by file and line.
 
-Used by :func:`tripdash.domain.loader.parse_trip_text`; pydantic checks the
-shape of each table (:mod:`tripdash.domain.schema`), and the functions here
-check what pydantic cannot: zones, references, duplicates, DST, order.
+Used by :func:`tripdash.domain.loader.parse_trip_text`; the shape of each table is
+checked by :mod:`tripdash.domain.shape` and, only for a table that fails there, by the
+pydantic models of :mod:`tripdash.domain.schema`, which word its problems (so a valid
+trip never imports pydantic). The functions here check what the models cannot: zones,
+references, duplicates, DST, order.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from tripdash.domain import ids, times
+from tripdash.domain import ids, shape, times
 from tripdash.domain.model import (
     EVENT_KINDS,
     EVENT_STATUSES,
@@ -36,15 +36,11 @@ from tripdash.domain.problems import (
     describe_toml_type,
     field_path,
 )
-from tripdash.domain.schema import (
-    RawCounterpart,
-    RawEvent,
-    RawPlace,
-    RawTalkingPoint,
-    RawTrip,
-)
 from tripdash.domain.times import utc as _utc
 from tripdash.domain.tomlpos import LineMap
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 TOP_LEVEL_KEYS = ("format", "trip", "places", "counterparts", "events")
 #: Problems kept per file (see :class:`Collector`).
@@ -160,7 +156,7 @@ def _friendly(error: Any, model: type[BaseModel], value: Any, path: PathT) -> st
 
 def _model_keys(model: type[BaseModel], path: PathT) -> list[str]:
     if len(path) >= 3 and path[-3] == "talking_points":
-        return list(RawTalkingPoint.model_fields)
+        return list(shape.TALKING_POINT)
     return list(model.model_fields)
 
 
@@ -189,16 +185,27 @@ def _real_path(base: PathT, loc: Sequence[Any], value: Any) -> tuple[PathT, Any]
     return tuple(path), here
 
 
-def _validate(model: type[BaseModel], value: Any, path: PathT, out: Collector) -> Any:
-    """Validate one table; report its errors and return what can still be checked.
+def _validate(name: str, value: Any, path: PathT, out: Collector) -> Any:
+    """Validate one table against the model ``name``; report its errors and return what
+    can still be checked.
 
-    On failure this returns a partial model (``model_construct``) holding only
-    the fields that passed, so that the checks that follow (zones, references,
-    duplicates, DST) still run and every problem of the file is reported at
-    once, without one bad field cascading into false "unknown place" errors.
+    A table that passes :func:`shape.table` is returned from there, without pydantic.
+    Otherwise the model of :mod:`tripdash.domain.schema` validates it. On failure this
+    returns a partial model (``model_construct``) holding only the fields that passed,
+    so that the checks that follow (zones, references, duplicates, DST) still run and
+    every problem of the file is reported at once, without one bad field cascading
+    into false "unknown place" errors.
     Fields that failed are absent: read them with ``getattr(raw, name, None)``.
     Returns None when ``value`` is not a table at all.
     """
+    fast = shape.table(shape.MODELS[name], value)
+    if fast is not None:
+        return fast
+    from pydantic import ValidationError
+
+    from tripdash.domain import schema
+
+    model: type[BaseModel] = getattr(schema, name)
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -272,7 +279,10 @@ def _normalise_ids(doc: dict[str, Any], out: Collector) -> None:
         if isinstance(container, dict) and key not in container:
             continue
         value = container[key]
-        if not isinstance(value, str):
+        # An ASCII id is already NFC, holds no invisible character (ASCII controls are
+        # refused by the id rule) and has only Latin letters: nothing to do, and nearly
+        # every id is ASCII (a third of validating a 5,000-event trip went here).
+        if not isinstance(value, str) or value.isascii():
             continue
         fixed = ids.normalise(value)
         hidden = ids.invisible(fixed)
@@ -315,7 +325,7 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
     if "trip" not in doc:
         out.add(("trip",), "the [trip] table is missing (it needs at least title and home_tz)")
     else:
-        raw_trip = _validate(RawTrip, doc["trip"], ("trip",), out)
+        raw_trip = _validate("RawTrip", doc["trip"], ("trip",), out)
         tz_name = getattr(raw_trip, "home_tz", None)
         if tz_name is not None:
             try:
@@ -396,7 +406,7 @@ def _build_places(items: list[Any], out: Collector) -> dict[str, Place | None]:
     places: dict[str, Place | None] = {}
     ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
-        raw = _validate(RawPlace, item, ("places", i), out)
+        raw = _validate("RawPlace", item, ("places", i), out)
         ident = getattr(raw, "id", None)
         first = _first_seen(ids, ident, ("places", i, "id"), "place", out)
         zone = None
@@ -417,7 +427,7 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
     result: dict[str, Counterpart | None] = {}
     ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
-        raw = _validate(RawCounterpart, item, ("counterparts", i), out)
+        raw = _validate("RawCounterpart", item, ("counterparts", i), out)
         ident = getattr(raw, "id", None)
         first = _first_seen(ids, ident, ("counterparts", i, "id"), "counterpart", out)
         points: list[TalkingPoint] = []
@@ -429,12 +439,14 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
             listed = []
         for j, tp in enumerate(listed):
             if isinstance(tp, dict):
-                try:
-                    tp = RawTalkingPoint.model_validate(tp)
-                except ValidationError:
+                point = _talking_point(tp)
+                if point is None:
                     continue  # already reported
-            if isinstance(tp, RawTalkingPoint):
-                pid, text, explicit = tp.id or slugify(tp.text), tp.text, tp.id is not None
+                pid, text, explicit = (
+                    point.id or slugify(point.text),
+                    point.text,
+                    point.id is not None,
+                )
             elif isinstance(tp, str):
                 pid, text, explicit = slugify(tp), tp, False
             else:
@@ -466,6 +478,21 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
     return result
 
 
+def _talking_point(value: dict[str, Any]) -> Any:
+    """A talking point given as a table, validated (None when invalid: already reported)."""
+    fast = shape.table(shape.TALKING_POINT, value)
+    if fast is not None:
+        return fast
+    from pydantic import ValidationError
+
+    from tripdash.domain.schema import RawTalkingPoint
+
+    try:
+        return RawTalkingPoint.model_validate(value)
+    except ValidationError:
+        return None
+
+
 def _in_years(value: date, path: PathT, out: Collector) -> bool:
     """Refuse dates no trip has (and that would overflow time arithmetic near year 1 or 9999)."""
     if value.year in YEARS:
@@ -474,16 +501,29 @@ def _in_years(value: date, path: PathT, out: Collector) -> bool:
     return False
 
 
-def _resolve_time(value: datetime, place: Place, path: PathT, out: Collector) -> datetime | None:
+def _resolve_time(
+    value: datetime,
+    place: Place,
+    path: PathT,
+    out: Collector,
+    seen: dict[tuple[datetime, Any], datetime],
+) -> datetime | None:
+    """``value`` in ``place``'s zone; ``seen`` keeps the wall times already resolved."""
     if not _in_years(value, path, out):
         return None
     if value.tzinfo is not None:
         return value.astimezone(place.tz)
+    # Programmes repeat their hours (every meeting at 09:00 in one city): each wall time
+    # is looked up in its zone's DST rules once.
+    found = seen.get((value, place.tz))
+    if found is not None:
+        return found
     try:
-        return times.resolve_wall_time(value, place.tz)
+        found = seen[value, place.tz] = times.resolve_wall_time(value, place.tz)
     except (times.NonexistentTimeError, times.AmbiguousTimeError) as exc:
         out.add(path, str(exc))
         return None
+    return found
 
 
 def _build_events(
@@ -494,10 +534,11 @@ def _build_events(
 ) -> list[Event]:
     events: list[Event] = []
     ids: dict[str, PathT] = {}
+    resolved: dict[tuple[datetime, Any], datetime] = {}
     for i, item in enumerate(items):
         base: PathT = ("events", i)
         before = len(out.problems)
-        raw = _validate(RawEvent, item, base, out)
+        raw = _validate("RawEvent", item, base, out)
         if raw is None:
             continue
         _first_seen(ids, getattr(raw, "id", None), base + ("id",), "event", out)
@@ -521,7 +562,7 @@ def _build_events(
         start: datetime | None
         confirmed = isinstance(raw_start, datetime)
         if isinstance(raw_start, datetime):
-            start = _resolve_time(raw_start, place, base + ("start",), out)
+            start = _resolve_time(raw_start, place, base + ("start",), out, resolved)
         elif _in_years(raw_start, (*base, "start"), out):
             try:
                 start = times.local_midnight(raw_start, place.tz)
@@ -540,7 +581,7 @@ def _build_events(
                     "or leave end out",
                 )
             elif raw.to is None or to is not None:
-                end = _resolve_time(raw_end, end_place, base + ("end",), out)
+                end = _resolve_time(raw_end, end_place, base + ("end",), out, resolved)
         if start is not None and end is not None and _utc(end) < _utc(start):
             where = f"{end:%H:%M} {end_place.tz.key}"
             if to is not None:
