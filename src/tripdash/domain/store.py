@@ -311,7 +311,12 @@ class MarkStore:
                 self._side_snapshot["-shm"] = shm.read_bytes()
         # Nobody else can open it now (the directory lock), and with no WAL file no one
         # has it open: read it as an immutable file, which creates nothing beside it.
-        immutable = in_wal_mode and not had[wal]
+        # An empty WAL holds no commit, and on a disk nobody can write to (full, or
+        # read-only) nobody can add one: the main file is then the whole database too,
+        # and reading it through the WAL index would fail (a full disk cannot grow it).
+        immutable = in_wal_mode and (
+            not had[wal] or (_size(wal) == 0 and self._disk_refuses() is not None)
+        )
         try:
             conn = _connect_uri(self.path, "ro", immutable=immutable)
         except sqlite3.Error as exc:
@@ -436,16 +441,23 @@ class MarkStore:
         self._remember_verified(found)
         return conn
 
-    def _why_read_only(self, found: os.stat_result) -> str | None:
-        """Why the database cannot be written to, as far as the system says beforehand."""
+    def _disk_refuses(self) -> str | None:
+        """Why nobody can write to the state directory's disk (read-only, full), else None."""
         try:
             fs = os.statvfs(self.state_dir)
         except (OSError, AttributeError):
-            fs = None
-        if fs is not None and fs.f_flag & getattr(os, "ST_RDONLY", 1):
-            return f"marks cannot be saved: {self.state_dir} is on a read-only file system"
-        if fs is not None and fs.f_bavail == 0:
-            return f"marks cannot be saved: the disk holding {self.state_dir} is full"
+            return None
+        if fs.f_flag & getattr(os, "ST_RDONLY", 1):
+            return f"{self.state_dir} is on a read-only file system"
+        if fs.f_bavail == 0:
+            return f"the disk holding {self.state_dir} is full"
+        return None
+
+    def _why_read_only(self, found: os.stat_result) -> str | None:
+        """Why the database cannot be written to, as far as the system says beforehand."""
+        refused = self._disk_refuses()
+        if refused is not None:
+            return f"marks cannot be saved: {refused}"
         for where in (self.state_dir, self.path):
             if not os.access(where, os.W_OK):
                 return f"marks cannot be saved: no permission to write {where}"
@@ -453,11 +465,19 @@ class MarkStore:
 
     def _read_only(self, verdict: _Verdict) -> sqlite3.Connection:
         """A connection that only reads (it writes nothing, not even beside the file)."""
-        wal_exists = self.path.with_name(DB_NAME + "-wal").exists()
+        wal = self.path.with_name(DB_NAME + "-wal")
         last: sqlite3.Error | None = None
-        # With a WAL file, its marks must be read too (mode=ro); without one, a read-only
-        # disk may not let SQLite make the WAL index, and an immutable read needs none.
-        for immutable in (False,) if wal_exists else (False, True):
+        # With commits in a WAL file, they must be read too (mode=ro). Without any, on a
+        # disk nobody can write to, the main file is the whole database: read it as an
+        # immutable file, which makes nothing beside it (a WAL index half made on a full
+        # disk would stop every later opening until space is freed).
+        if wal.exists() and not (_size(wal) == 0 and self._disk_refuses() is not None):
+            attempts: tuple[bool, ...] = (False,)
+        elif self._disk_refuses() is not None:
+            attempts = (True, False)
+        else:
+            attempts = (False, True)
+        for immutable in attempts:
             try:
                 conn = _connect_uri(self.path, "ro", immutable=immutable)
                 conn.execute("PRAGMA busy_timeout = 10000")
@@ -1005,6 +1025,14 @@ def _read_header(path: Path) -> bytes:
         return os.read(fd, 100)
     finally:
         os.close(fd)
+
+
+def _size(path: Path) -> int:
+    """The size of ``path`` (-1 when it cannot be had)."""
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return -1
 
 
 def _fingerprint(st: os.stat_result) -> dict[str, int]:
