@@ -461,25 +461,36 @@ def prepare_textual() -> None:
     os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
 
 
-#: The years a rehearsal clock may start in (trip times must fall in them too).
+#: The years an --at time may be in (trip times must fall in them too).
 AT_YEARS = (1900, 2200)
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
+def parse_at(text: str) -> datetime:
+    """The instant of an ``--at`` option (every verb that takes one); UsageError if unusable.
+
+    Only the years trip times may have: an instant near year 1 or 9999 would overflow
+    the time arithmetic of any verb (a home time, a day's start) far from here.
+    """
     from tripdash.domain.times import UTC, parse_instant
 
-    at = None
-    if args.at is not None:
-        try:
-            at = parse_instant(args.at)
-            year = at.astimezone(UTC).year
-        except (ValueError, OverflowError) as exc:
-            raise UsageError(f"--at: {one_line(str(exc))}") from None
-        if not AT_YEARS[0] <= year <= AT_YEARS[1]:
-            raise UsageError(
-                f"--at: {one_line(args.at)!r} is in the year {year}; a rehearsal starts "
-                f"between {AT_YEARS[0]} and {AT_YEARS[1]}, as trip times do"
-            )
+    try:
+        at = parse_instant(text)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"--at: {one_line(str(exc))}") from None
+    try:
+        year = at.astimezone(UTC).year
+    except OverflowError:  # before 0001-01-01 UTC (year 1, ahead of UTC)
+        year = at.year
+    if not AT_YEARS[0] <= year <= AT_YEARS[1]:
+        raise UsageError(
+            f"--at: {one_line(text)!r} is in the year {year}; give a time between "
+            f"{AT_YEARS[0]} and {AT_YEARS[1]}, as trip times are"
+        )
+    return at
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    at = None if args.at is None else parse_at(args.at)
     config = settings(args, exit_on_problem=False)
     path = args.path if args.path is not None else str(config.trips_path())
     if args.path is None and not Path(path).exists():

@@ -175,15 +175,12 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from tripdash import cli
     from tripdash.domain.clock import TripClock
     from tripdash.domain.store import default_state_dir
-    from tripdash.domain.times import parse_instant, system_clock
+    from tripdash.domain.times import system_clock
 
     settings = reminder_settings(args, cli.settings(args, exit_on_problem=False))
     at = None
     if args.at is not None:
-        try:
-            at = parse_instant(args.at)
-        except ValueError as exc:
-            raise cli.UsageError(f"--at: {exc}") from None
+        at = cli.parse_at(args.at)
     source, result = _open_source(args)
     cli._print_problems(result.warnings, sys.stderr)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()

@@ -362,7 +362,8 @@ _ID_RULE = re.compile(r"^[^/\s\x00-\x1f\x7f-\x9f]{1,200}$")
 
 def _check_default_id(default_id: str, out: Collector) -> None:
     """A trip without an id takes the file name's: it must be a valid id like any other."""
-    if _ID_RULE.match(default_id):
+    hidden = ids.invisible(default_id)
+    if _ID_RULE.match(default_id) and not hidden:
         return
     if not default_id:
         why = "is empty"
@@ -372,6 +373,9 @@ def _check_default_id(default_id: str, out: Collector) -> None:
         why = "holds '/'"
     elif any(c.isspace() for c in default_id):
         why = "holds spaces"
+    elif hidden and _ID_RULE.match(default_id):
+        names = ", ".join(dict.fromkeys(ids.describe(ch) for ch in hidden))
+        why = f"holds invisible or bidi characters ({names})"
     else:
         why = "holds control characters or escape sequences"
     out.add(
