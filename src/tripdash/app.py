@@ -126,6 +126,8 @@ class TripDashApp(App[int]):
                 severity="warning",
                 timeout=20,
             )
+        for warning in session.options.sync_warnings:  # stderr is hidden by the screen
+            self.notify(warning, title="Sync", severity="warning", timeout=30)
         if session.store_notice:
             self.notify(session.store_notice, title="Marks", severity="error", timeout=30)
         for bad in session.invalid:
