@@ -4,6 +4,7 @@
     python bench/run.py --quick    # fewer repetitions (a smoke run)
     python bench/run.py --startup-only  # only the start-up rounds (to re-run when noisy)
     python bench/run.py --fuzz 2000     # also the trip-file fuzzer with 2,000 examples
+    python bench/run.py --sync-marks 100000  # a smaller team-sync pull (default 1,000,000)
 
 Start-up is measured the way a user meets it: the wheel is built and installed (not
 editable) in a temporary venv, each run starts under ``env -i`` with a fresh HOME and
@@ -13,7 +14,9 @@ parsed-trip cache (a new version of the trip), warm runs the cache a previous ru
 Rounds interleave every case with a hello-world Textual app started the same way;
 medians and ratios to it are reported, with the peak RSS of each. Key latency is
 measured in process, from the key event reaching the app to the next frame the app
-renders. Exit status 1 when a budget is missed.
+renders. The team-sync pull (``bench/sync_pull.py``) needs pouchdb-server, installed by
+``npm ci --ignore-scripts`` in tests/sync/pouchdb; without it that section says so and
+is skipped. Exit status 1 when a budget is missed.
 """
 
 from __future__ import annotations
@@ -535,6 +538,33 @@ def write_results(path: Path, results: str) -> None:
     os.replace(tmp, path)
 
 
+def sync_pull_section(marks: int) -> tuple[str, bool]:
+    """The team-sync pull from pouchdb-server (bench/sync_pull.py), or why it is skipped:
+    (its table, whether a budget was missed)."""
+    from sync_pull import available, measure, report
+
+    why = available()
+    if why is not None:
+        line = f"Team sync pull: skipped: {why}."
+        print(line, flush=True)
+        return line, False
+    print(f"team sync: pulling {marks:,} marks from pouchdb-server ...", flush=True)
+    missed = False
+    lines = [f"### Team sync: pull {marks:,} marks from pouchdb-server", ""]
+    lines += ["| measurement | value | budget | verdict |", "| --- | --- | --- | --- |"]
+    for name, value, unit, budget, minimum in report(measure(marks)):
+        shown = f"{value:,.0f} {unit}" if unit == "marks/s" else f"{value:,.1f} {unit}"
+        if budget is None:
+            lines.append(f"| {name} | {shown} | report | |")
+            continue
+        ok = value >= budget if minimum else value <= budget
+        missed |= not ok
+        limit = f"{'≥' if minimum else '≤'} {budget:,.0f} {unit}"
+        lines.append(f"| {name} | {shown} | {limit} | {'ok' if ok else 'MISSED'} |")
+        print(f"  {name}: {shown} ({'ok' if ok else 'MISSED'})", flush=True)
+    return "\n".join(lines), missed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -548,6 +578,13 @@ def main() -> int:
     parser.add_argument("--fuzz", type=int, default=0, metavar="N", help="fuzz with N examples")
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--output", type=Path, default=PERFORMANCE_MD)
+    parser.add_argument(
+        "--sync-marks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="marks pulled in the team-sync section (default 1,000,000; --quick 100,000; 0: skip)",
+    )
     args = parser.parse_args()
     # Textual's settings as `tripdash` makes them, before anything here imports Textual.
     from tripdash.cli import prepare_textual
@@ -644,6 +681,13 @@ def main() -> int:
             for name, cpu in big_input_cpu(installed, tmp).items():
                 row(rows, f"check CPU, {name}", cpu, "s", None)
             table(f"Check, loading, keys, idle (medians of {runs} runs)", rows)
+            sync_marks = args.sync_marks
+            if sync_marks is None:
+                sync_marks = 100_000 if args.quick else 1_000_000
+            if sync_marks > 0:
+                text, sync_missed = sync_pull_section(sync_marks)
+                tables.append(text)
+                missed |= sync_missed
 
     if args.fuzz:
         print(f"fuzzing with {args.fuzz} examples ...", flush=True)

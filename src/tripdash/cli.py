@@ -527,8 +527,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         theme=config.theme if config.origin("theme") != "default" else None,
         keymap=dict(config.keymap),
         config_problems=getattr(args, "_settings_problems", ()),
+        sync_warnings=(PASSWORD_IN_URL_WARNING,) if _password_in_sync_option(args) else (),
     )
     return run_dashboard(options)
+
+
+def _password_in_sync_option(args: argparse.Namespace) -> bool:
+    from tripdash.domain.sync import url_has_password
+
+    return bool(getattr(args, "sync", None)) and url_has_password(args.sync)
 
 
 def _full_screen_terminal() -> bool:
@@ -609,6 +616,12 @@ class ConfigInvalid(Exception):
     """The config file (or a TRIPDASH_* variable) has problems, already printed (exit 1)."""
 
 
+PASSWORD_IN_URL_WARNING = (
+    "a password given in --sync URL can be read by other users of this machine (ps shows "
+    "it); set TRIPDASH_SYNC_USER and TRIPDASH_SYNC_PASSWORD in the environment instead"
+)
+
+
 def sync_config(args: argparse.Namespace) -> SyncConfig | None:
     """``--sync URL``, ``$TRIPDASH_SYNC_URL`` or the config's ``sync_url``; None when none."""
     import dataclasses
@@ -624,12 +637,7 @@ def sync_config(args: argparse.Namespace) -> SyncConfig | None:
     from tripdash.domain.sync import SyncConfig, url_has_password
 
     if getattr(args, "sync", None) and url_has_password(args.sync):
-        say(
-            "tripdash: warning: a password given in --sync URL can be read by other users "
-            "of this machine (ps shows it); set TRIPDASH_SYNC_USER and "
-            "TRIPDASH_SYNC_PASSWORD in the environment instead",
-            file=sys.stderr,
-        )
+        say(f"tripdash: warning: {PASSWORD_IN_URL_WARNING}", file=sys.stderr)
 
     try:
         check_url(url)

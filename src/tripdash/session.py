@@ -61,6 +61,8 @@ class DashboardOptions:
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: What was wrong in the config, already worded (the dashboard opens with defaults).
     config_problems: tuple[str, ...] = ()
+    #: Warnings about the sync settings, already worded (a password in --sync URL).
+    sync_warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
