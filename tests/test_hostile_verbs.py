@@ -167,3 +167,15 @@ def test_the_dashboard_into_a_pipe_prints_nothing_a_terminal_acts_on(
     assert b"HT PWNED" in out
     for stream in (out, err):
         assert not raw_controls(stream.decode()) and not leaks(stream)
+
+
+@pytest.mark.parametrize("name", sorted(PAYLOADS))
+def test_the_scanner_finds_each_payload_written_raw(name: str) -> None:
+    """The control case of the scanner the tmux test relies on: every payload, written
+    raw after its label, is found; the same text escaped, and Textual's own kind of
+    output (modes, colours, a desktop notification quoting the title), is not."""
+    label = f"{MARK}<{name}>"
+    raw = f"\x1b[?1049h\x1b[38;2;1;2;3mtext {label}{PAYLOADS[name]} end\x1b[0m".encode()
+    assert leaks(raw), name
+    escaped = f"\x1b[?1049h{label}{PAYLOADS[name]!r}\x1b]777;notify;T;{label}\\x1b]0;\x07"
+    assert leaks(escaped.encode()) == [], name
