@@ -17,6 +17,7 @@ bidi or separator character, a pane title that became a marker, or a tmux paste 
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import time
@@ -121,8 +122,14 @@ def terminal(tmp_path: Path) -> Iterator[HostileTerminal]:
 
 def _rewrite(path: Path) -> None:
     """A new version: the tentative event an hour later (a change the changes screen lists)."""
-    text = path.read_text(encoding="ascii").replace("T15:00:00", "T16:00:00")
-    path.write_text(text, encoding="ascii")
+    _replace(path, path.read_text(encoding="ascii").replace("T15:00:00", "T16:00:00"))
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write as an editor saves: whole, by rename (tripdash may read the file at any time)."""
+    tmp = path.with_name(".tmp-trip")
+    tmp.write_text(text, encoding="ascii")
+    os.replace(tmp, path)
 
 
 def test_no_escape_sequence_from_a_file_reaches_the_terminal(
@@ -130,7 +137,9 @@ def test_no_escape_sequence_from_a_file_reaches_the_terminal(
 ) -> None:
     trips = tmp_path / "trips"
     trips.mkdir()
-    first = trips / "hostile.toml"
+    # The hostile trip's own file name is hostile too: the header quotes it once the file
+    # turns invalid.
+    first = trips / f"{MARK}<fn2>{PAYLOADS['osc2']}{PAYLOADS['rlo']}{PAYLOADS['c1osc']}.toml"
     first.write_text(hostile_trip_toml(), encoding="ascii")
     # A second trip (so that the picker shows), hostile in its title alone: the picker
     # then has room for the hostile file name under both.
@@ -159,7 +168,7 @@ def test_no_escape_sequence_from_a_file_reaches_the_terminal(
     for key in ("j", "j", "j", "k", "g"):  # the timeline, the details pane beside it
         terminal.step([key], f"the timeline key {key}")
 
-    terminal.step(["Enter"], "the event box", "Talking points", "POINT1")
+    terminal.step(["Enter"], "the event box", "╮", "POINT1")
     terminal.step(["Space"], "ticking a point off in the event box")
     terminal.close_with("Escape", "the event box", "╮")  # its border
 
@@ -184,6 +193,12 @@ def test_no_escape_sequence_from_a_file_reaches_the_terminal(
         "the notice of an unchanged file",
         lambda s: "no new version" in s.replace("\n", " ") or "no changes" in s,
     )
+
+    _replace(first, "[trip]\ntitle = 1\n")
+    # "⚠ .../PWNED<fn2>\x1b]2;... is not valid ... showing the last good version" (cut).
+    terminal.send("r")
+    terminal.wait_for("the header to say so", lambda s: "⚠ " in s.splitlines()[0])
+    terminal.step([], "the header quoting the file name", "PWNED<fn2>\\x1b]2;")
 
     terminal.step(["o"], "back to the picker", "Choose a trip", "HTB")
     terminal.send("q")
