@@ -47,9 +47,17 @@ PAYLOADS: dict[str, str] = {
 INNER_MARKS = (MARK.encode(), b"UFdORUQ")
 
 
-def hostile(tag: str) -> str:
-    """``TAG`` then every payload after its label: ``TAG PWNED<osc0>\\x1b]0;... end``."""
-    return f"{tag} " + "".join(f"{MARK}<{name}>{seq}" for name, seq in PAYLOADS.items()) + " end"
+def hostile(tag: str, half: int | None = None) -> str:
+    """``TAG`` then every payload after its label: ``TAG PWNED<osc0>\\x1b]0;... end``.
+
+    ``half`` 0 or 1: every other payload only (the first, third... or the second,
+    fourth...), which keeps a title or a name within the loader's 250 characters; the
+    two halves together hold them all.
+    """
+    items = list(PAYLOADS.items())
+    if half is not None:
+        items = items[half::2]
+    return f"{tag} " + "".join(f"{MARK}<{name}>{seq}" for name, seq in items) + " end"
 
 
 def toml_str(value: str) -> str:
@@ -66,65 +74,66 @@ def toml_str(value: str) -> str:
 
 
 def hostile_trip_toml(*, title_tag: str = "HT", day: str = "2023-01-17") -> str:
-    """A valid trip whose every shown string is hostile (ids within the id rule)."""
+    """A valid trip whose every shown string is hostile (ids within the id rule): notes
+    and press lines with every payload, the shorter texts with one half or the other."""
 
-    def h(tag: str) -> str:
-        return toml_str(hostile(tag))
+    def h(tag: str, half: int | None = None) -> str:
+        return toml_str(hostile(tag, half))
 
     return f"""format = 1
 
 [trip]
 id = "hostile"
-title = {h(title_tag)}
-principal = {h("PRINCIPAL")}
+title = {h(title_tag, 0)}
+principal = {h("PRINCIPAL", 1)}
 home_tz = "Europe/London"
 source = {h("SOURCE")}
 summary = {h("SUMMARY")}
 
 [[places]]
 id = "ny"
-name = {h("PLACE1")}
+name = {h("PLACE1", 0)}
 tz = "America/New_York"
 
 [[places]]
 id = "to"
-name = {h("PLACE2")}
+name = {h("PLACE2", 1)}
 tz = "America/Toronto"
 
 [[counterparts]]
 id = "c1"
-name = {h("CP1")}
-role = {h("ROLE1")}
-country = {h("COUNTRY1")}
+name = {h("CP1", 0)}
+role = {h("ROLE1", 1)}
+country = {h("COUNTRY1", 0)}
 notes = {h("CPNOTES1")}
-talking_points = [{h("POINT1")}, {{ id = "p2", text = {h("POINT2")} }}]
+talking_points = [{h("POINT1", 1)}, {{ id = "p2", text = {h("POINT2", 0)} }}]
 
 [[counterparts]]
 id = "c2"
-name = {h("CP2")}
-talking_points = [{h("POINT3")}]
+name = {h("CP2", 1)}
+talking_points = [{h("POINT3", 0)}]
 
 [[events]]
 id = "e1"
-title = {h("EV1")}
+title = {h("EV1", 1)}
 place = "ny"
 start = {day}T09:00:00
 end = {day}T10:00:00
-venue = {h("VENUE1")}
+venue = {h("VENUE1", 0)}
 counterparts = ["c1", "c2"]
 press = {h("PRESS1")}
 notes = {h("NOTES1")}
 
 [[events]]
 id = "e2"
-title = {h("EV2")}
+title = {h("EV2", 1)}
 place = "ny"
 start = {day}
 counterparts = ["c1"]
 
 [[events]]
 id = "e3"
-title = {h("EV3")}
+title = {h("EV3", 1)}
 place = "ny"
 to = "to"
 kind = "travel"
@@ -134,7 +143,7 @@ press = {h("PRESS3")}
 
 [[events]]
 id = "e4"
-title = {h("EV4")}
+title = {h("EV4", 0)}
 place = "to"
 start = {day}T15:00:00
 status = "tentative"

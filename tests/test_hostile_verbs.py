@@ -24,7 +24,7 @@ AT = "2023-01-17T08:40 America/New_York"
 
 def ics_text() -> str:
     """A calendar whose texts hold every payload (raw: ICS has no escapes for them)."""
-    summary = hostile("ICSSUM").replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    summary = hostile("ICSSUM", 0).replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
     return (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hostile//EN\r\n"
         f"X-WR-CALNAME:{summary}\r\n"
@@ -91,7 +91,7 @@ CASES: dict[str, Callable[[dict[str, Path]], list[list[str]]]] = {
             "new",
             str(f["tmp"] / "made.toml"),
             "--title",
-            hostile("NEWTITLE"),
+            hostile("NEWTITLE", 0),
             "--home-tz",
             "Europe/London",
         ]
@@ -151,7 +151,7 @@ def test_the_verbs_say_something_of_the_hostile_text(
     assert f"HT {MARK}<osc0>\\x1b]0;PWNED-TITLE0\\x07" in text
     assert "\\u202e" in text and "\\u2028" in text and "\\x9b6n" in text
     code, out, _ = _run(["export", str(files["trip"]), "--at", AT], capfdbinary)
-    assert code == 0 and b"EV1 PWNED<osc0>" in out
+    assert code == 0 and b"EV1 PWNED<osc2>" in out
     code, out, err = _run(["import", str(files["ics"])], capfdbinary)
     assert code == 0, err
     assert b"ICSSUM PWNED<osc0>" in out

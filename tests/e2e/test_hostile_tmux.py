@@ -144,7 +144,7 @@ def test_no_escape_sequence_from_a_file_reaches_the_terminal(
     # A second trip (so that the picker shows), hostile in its title alone: the picker
     # then has room for the hostile file name under both.
     (trips / "later.toml").write_text(
-        f'[trip]\nid = "later"\ntitle = {toml_str(hostile("HTB"))}\nhome_tz = "UTC"\n'
+        f'[trip]\nid = "later"\ntitle = {toml_str(hostile("HTB", 1))}\nhome_tz = "UTC"\n'
         '[[places]]\nid = "p"\nname = "P"\ntz = "UTC"\n'
         '[[events]]\nid = "e"\ntitle = "E"\nplace = "p"\nstart = 2023-01-24T09:00:00\n',
         encoding="ascii",
