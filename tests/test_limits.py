@@ -187,3 +187,31 @@ def test_check_prints_the_limit_and_exits_1(
 )
 def test_every_bundled_and_test_trip_is_within_the_limits(path: Path) -> None:
     load_trip(path)  # raises TripInvalid if any limit is passed
+
+
+def test_an_import_cuts_what_a_trip_may_not_hold_and_says_so(tmp_path: Path) -> None:
+    """A long invitation (a description over the notes limit, a title over the text limit,
+    more attendees than one event may have) still imports, and the list says what was cut."""
+    from tripdash.domain.ics_import import import_calendars
+
+    many = LIMITS["attendees"] + 5
+    attendees = "".join(f"ATTENDEE;CN=Person {i}:mailto:p{i}@example.org\r\n" for i in range(many))
+    description = "d" * (LIMITS["notes"] + 100)
+    title = "t" * (LIMITS["chars"] + 10)
+    ics = tmp_path / "invite.ics"
+    ics.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:1@x\r\nDTSTAMP:20230101T000000Z\r\n"
+        "DTSTART;TZID=Europe/Paris:20230117T090000\r\nDTEND;TZID=Europe/Paris:20230117T100000\r\n"
+        f"SUMMARY:{title}\r\nDESCRIPTION:{description}\r\n{attendees}END:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    result = import_calendars([ics])
+    (event,) = result.loaded.trip.events
+    assert len(event.title) == LIMITS["chars"] and event.title.endswith("…")
+    assert event.notes is not None and len(event.notes) == LIMITS["notes"]
+    assert len(event.counterparts) == len(result.loaded.trip.counterparts) == LIMITS["attendees"]
+    said = "\n".join(result.dropped)
+    assert f"title cut to {LIMITS['chars']:,} characters" in said
+    assert f"description cut to {LIMITS['notes']:,} characters" in said
+    assert f"{many} attendees, the first {LIMITS['attendees']} kept" in said
