@@ -5,8 +5,8 @@
     python bench/limits.py --kind points --sizes 50,100,200 --rounds 3
 
 For each kind of list a trip file can hold (talking points of one counterpart,
-counterparts, counterparts of one event, events, places, characters of one text
-field), a trip is generated with N of it and driven in process with the pilot as
+counterparts, counterparts of one event, events, places, characters of notes and of
+the other texts), a trip is generated with N of it and driven in process with the pilot as
 ``bench/run.py`` drives it: the dashboard at 120x40, a key sent every 100 ms (a person
 pressing keys ten times a second, so that work deferred by one key, such as the details
 pane that follows the selection after 60 ms, delays the next), each key timed from the
@@ -18,10 +18,11 @@ The loader's limits are lifted while measuring (the trips are built past them). 
 key is measured in CPU time of the process (the bench waits without spinning), so that
 other engineers' load on a shared machine counts as little as it can: to the next frame
 (the latency bench/run.py budgets), and over the whole 100 ms until the next key (so
-that deferred work counts). A size is "ok" when the timeline keys' p95 to the frame is
-within the 16 ms budget of bench/run.py, and every screen's p95 over the whole window
-within 16 ms (one frame) of its cost at the smallest size: opening the event box or
-the counterparts screen costs more than a frame even for the bundled trip. A limit is
+that deferred work counts). A size is "ok" when every screen's p95 over the whole
+window stays within 16 ms (one frame, the key budget of bench/run.py) of its cost at
+the smallest size: the list may cost a key at most one frame more than a short one does. (The
+absolute figures depend on the machine's load; opening the event box or the
+counterparts screen costs more than a frame even for the bundled trip.) A limit is
 the largest size that is ok, with a margin. Exit status 0 always: this is a
 measurement, not a check.
 """
@@ -243,7 +244,7 @@ def measure(kind: str, sizes: list[int], rounds: int) -> list[tuple[int, dict[st
             p95 = {g: _p95(v) for g, v in by_group.items()}
             rows.append((n, p95))
             base = rows[0][1]
-            over = _p95(to_frame) > BUDGET_MS or any(p95[g] > base[g] + BUDGET_MS for g in p95)
+            over = any(p95[g] > base[g] + BUDGET_MS for g in p95)
             print(
                 f"{kind:>12} {n:>8,}  timeline p95 {p95['timeline']:6.1f} ms "
                 f"(to frame {_p95(to_frame):5.1f})  event box {p95['event box']:6.1f}  "
