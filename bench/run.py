@@ -629,9 +629,9 @@ def main() -> int:
         installed = install(tmp)
         textual_version = installed.textual_version()
         dense = tmp / "dense-5000.toml"
-        dense.write_text(generate_dense(5_000, 5, 200, seed=1), encoding="utf-8")
+        dense.write_text(generate_dense(5_000, 5, 100, seed=1), encoding="utf-8")
         big = tmp / "big-10000.toml"
-        big.write_text(generate(10_000, 500, 20, seed=1), encoding="utf-8")
+        big.write_text(generate(10_000, 100, 20, seed=1), encoding="utf-8")  # 100: the limit
         trips = {"bundled trip (40 events)": BUNDLED, "dense 5,000": dense, "10,000": big}
 
         if not args.check_only:

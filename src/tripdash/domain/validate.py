@@ -49,6 +49,97 @@ MAX_PROBLEMS = 500
 YEARS = range(1900, 2201)
 
 
+#: The most of each kind of list a trip may hold, and the longest texts: past them the
+#: dashboard stops answering a key within a frame. Measured with ``python bench/limits.py``
+#: (a key every 100 ms, CPU per key, through the timeline, the event box and the
+#: counterparts screen): each is the largest size measured whose keys cost at most one
+#: frame (16 ms) more than with a short list; the next size measured cost clearly more
+#: (talking points: +15 ms at 25, +23 at 50, +146 at 100). "attendees" are one event's
+#: counterparts, "points" one counterpart's talking points, "notes" the characters of
+#: notes and press lines, the trip's summary and source, "chars" those of any other text.
+LIMITS: dict[str, int] = {
+    "events": 10_000,
+    "places": 100,
+    "counterparts": 100,
+    "attendees": 10,
+    "points": 25,
+    "notes": 2_000,
+    "chars": 250,
+}
+
+
+def _over(out: Collector, path: PathT, count: int, what: str, kind: str) -> None:
+    limit = LIMITS[kind]
+    out.add(
+        path,
+        f"{count:,} {what}: at most {limit:,} are allowed, so that the dashboard stays "
+        "responsive; the rest were not checked",
+    )
+
+
+def _check_limits(doc: dict[str, Any], out: Collector) -> None:
+    """Refuse lists and strings past :data:`LIMITS`, naming the limit, and cut them to it.
+
+    Run first: what lies past a limit is not validated (it would cost time and problems
+    for a file that is refused anyway), and a string cut to the limit can be quoted by
+    later messages without flooding the terminal.
+    """
+    for section in ("events", "places", "counterparts"):
+        items = doc.get(section)
+        if isinstance(items, list) and len(items) > LIMITS[section]:
+            _over(out, (section, LIMITS[section]), len(items), section, section)
+            del items[LIMITS[section] :]
+    nested = (
+        ("events", "counterparts", "attendees", "counterparts of one event"),
+        ("counterparts", "talking_points", "points", "talking points of one counterpart"),
+    )
+    for section, key, kind, what in nested:
+        items = doc.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            listed = item.get(key) if isinstance(item, dict) else None
+            if isinstance(listed, list) and len(listed) > LIMITS[kind]:
+                _over(out, (section, i, key, LIMITS[kind]), len(listed), what, kind)
+                del listed[LIMITS[kind] :]
+    short, long = LIMITS["chars"], LIMITS["notes"]
+    # Every string of the document, however nested (iteratively: no recursion limit).
+    # Paths are made only for what is too long: a valid trip of 10,000 events has some
+    # 150,000 values, and this walk must cost little beside parsing them.
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        for slot, value in node.items() if type(node) is dict else enumerate(node):
+            of = type(value)
+            if of is str:
+                limit = long if slot in _NOTES else short
+                if len(value) > limit:
+                    what = "notes" if slot in _NOTES else "a text"
+                    out.add(
+                        (*_path_to(doc, node), slot),
+                        f"{len(value):,} characters: {what} may hold at most {limit:,}, so "
+                        "that the dashboard stays responsive",
+                    )
+                    node[slot] = value[:limit]
+            elif of is dict or of is list:
+                stack.append(value)
+
+
+#: The keys whose texts are notes (paragraphs, shown whole: the longer limit).
+_NOTES = frozenset({"notes", "press", "summary", "source"})
+
+
+def _path_to(doc: dict[str, Any], target: Any) -> PathT:
+    """The key path from ``doc`` to the container ``target`` (searched: only for a problem)."""
+    stack: list[tuple[Any, PathT]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, (dict, list)):
+                stack.append((value, (*path, key)))
+    return ()
+
+
 class Collector:
     """Gathers problems for one file, turning key paths into line numbers lazily.
 
@@ -303,6 +394,7 @@ def _normalise_ids(doc: dict[str, Any], out: Collector) -> None:
 
 
 def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> Trip | None:
+    _check_limits(doc, out)
     _normalise_ids(doc, out)
     for key in doc:
         if key not in TOP_LEVEL_KEYS:

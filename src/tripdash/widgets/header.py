@@ -183,12 +183,14 @@ class TripHeader(Widget):
         if self.status:
             warn = self.get_component_rich_style("header--status")
             parts.append(Part("  " if parts else "", None, KEEP))
-            parts.append(Part(self.status, warn, LAST))
+            # The status quotes a file name or an address ("⚠ NAME is not valid"), the
+            # sync state a server's message: outside text, like the title.
+            parts.append(Part(one_line(self.status), warn, LAST))
         if self.sync_text:
             failing = not self.sync_text.startswith("⇅ synced")
             sync_style = self.get_component_rich_style("header--status") if failing else "dim"
             parts.append(Part("  " if parts else "", None, KEEP))
-            parts.append(Part(self.sync_text, sync_style, LAST))
+            parts.append(Part(one_line(self.sync_text), sync_style, LAST))
         parts.append(Part("  " if parts else "", None, KEEP))
         parts.append(Part(one_line(self.schedule.trip.title), "bold", CUT))
         return fit(parts, width)
