@@ -105,6 +105,21 @@ CASES: dict[str, Callable[[dict[str, Path]], list[list[str]]]] = {
         ["export", str(f["trip"]), "--at", AT, "--redact", "logistics"],
         ["export", str(f["trip"]), "--at", AT, "-o", str(f["tmp"] / "out.ics")],
     ],
+    # A note is outside text too: stored as typed, shown escaped (--show, log, readout).
+    "note": lambda f: [
+        ["note", str(f["trip"]), "e1", hostile("NOTE"), "--as", hostile("WHO")],
+        ["note", str(f["trip"]), "c1", hostile("CPNOTE")],
+        ["note", str(f["trip"]), "e1", "--show"],
+        ["note", str(f["trip"]), "nope" + PAYLOADS["osc0"], "text"],
+    ],
+    "late": lambda f: [
+        ["late", str(f["trip"]), "20", "--from", "e1", "--at", AT, "--as", hostile("WHO")],
+        ["late", str(f["trip"]), "5", "--from", "nope" + PAYLOADS["osc52"]],
+    ],
+    "readout": lambda f: [
+        ["readout", str(f["trip"]), "--day", "2023-01-17"],
+        ["readout", str(f["trip"]), "--day", "2023-01-17", "-o", str(f["tmp"] / "r.md")],
+    ],
     # The PDF itself is binary: written to a file, only the messages are read.
     "sheet": lambda f: [
         ["sheet", str(f["trip"]), "--at", AT, "-o", str(f["tmp"] / "out.pdf")],
@@ -155,6 +170,10 @@ def test_the_verbs_say_something_of_the_hostile_text(
     code, out, err = _run(["import", str(files["ics"])], capfdbinary)
     assert code == 0, err
     assert b"ICSSUM PWNED<osc0>" in out
+    code, _, err = _run(["note", str(files["trip"]), "e1", hostile("NOTE")], capfdbinary)
+    assert code == 0, err
+    code, out, _ = _run(["note", str(files["trip"]), "e1", "--show"], capfdbinary)
+    assert code == 0 and b"NOTE PWNED<osc0>\\x1b]0;" in out, out
 
 
 def test_the_dashboard_into_a_pipe_prints_nothing_a_terminal_acts_on(
