@@ -52,6 +52,8 @@ class DashboardOptions:
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: What was wrong in the config, already worded (the dashboard opens with defaults).
     config_problems: tuple[str, ...] = ()
+    #: 12 or 24: how every screen shows a time of day (the config's ``time_format``).
+    time_format: int = 24
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ class Session:
                 self.clock,
                 real_clock=self.options.clock,
                 opened=self._opened,
+                time_format=self.options.time_format,
             )
         return self._reminders
 
@@ -235,7 +238,7 @@ class Session:
             # Another trip, accepted: not a list of changes to the old one.
             entry.trip = new
             return Applied(entry, new_version=True, replaced=loaded.replaced)
-        changes = diff_trips(old, new)
+        changes = diff_trips(old, new, self.options.time_format)
         entry.trip = new
         seen = self.options.clock().astimezone(new.home_tz)
         self.changes.extend(SeenChange(seen, new.title, c) for c in changes)

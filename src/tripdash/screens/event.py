@@ -81,7 +81,14 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
     def _refresh_body(self) -> None:
         now = self.clock.now()
         self.query_one("#event-text", Static).update(
-            describe_event(self.event, self.schedule, now, self.done, points=False)
+            describe_event(
+                self.event,
+                self.schedule,
+                now,
+                self.done,
+                points=False,
+                time_format=self.time_format,
+            )
         )
         running = self.schedule.phase(self.event, now, None) is Phase.NOW
         started = self._in_progress is not None and running and not self._in_progress

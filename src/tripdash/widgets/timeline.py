@@ -26,7 +26,7 @@ from textual.strip import Strip
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
 from tripdash.domain.text import one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, clock_width, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, text_strip
 
 # Row kinds in the line model.
@@ -144,12 +144,14 @@ class Timeline(ScrollView, can_focus=True):
         now: datetime,
         *,
         done: Collection[str] = (),
+        time_format: int = 24,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._done: Collection[str] = done
+        self._time_format = time_format  # 12 or 24
         self._now = now
         # Rendered lines, keyed by everything that shows in them: moving the cursor or
         # ticking the clock redraws only lines whose key changed.
@@ -201,12 +203,13 @@ class Timeline(ScrollView, can_focus=True):
         instants = [e.start for e in trip.events[:1] + trip.events[-1:]]
         zones = {p.tz.key: p.tz for p in trip.places}
         local_w, home_w, marker = 3, 3, 0
+        clock_w = clock_width(self._time_format) + 1
         for instant in instants:
             at_home = instant.astimezone(trip.home_tz)
-            home_w = max(home_w, 6 + len(zone_abbrev(at_home)))
+            home_w = max(home_w, clock_w + len(zone_abbrev(at_home)))
             for zone in zones.values():
                 here = instant.astimezone(zone)
-                local_w = max(local_w, 6 + len(zone_abbrev(here)))
+                local_w = max(local_w, clock_w + len(zone_abbrev(here)))
                 if here.utcoffset() != at_home.utcoffset():
                     marker = 4
         self._local_w = local_w
@@ -520,10 +523,11 @@ class Timeline(ScrollView, can_focus=True):
     def _now_text(self, width: int) -> Text:
         home = self.schedule.trip.home_tz
         place = self.schedule.current_place(self._now)
-        label = f"{self._now.astimezone(home):%H:%M} {zone_abbrev(self._now.astimezone(home))}"
+        at_home = self._now.astimezone(home)
+        label = f"{clock_time(at_home, self._time_format)} {zone_abbrev(at_home)}"
         if place is not None and place.tz.key != home.key:
             here = self._now.astimezone(place.tz)
-            label = f"{here:%H:%M} {zone_abbrev(here)} · {label}"
+            label = f"{clock_time(here, self._time_format)} {zone_abbrev(here)} · {label}"
         core = f" now {label} "
         left = 3
         right = max(0, width - left - len(core))
@@ -573,8 +577,8 @@ class Timeline(ScrollView, can_focus=True):
         text = Text(end="")
         text.append(mark, done_fg if done else next_fg)
         text.append(" ")
-        local = local_time_label(event)
-        home = home_time_label(event, trip.home_tz)
+        local = local_time_label(event, self._time_format, pad=True)
+        home = home_time_label(event, trip.home_tz, self._time_format, pad=True)
         time_style = tbc if not event.time_confirmed else plain
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
         text.append(f"{local:<{self._local_w}}  ", time_style)
