@@ -215,6 +215,29 @@ def test_keymap_ids_keys_and_clashes(tmp_path: Path) -> None:
     assert config.origin("keymap.app.quit") == f"{f}:2"
 
 
+def test_two_bindings_of_the_keymap_on_one_key_are_both_reported(tmp_path: Path) -> None:
+    # Neither clashes with a default binding: only with each other, once both apply.
+    f = write(
+        tmp_path / "c.toml",
+        """
+        [keymap]
+        "dashboard.now" = "y"
+        "dashboard.counterparts" = "ctrl+y,y"
+        "app.help" = "f1"
+        """,
+    )
+    config, problems = load_config(f, environ={})
+    assert messages(problems) == [
+        f"{f}:2: keymap.\"dashboard.now\": key 'y' is also bound to dashboard.counterparts "
+        "on the dashboard screen",
+        f"{f}:3: keymap.\"dashboard.counterparts\": key 'y' is also bound to dashboard.now "
+        "on the dashboard screen",
+    ]
+    # Both are left out (which one the user meant is not for tripdash to guess); the rest
+    # of the keymap applies.
+    assert dict(config.keymap) == {"app.help": "f1"}
+
+
 def test_a_key_freed_by_the_keymap_may_be_reused(tmp_path: Path) -> None:
     f = write(tmp_path / "c.toml", '[keymap]\n"app.quit" = "ctrl+q"\n"dashboard.now" = "q"\n')
     config, problems = load_config(f, environ={})
