@@ -273,3 +273,27 @@ def test_a_real_watch_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert out.endswith("Foreign Secretary: Washington DC and Toronto: stopped\n")
+
+
+def test_watch_follows_a_shift_made_meanwhile(tmp_path: Path) -> None:
+    from tripdash.domain.records import RecordStore
+
+    def run_late() -> None:  # `tripdash late` in another process, during the watch
+        clock = FakeClock(datetime(2026, 12, 1, 12, 5, tzinfo=UTC))
+        with MarkStore(tmp_path / "state", clock=clock) as store:
+            RecordStore(store, clock=clock).set_shift("watch-test", "briefing", 20, None, "ps")
+
+    hooks: dict[datetime, object] = {datetime(2026, 12, 1, 12, 2, tzinfo=UTC): run_late}
+    code, out, err, _ = watch(tmp_path, ReminderSettings(), "2023-03-01T09:40 Europe/Paris", hooks)
+    assert code == 0, err
+    lines = [line.split("  ", 1)[1] for line in out.splitlines()]
+    assert lines == [
+        "watching Watch test (15, 5 min before; travel: 60 min)",
+        "the day runs late: reminders planned again at the expected times",
+        # The flight does not move (travel); the briefing's stages fire at its new time,
+        # the one planned for 09:45 never.
+        "In 1 h, 11:00 CET / 10:00 GMT: Flight home, Paris",
+        "In 15 min, 10:20 CET / 09:20 GMT: Briefing, Quai d'Orsay",
+        "In 5 min, 10:20 CET / 09:20 GMT: Briefing, Quai d'Orsay",
+        "Watch test: the trip has ended",
+    ]

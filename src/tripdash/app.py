@@ -31,7 +31,14 @@ from tripdash.domain.store import StoreError
 from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip
-from tripdash.messages import FirstFramePainted, ItemMarked, MarksChanged, TripReloaded
+from tripdash.messages import (
+    FirstFramePainted,
+    ItemMarked,
+    MarksChanged,
+    NoteSaved,
+    ScheduleShifted,
+    TripReloaded,
+)
 from tripdash.session import DashboardOptions, Session, SyncOutcome
 
 if TYPE_CHECKING:
@@ -221,6 +228,14 @@ class TripDashApp(App[int]):
         """A screen committed a mark: every screen shows it (the committing one confirms)."""
         self._broadcast(message)
         self._broadcast(MarksChanged(message.key, frozenset({message.mark.item_id})))
+
+    def on_note_saved(self, message: NoteSaved) -> None:
+        """A note was committed: every screen of its trip shows it."""
+        self._broadcast(message)
+
+    def on_schedule_shifted(self, message: ScheduleShifted) -> None:
+        """A shift was committed: every screen of its trip moves its times."""
+        self._broadcast(message)
 
     def _poll_marks(self) -> None:
         """Once a second: did another process commit marks? Then redraw (within 2 s)."""

@@ -323,12 +323,19 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     result = load_single(args.path, args)
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
+    from tripdash.domain.late import lateness
+    from tripdash.domain.records import RecordStore
+    from tripdash.domain.times import system_clock
+
     with open_store(args) as store:
         done = read_marks(store, lambda: store.done_ids(trip.id))
+        records = RecordStore(store, clock=system_clock)  # reads only
+        notes = read_marks(store, lambda: records.notes(trip.id))
+        late = lateness(trip, read_marks(store, lambda: records.shifts(trip.id)))
     if args.json:
-        sys.stdout.write(agenda_json(trip, done, args.day) + "\n")
+        sys.stdout.write(agenda_json(trip, done, args.day, late=late, notes=notes) + "\n")
     else:
-        sys.stdout.write(agenda_text(trip, done, args.day, time_format(args)))
+        sys.stdout.write(agenda_text(trip, done, args.day, time_format(args), late=late))
     return EXIT_OK
 
 
@@ -385,37 +392,50 @@ def _day_mark(at_home: datetime, at_local: datetime) -> str:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    from tripdash.domain.records import Record
     from tripdash.domain.schedule import Schedule
+    from tripdash.domain.store import Mark
     from tripdash.domain.times import clock_time, zone_abbrev
+    from tripdash.verbs_notes import describe, log_entries
 
     trip = load_single(args.path, args).trip
     fmt = time_format(args)
     items = trip.items()
     with open_store(args) as store:
         history = read_marks(store, lambda: store.history(trip.id))
+        # Notes and shifts beside the marks, in the one order every laptop agrees on.
+        entries: list[tuple[tuple[int, str, str], Mark | Record]] = [(m.order, m) for m in history]
+        entries += read_marks(store, lambda: log_entries(store, trip))
         incomplete = bool(store.unreadable_rows)
-    if not history:
+    if not entries:
         say(f"No marks yet for {trip.id}.")
         return EXIT_INVALID if incomplete else EXIT_OK
+    entries.sort(key=lambda entry: entry[0])
     home = trip.home_tz
     schedule = Schedule.for_trip(trip)
     rows = []
-    for mark in history:
-        at_home = mark.at.astimezone(home)
+    for _order, entry in entries:
+        at = entry.at
+        at_home = at.astimezone(home)
         # Local: where the delegation was when the mark was made.
-        place = schedule.current_place(mark.at)
-        at_local = mark.at.astimezone(place.tz) if place is not None else at_home
-        what = items.get(mark.item_id)
+        place = schedule.current_place(at)
+        at_local = at.astimezone(place.tz) if place is not None else at_home
+        if isinstance(entry, Mark):
+            action = "done" if entry.done else "undone"
+            found = items.get(entry.item_id)
+            what = one_line(found) if found is not None else "(orphaned: no longer in the trip)"
+        else:
+            action, what = describe(entry, trip)
         rows.append(
             (
                 f"{at_local:%a %d %b %Y} {clock_time(at_local, fmt, pad=True)} "
                 f"{zone_abbrev(at_local)}",
                 f"{clock_time(at_home, fmt, pad=True)} {zone_abbrev(at_home)}"
                 f"{_day_mark(at_home, at_local)}",
-                one_line(mark.who),
-                "done" if mark.done else "undone",
-                one_line(mark.item_id),
-                one_line(what) if what is not None else "(orphaned: no longer in the trip)",
+                one_line(entry.who),
+                action,
+                one_line(entry.item_id),
+                what,
             )
         )
     # Columns: local time (where the delegation was), home time, who, mark, item, what.
@@ -814,6 +834,24 @@ def _sheet_verb() -> tuple[argparse.ArgumentParser, Handler]:
     return sheet_verb()
 
 
+def _note_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_notes import note_verb
+
+    return note_verb()
+
+
+def _late_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_notes import late_verb
+
+    return late_verb()
+
+
+def _readout_verb() -> tuple[argparse.ArgumentParser, Handler]:
+    from tripdash.verbs_notes import readout_verb
+
+    return readout_verb()
+
+
 #: The verbs, each with a function building its parser: only the verb used is built
 #: (building all seven parsers cost a millisecond and a half at every start).
 VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
@@ -830,6 +868,9 @@ VERBS: dict[str, Callable[[], tuple[argparse.ArgumentParser, Handler]]] = {
     "import": _import_verb,
     "export": _export_verb,
     "sheet": _sheet_verb,
+    "note": _note_verb,
+    "late": _late_verb,
+    "readout": _readout_verb,
 }
 
 

@@ -70,6 +70,10 @@ class Marks:
         """When another process committed marks, refresh the done sets; return changed trips."""
         if not self.store.changed_elsewhere():
             return []
+        return self.reload()
+
+    def reload(self) -> list[str]:
+        """Read the done sets again; return the trips whose marks changed."""
         changed = []
         for trip_id, current in self._done.items():
             fresh = self.store.done_ids(trip_id)
@@ -78,6 +82,10 @@ class Marks:
                 current.update(fresh)
                 changed.append(trip_id)
         return changed
+
+    def forget_redo(self, trip_id: str) -> None:
+        """Another kind of change was recorded after the marks undone: nothing to redo."""
+        self._redo.pop(trip_id, None)
 
     def close(self) -> None:
         self.store.close()

@@ -14,6 +14,7 @@ from textual.message import Message
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
     from tripdash.domain.model import Trip
+    from tripdash.domain.records import Shift
     from tripdash.domain.store import Mark
 
 
@@ -61,3 +62,32 @@ class TripReloaded(Message, bubble=False):
         self.trip = trip
         self.changes = changes
         super().__init__()
+
+
+class NoteSaved(Message, bubble=False):
+    """This session committed a new version of an item's note (shown only after)."""
+
+    def __init__(self, key: str, item_id: str) -> None:
+        self.key = key
+        self.item_id = item_id
+        super().__init__()
+
+
+class ScheduleShifted(Message, bubble=False):
+    """This session committed a running-late shift (or undid one): times moved."""
+
+    def __init__(self, key: str, shift: Shift) -> None:
+        self.key = key
+        self.shift = shift
+        super().__init__()
+
+    def confirmation(self, trip: Trip) -> str:
+        """``Running 20 min late from Speech on UK foreign policy priorities``."""
+        from tripdash.domain.text import one_line
+
+        label = one_line(trip.items().get(self.shift.from_event, self.shift.from_event))
+        minutes = self.shift.minutes
+        if minutes == 0:
+            return f"Back on time from {label}"
+        how = "late" if minutes > 0 else "early"
+        return f"Running {abs(minutes)} min {how} from {label}"

@@ -165,8 +165,17 @@ class SessionReminders:
 
     # -- the tick ---------------------------------------------------------------------
 
-    def tick(self, entries: Sequence[OpenTrip], done: Callable[[str], Collection[str]]) -> Tick:
-        """Once a second: fire what is due, summarise what was missed, expire notices."""
+    def tick(
+        self,
+        entries: Sequence[OpenTrip],
+        done: Callable[[str], Collection[str]],
+        trip_of: Callable[[str], Trip] | None = None,
+    ) -> Tick:
+        """Once a second: fire what is due, summarise what was missed, expire notices.
+
+        ``trip_of`` gives the trip to remind of by key (the session's expected times,
+        when the day runs late); by default each entry's trip as planned.
+        """
         out = Tick()
         if not self.settings.enabled:
             return out
@@ -181,13 +190,14 @@ class SessionReminders:
                 state.tracker.rebase(now)
         for entry in entries:
             key = entry.key
+            trip = entry.trip if trip_of is None else trip_of(key)
             found = self._trips.get(key)
             if found is None:
-                state = self._trips[key] = self._begin(entry.trip, now)
+                state = self._trips[key] = self._begin(trip, now)
             else:
                 state = found
-            if state.trip is not entry.trip:
-                self._replan(state, entry.trip, now)
+            if state.trip is not trip:
+                self._replan(state, trip, now)
             finished = done(key)
             check = state.tracker.check(now, finished)
             if check:

@@ -2,7 +2,13 @@
 
 One :class:`Session` per run of the dashboard owns the open trips (keyed by their
 source's key, which stays the same when a new version changes the trip's id),
-the marks with undo and redo, the changes seen, and how sync stands. Screens
+the marks, notes and running-late shifts with undo and redo, the changes seen,
+and how sync stands.
+
+Times: :meth:`Session.schedule` is the schedule of the *expected* trip, with every
+event a shift moves at its expected time, so that now, next, countdowns and
+reminders all follow the day as it runs; :meth:`Session.trip` is the trip as
+planned (what the file says), and :meth:`Session.lateness` relates the two. Screens
 are handed the session and the key of their trip; they call its methods and
 the app broadcasts what happened. Nothing here draws, times or notifies, so
 every rule is tested without the pilot (``tests/test_session.py``).
@@ -19,8 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tripdash.domain.clock import TripClock
+from tripdash.domain.late import Lateness, check_shift, lateness, under_way
 from tripdash.domain.loader import TripInvalid
-from tripdash.domain.model import Trip
+from tripdash.domain.model import Event, Trip
+from tripdash.domain.records import NoteVersion, Shift
 from tripdash.domain.reminder_settings import ReminderSettings
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import AnotherTrip, Loaded, TripSource
@@ -28,6 +36,7 @@ from tripdash.domain.store import Mark, MarkStore
 from tripdash.domain.times import Clock, system_clock
 from tripdash.live import OpenTrip, SeenChange
 from tripdash.marks import Marks
+from tripdash.recorded import Annotations, Records, ShiftStep, note_lines
 
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
@@ -116,6 +125,13 @@ class Session:
         self.invalid = list(invalid)
         # Raises StoreError when the state directory cannot hold a database.
         self.marks = Marks(options.state_dir, clock=options.clock, who=options.who)
+        self.records = Records(self.marks.store, clock=options.clock, who=options.who)
+        # Per trip id, this session's marks and shifts in the order made, for one undo
+        # history over both: "mark" (the marks keep their own steps) or a ShiftStep.
+        self._undo: dict[str, list[str | ShiftStep]] = {}
+        self._redo: dict[str, list[str | ShiftStep]] = {}
+        # Per key: (planned trip, shifts, lateness, expected trip), made once per change.
+        self._late: dict[str, tuple[Trip, dict[str, Shift], Lateness, Trip]] = {}
         #: Every change seen this session, oldest first (the changes screen lists them).
         self.changes: list[SeenChange] = []
         # Reminders start at the first tick, after the first frame (see :attr:`reminders`);
@@ -143,10 +159,30 @@ class Session:
         return None
 
     def trip(self, key: str) -> Trip:
+        """The trip as planned: the version in use, as its file says."""
         return self.entry(key).trip
 
+    def lateness(self, key: str) -> Lateness:
+        """How late each event of the trip now runs, under the shifts in force."""
+        return self._expected(key)[2]
+
+    def expected_trip(self, key: str) -> Trip:
+        """The trip with every moved event at its expected time (the plan when none moved)."""
+        return self._expected(key)[3]
+
+    def _expected(self, key: str) -> tuple[Trip, dict[str, Shift], Lateness, Trip]:
+        trip = self.entry(key).trip
+        shifts = self.records.shifts(trip.id)
+        cached = self._late.get(key)
+        if cached is not None and cached[0] is trip and cached[1] is shifts:
+            return cached
+        late = lateness(trip, shifts)
+        made = self._late[key] = (trip, shifts, late, late.expected_trip())
+        return made
+
     def schedule(self, key: str) -> Schedule:
-        return Schedule.for_trip(self.entry(key).trip)
+        """The schedule the dashboard shows and counts down by: the expected times."""
+        return Schedule.for_trip(self.expected_trip(key))
 
     def keys_of_trip_id(self, trip_id: str) -> list[str]:
         """The keys whose trip now has this id (marks are stored under trip ids)."""
@@ -160,19 +196,127 @@ class Session:
 
     def toggle(self, key: str, item_id: str) -> Mark:
         """Commit a mark flipping ``item_id``; raises StoreError when it cannot be saved."""
-        return self.marks.toggle(self.trip(key).id, item_id)
+        trip_id = self.trip(key).id
+        mark = self.marks.toggle(trip_id, item_id)
+        self._undo.setdefault(trip_id, []).append("mark")
+        self._redo.pop(trip_id, None)
+        return mark
 
-    def undo(self, key: str) -> Mark | None:
-        """Undo this session's last mark on the trip (None when there is nothing to undo)."""
-        return self.marks.undo(self.trip(key).id)
+    def undo(self, key: str) -> Mark | Shift | None:
+        """Undo this session's last mark or shift on the trip (None: nothing to undo).
 
-    def redo(self, key: str) -> Mark | None:
-        return self.marks.redo(self.trip(key).id)
+        Undoing records the state before (history is kept, as for every record).
+        """
+        return self._step(key, self._undo, self._redo, undo=True)
+
+    def redo(self, key: str) -> Mark | Shift | None:
+        return self._step(key, self._redo, self._undo, undo=False)
+
+    def _step(
+        self,
+        key: str,
+        source: dict[str, list[str | ShiftStep]],
+        target: dict[str, list[str | ShiftStep]],
+        *,
+        undo: bool,
+    ) -> Mark | Shift | None:
+        trip_id = self.trip(key).id
+        stack = source.get(trip_id)
+        if not stack:
+            return None
+        step = stack[-1]
+        result: Mark | Shift | None
+        if step == "mark":
+            result = self.marks.undo(trip_id) if undo else self.marks.redo(trip_id)
+        else:
+            assert isinstance(step, ShiftStep)
+            minutes, until, begun = (step.before or (0, None, False)) if undo else step.after
+            result, _ = self.records.set_shift(
+                trip_id, step.from_event, minutes, until, begun=begun
+            )
+        stack.pop()  # only once the record is committed (a failure keeps the step)
+        target.setdefault(trip_id, []).append(step)
+        return result
 
     def poll_marks(self) -> list[str]:
-        """Keys whose marks another process (or a sync) committed since the last look."""
-        changed = set(self.marks.reload_if_changed())
+        """Keys whose marks, notes or shifts another process (or a sync) committed since
+        the last look."""
+        if not self.marks.store.changed_elsewhere():
+            return []
+        changed = set(self.marks.reload()) | set(self.records.reload())
         return [entry.key for entry in self.open_trips if entry.trip.id in changed]
+
+    # -- notes and running late -----------------------------------------------------------
+
+    def note(self, key: str, item_id: str) -> list[NoteVersion]:
+        """The current versions of an item's note (none; one; several when in conflict)."""
+        return self.records.note(self.trip(key).id, item_id)
+
+    def notes(self, key: str) -> dict[str, list[NoteVersion]]:
+        return self.records.notes(self.trip(key).id)
+
+    def save_note(
+        self, key: str, item_id: str, text: str, replaces: Sequence[str] | None = None
+    ) -> list[NoteVersion]:
+        """Commit a new version of an item's note, replacing the versions its writer saw
+        (``replaces``; by default every current one: saving merges a conflict).
+
+        A version saved elsewhere meanwhile is not in ``replaces`` and stays beside the
+        new one, shown as a conflict: no text is dropped unseen. Raises RecordError (too
+        long, not storable) or StoreError (not saved).
+        """
+        return self.records.save_note(self.trip(key).id, item_id, text, replaces)
+
+    def annotations(self, key: str, item_id: str) -> Annotations:
+        """The note and, for an event, the lateness and overlaps of one item, worded."""
+        trip = self.trip(key)
+        versions = self.note(key, item_id)
+        notes = tuple(note_lines(versions, self.options.who, trip.home_tz))
+        late = self.lateness(key)
+        delay = late.delays.get(item_id)
+        overlaps = tuple(str(o) for o in late.overlapping(item_id))
+        if delay is None:
+            return Annotations(overlaps=overlaps, notes=notes, conflict=len(versions) > 1)
+        planned = next((e for e in trip.events if e.id == item_id), None)
+        source = next((e for e in trip.events if e.id == delay.shift.from_event), None)
+        return Annotations(
+            planned,
+            delay.minutes,
+            source.title if source is not None else "",
+            overlaps,
+            notes,
+            len(versions) > 1,
+        )
+
+    def default_shift_event(self, key: str) -> Event | None:
+        """Where "running late" starts by default: the event in progress, else the next."""
+        schedule = self.schedule(key)
+        now = self.clock.now()
+        running = schedule.in_progress(now)
+        candidate = running[-1] if running else schedule.find_next(now)
+        if candidate is None:
+            return None
+        return self.trip(key).events[candidate.index]
+
+    def shift(self, key: str, from_event: str, minutes: int, until: str | None = None) -> Shift:
+        """Commit "running ``minutes`` late from ``from_event`` (until ``until``)".
+
+        Raises ShiftInvalid (an unknown event, until before from...), RecordError
+        (more than a day) or StoreError (not saved): nothing is stored then.
+        """
+        trip = self.trip(key)
+        check_shift(trip, from_event, until)
+        shift, step = self.records.set_shift(
+            trip.id,
+            from_event,
+            minutes,
+            until,
+            begun=under_way(self.expected_trip(key), from_event, self.clock.now()),
+        )
+        self._undo.setdefault(trip.id, []).append(step)
+        self._redo.pop(trip.id, None)
+        self.marks.forget_redo(trip.id)
+        return shift
 
     @property
     def store_notice(self) -> str | None:
@@ -182,6 +326,7 @@ class Session:
     def close(self) -> None:
         if self._reminders is not None:
             self._reminders.close()
+        self.records.close()
         self.marks.close()
 
     # -- reminders --------------------------------------------------------------------
@@ -212,7 +357,7 @@ class Session:
 
     def remind(self) -> Tick:
         """Once a second: reminders due now, missed ones, notices that changed."""
-        return self.reminders.tick(self.open_trips, self.done_ids)
+        return self.reminders.tick(self.open_trips, self.done_ids, self.expected_trip)
 
     # -- new versions -----------------------------------------------------------------
 

@@ -26,8 +26,10 @@ from tripdash.cli import (
     load_single,
     locations,
     open_store,
+    say,
 )
-from tripdash.domain.handouts import HandoutError, fingerprint, write_atomic
+from tripdash.domain.handouts import ExpectedTimes, HandoutError, fingerprint, write_atomic
+from tripdash.domain.model import Trip
 from tripdash.domain.redact import DEFAULT_PROFILE, PROFILES
 from tripdash.domain.text import one_line
 
@@ -79,12 +81,62 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
         "press line)",
     )
     parser.add_argument(
+        "--planned",
+        action="store_true",
+        help="the times as planned, even when the day runs late (default: the expected "
+        "times of the running-late shifts recorded, with the planned ones beside them)",
+    )
+    parser.add_argument(
         "--at",
         metavar="TIME",
         help="the time to say it was made (ISO 8601 with an offset, or "
         "'2023-01-17T09:30 America/New_York'; default: now)",
     )
     _http_option(parser)
+
+
+def _expected(args: argparse.Namespace, trip: Trip) -> ExpectedTimes | None:
+    """The expected times of the shifts recorded for ``trip`` (None with ``--planned``).
+
+    Read from the marks database only when there is one: a hand-out made on a machine
+    that never ran tripdash creates no state directory. A store that cannot be read is
+    said on stderr, and the plan is printed.
+    """
+    from tripdash.domain.handouts import expected_times
+    from tripdash.domain.late import lateness
+    from tripdash.domain.records import RecordStore
+    from tripdash.domain.store import DB_NAME, MarkStore, StoreError, default_state_dir
+    from tripdash.domain.times import system_clock
+
+    if args.planned:
+        return None
+    state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
+    if not (state_dir / DB_NAME).exists():
+        return None
+    try:
+        marks = MarkStore(state_dir)
+        try:
+            records = RecordStore(marks, clock=system_clock)  # nothing is written
+            try:
+                shifts = records.shifts(trip.id)
+            finally:
+                records.close()
+        finally:
+            marks.close()
+    except StoreError as exc:
+        say(
+            f"tripdash: running-late shifts not read ({one_line(str(exc))}): the plan is printed",
+            file=sys.stderr,
+        )
+        return None
+    found = expected_times(lateness(trip, shifts))
+    if found:
+        say(
+            f"tripdash: {len(found)} event{'s' * (len(found) != 1)} at expected times "
+            "(running late; --planned prints the plan)",
+            file=sys.stderr,
+        )
+    return found
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -112,7 +164,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"tripdash: {exc}", file=sys.stderr)
             return exc.exit_code
     try:
-        ics = export_ics(trip, now=now, profile=args.redact, day=args.day, previous=previous)
+        ics = export_ics(
+            trip,
+            now=now,
+            profile=args.redact,
+            day=args.day,
+            previous=previous,
+            expected=_expected(args, trip),
+        )
         if out is None:
             sys.stdout.buffer.write(ics)
             sys.stdout.flush()
@@ -156,6 +215,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
             paper=args.paper,
             profile=args.redact,
             done=done,
+            expected=_expected(args, trip),
         )
         if out is None:
             sys.stdout.buffer.write(pdf)
@@ -197,6 +257,7 @@ def export_verb() -> tuple[argparse.ArgumentParser, Handler]:
     )
     export.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
     _common_options(export)
+    _state_option(export)
     return export, cmd_export
 
 

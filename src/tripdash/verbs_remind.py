@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from tripdash.config import Config
     from tripdash.domain.clock import TripClock
     from tripdash.domain.loader import LoadResult
-    from tripdash.domain.model import Trip
-    from tripdash.domain.reminders import ReminderSettings
+    from tripdash.domain.model import Event, Trip
+    from tripdash.domain.records import Shift
+    from tripdash.domain.reminders import ReminderSettings, StartOf
     from tripdash.domain.sources import TripSource
     from tripdash.domain.store import MarkStore
 
@@ -191,9 +192,15 @@ def cmd_remind(args: argparse.Namespace) -> int:
     clock = TripClock(system_clock, at)
     with cli.open_store(args) as store:
         if not args.watch:
+            from tripdash.domain.late import lateness
+            from tripdash.domain.records import RecordStore
+
             done = store.done_ids(result.trip.id)
+            # At the expected times where the day runs late (the shifts in force).
+            shifts = RecordStore(store, clock=system_clock).shifts(result.trip.id)
+            expected = lateness(result.trip, shifts).expected_trip()
             return list_reminders(
-                result.trip, settings, clock.now(), done, sys.stdout, config.time_format
+                expected, settings, clock.now(), done, sys.stdout, config.time_format
             )
         watch = Watch(
             source, result.trip, settings, state_dir, clock, store, time_format=config.time_format
@@ -266,14 +273,38 @@ class Watch:
         self.entry = OpenTrip(trip, source)
         self.clock = clock
         self.store = store
+        self._shifts = self._read_shifts(trip)
+        # Reminders count down to the expected times where the day runs late.
         self.reminders = SessionReminders(
-            settings, state_dir, clock, real_clock=clock.real_now, time_format=time_format
+            settings,
+            state_dir,
+            clock,
+            real_clock=clock.real_now,
+            start_of=self._start_of,
+            time_format=time_format,
         )
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self._sleep = sleep
         self._lock = threading.Lock()  # lines from command threads and the loop
         self._done = store.done_ids(trip.id)
+
+    def _read_shifts(self, trip: Trip) -> dict[str, Shift]:
+        from tripdash.domain.records import RecordStore
+
+        return RecordStore(self.store, clock=self.clock.real_now).shifts(trip.id)
+
+    def _start_of(self, trip: Trip) -> StartOf:
+        """What the trip's reminders count down to: each event's expected start."""
+        from tripdash.domain.late import lateness
+
+        expected = {e.id: e for e in lateness(trip, self._shifts).expected_trip().events}
+
+        def start(event: Event) -> datetime | None:
+            moved = expected.get(event.id, event)
+            return moved.start if moved.time_confirmed else None
+
+        return start
 
     def say(self, text: str, *, error: bool = False) -> None:
         from tripdash.domain.text import one_line
@@ -321,6 +352,11 @@ class Watch:
     def _tick(self, commands: ThreadPoolExecutor) -> None:
         if self.store.changed_elsewhere():
             self._done = self.store.done_ids(self.entry.trip.id)
+            shifts = self._read_shifts(self.entry.trip)
+            if shifts != self._shifts:  # `tripdash late` meanwhile
+                self._shifts = shifts
+                self.reminders.rearm(self.entry.key)
+                self.say("the day runs late: reminders planned again at the expected times")
         tick = self.reminders.tick([self.entry], lambda key: self._done)
         for problem in tick.problems:
             self.say(problem, error=True)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event, Trip
+from tripdash.domain.records import NoteVersion
 from tripdash.domain.schedule import group_days, home_time_label, local_time_label
 from tripdash.domain.text import has_unsafe, one_line
 from tripdash.domain.times import UTC as _UTC
@@ -23,10 +25,26 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
+def notes_json(versions: list[NoteVersion]) -> list[dict[str, str]]:
+    """A note's current versions (several when they conflict) for ``--json``."""
+    return [{"text": v.text, "who": v.who, "at": v.at.isoformat()} for v in versions]
+
+
 def event_json(
-    event: Event, trip: Trip, done: bool, done_ids: Collection[str] = ()
+    event: Event,
+    trip: Trip,
+    done: bool,
+    done_ids: Collection[str] = (),
+    *,
+    late: Lateness | None = None,
+    expected: Event | None = None,
+    notes: Mapping[str, list[NoteVersion]] | None = None,
 ) -> dict[str, Any]:
-    """One event as the ``agenda --json`` contract describes it."""
+    """One event as the ``agenda --json`` contract describes it.
+
+    ``late``/``expected``: the delays in force and the event at its expected time;
+    ``notes``: the team's notes by item id.
+    """
     confirmed = event.time_confirmed
     start = event.start if confirmed else None
     end = event.end if confirmed else None
@@ -60,13 +78,44 @@ def event_json(
         "press": event.press,
         "notes": event.notes,
         "done": done,
+        **_late_json(event, late, expected),
+        "team_notes": notes_json((notes or {}).get(event.id, [])),
+        "counterpart_notes": {
+            c.id: notes_json((notes or {}).get(c.id, [])) for c in event.counterparts
+        },
     }
 
 
-def agenda_json(trip: Trip, done: Collection[str] = (), day: date | None = None) -> str:
+def _late_json(event: Event, late: Lateness | None, expected: Event | None) -> dict[str, Any]:
+    """``delay_minutes`` and the expected times (the planned ones when nothing moved it)."""
+    moved = expected if expected is not None and late is not None else event
+    minutes = late.minutes(event.id) if late is not None else 0
+    confirmed = event.time_confirmed
+    start = moved.start if confirmed else None
+    end = moved.end if confirmed else None
+    return {
+        "delay_minutes": minutes,
+        "expected_start_utc": _iso(start.astimezone(_UTC)) if start else None,
+        "expected_end_utc": _iso(end.astimezone(_UTC)) if end else None,
+        "overlaps": [
+            o.fixed.id if o.moved.id == event.id else o.moved.id
+            for o in (late.overlapping(event.id) if late is not None else [])
+        ],
+    }
+
+
+def agenda_json(
+    trip: Trip,
+    done: Collection[str] = (),
+    day: date | None = None,
+    *,
+    late: Lateness | None = None,
+    notes: Mapping[str, list[NoteVersion]] | None = None,
+) -> str:
     """The ``--json`` output: a list of event objects, in time order."""
+    expected = {e.id: e for e in late.expected_trip().events} if late is not None else {}
     items = [
-        event_json(e, trip, e.id in done, done)
+        event_json(e, trip, e.id in done, done, late=late, expected=expected.get(e.id), notes=notes)
         for e in trip.events
         if day is None or e.local_date == day
     ]
@@ -85,10 +134,17 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def agenda_text(
-    trip: Trip, done: Collection[str] = (), day: date | None = None, time_format: int = 24
+    trip: Trip,
+    done: Collection[str] = (),
+    day: date | None = None,
+    time_format: int = 24,
+    *,
+    late: Lateness | None = None,
 ) -> str:
     """The programme grouped by local day, each event with local and home time (in 12- or
-    24-hour form: ``time_format``)."""
+    24-hour form: ``time_format``; and, where the day runs late, the expected times beside
+    the planned ones)."""
+    expected = {e.id: e for e in late.expected_trip().events} if late is not None else {}
     home_name = trip.home_tz.key
     lines = [one_line(trip.title)]
     if trip.principal:
@@ -103,10 +159,25 @@ def agenda_text(
         for event in trip.events[d.first : d.last + 1]:
             shown += 1
             lines.extend(_event_lines(event, trip, event.id in done, time_format))
+            if late is not None and late.minutes(event.id):
+                lines[-2] += _expected_label(event, expected[event.id], trip, late, time_format)
     if shown == 0:
         lines.append("")
         lines.append(f"No events on {day.isoformat()}." if day else "No events.")
     return "\n".join(lines) + "\n"
+
+
+def _expected_label(
+    event: Event, moved: Event, trip: Trip, late: Lateness, time_format: int = 24
+) -> str:
+    """``  [+20: expected 09:35 EST | 14:35 GMT]``, and what it now overlaps."""
+    text = (
+        f"  [{late.minutes(event.id):+d}: expected {local_time_label(moved, time_format)} | "
+        f"{home_time_label(moved, trip.home_tz, time_format)}]"
+    )
+    for overlap in late.overlapping(event.id):
+        text += f"  [OVERLAPS: {overlap}]"
+    return text
 
 
 def _event_lines(event: Event, trip: Trip, done: bool, time_format: int) -> list[str]:

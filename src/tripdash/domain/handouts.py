@@ -1,9 +1,8 @@
 """What the hand-outs (calendar export, day sheet) share: choosing days, times, writing.
 
-Plain functions of a trip; no UI. The expected times of a running-late shift are
-not built yet: :class:`Timing` and the ``expected`` arguments are where they come
-in (an event's expected start and end replace the planned ones, which are then
-shown as "planned").
+Plain functions of a trip; no UI. When the day runs late, the expected times of
+the shifts in force (:func:`expected_times`) replace the planned ones, which are
+then shown as "planned" (:class:`Timing`).
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.schedule import Day, group_days
 
@@ -38,6 +38,18 @@ class Expected:
 
 #: Expected times by event id; empty while no shift applies.
 ExpectedTimes = Mapping[str, Expected]
+
+
+def expected_times(late: Lateness) -> dict[str, Expected]:
+    """The expected times of every event a running-late shift moves."""
+    moved = late.expected_trip()
+    if moved is late.trip:
+        return {}
+    return {
+        event.id: Expected(event.start, event.end)
+        for event in moved.events
+        if event.id in late.delays
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,9 +3,11 @@
 A shift from an event applies to that event and the ones after it, in programme
 order, until its until-event (inclusive) or the end of the from-event's local day,
 and stops before the first travel event or event marked ``fixed = true``: those do
-not move. Where two shifts cover an event, the one from the later event wins (a
-later shift from the same event has already replaced the earlier one, see
-``records.current_shifts``). TBC and cancelled events have no time to move.
+not move. A shift recorded while its own event was on (``Shift.begun``) says that
+event began on time and overruns: its start stays, its end moves. Where two shifts
+cover an event, the one from the later event wins (a later shift from the same
+event has already replaced the earlier one, see ``records.current_shifts``). TBC and
+cancelled events have no time to move.
 
 :func:`lateness` computes the delays; :meth:`Lateness.expected_trip` gives the trip
 with expected times in place of planned ones, so that every question about time
@@ -22,6 +24,21 @@ from datetime import datetime, timedelta
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import Shift
 from tripdash.domain.text import one_line
+from tripdash.domain.times import UTC
+
+
+def _later(when: datetime, minutes: int) -> datetime:
+    """``when`` moved by real minutes, in its own zone.
+
+    Through UTC: Python adds a timedelta to an aware datetime on the wall clock, so
+    an hour added across a DST change would be an hour of the clock, not of time.
+    """
+    return (when.astimezone(UTC) + timedelta(minutes=minutes)).astimezone(when.tzinfo)
+
+
+def _utc(when: datetime) -> datetime:
+    # Compared in UTC: two datetimes sharing a tzinfo compare by wall clock (fold ignored).
+    return when.astimezone(UTC)
 
 
 class ShiftInvalid(ValueError):
@@ -72,13 +89,15 @@ class Lateness:
         previous: datetime | None = None
         for event in self.trip.events:
             delay = self.delays.get(event.id)
-            if delay is not None:
-                by = timedelta(minutes=delay.minutes)
+            if delay is not None and _overruns(event, delay):
+                # It began on time and runs long: the same start, a later end.
+                event = replace(event, end=_later(event.end, delay.minutes))  # type: ignore[arg-type]
+            elif delay is not None:
                 event = replace(
                     event,
-                    start=event.start + by,
-                    end=event.end + by if event.end is not None else None,
-                    order=event.sort_at + by,
+                    start=_later(event.start, delay.minutes),
+                    end=_later(event.end, delay.minutes) if event.end is not None else None,
+                    order=event.sort_at + timedelta(minutes=delay.minutes),
                 )
             # The timeline keeps the programme's order (and its bisect a sorted list):
             # a moved event never sorts before the one listed above it.
@@ -100,6 +119,23 @@ class Lateness:
         return f"running {-delay.minutes} min early{since}"
 
 
+def under_way(expected: Trip, event_id: str, now: datetime) -> bool:
+    """Whether an event has begun at ``now`` by its expected start: a shift recorded
+    from it then says it overruns (``begun``), not that it starts late."""
+    for event in expected.events:
+        if event.id == event_id:
+            return event.time_confirmed and _utc(event.start) <= _utc(now)
+    return False
+
+
+def _overruns(event: Event, delay: Delay) -> bool:
+    """The shift's own event, on when the shift was recorded: only its end moves.
+
+    Without an end there is nothing to move: it then moves whole, as it did before.
+    """
+    return delay.shift.begun and delay.shift.from_event == event.id and event.end is not None
+
+
 def _moves(event: Event) -> bool:
     return event.time_confirmed and not event.cancelled
 
@@ -107,6 +143,11 @@ def _moves(event: Event) -> bool:
 def _stops(event: Event) -> bool:
     """A travel event or a fixed one: shifts stop before it."""
     return event.fixed or event.to is not None or event.kind == "travel"
+
+
+def stays_put(event: Event) -> bool:
+    """True for an event no shift moves: a travel event or one marked ``fixed = true``."""
+    return _stops(event)
 
 
 def check_shift(trip: Trip, from_event: str, until_event: str | None) -> None:
@@ -156,22 +197,38 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
     """Moved events whose expected time runs into the nearest fixed or travel event."""
     found: list[Overlap] = []
     events = trip.events
+    if not delays:
+        return found
+    # The nearest event that does not move after and before each one: one pass each way,
+    # not a scan per moved event (a 10,000-event trip with few fixed events).
+    after: list[Event | None] = [None] * len(events)
+    before: list[Event | None] = [None] * len(events)
+    nearest: Event | None = None
+    for i in range(len(events) - 1, -1, -1):
+        after[i] = nearest
+        if _stops(events[i]):
+            nearest = events[i]
+    nearest = None
+    for i, event in enumerate(events):
+        before[i] = nearest
+        if _stops(event):
+            nearest = event
     for i, event in enumerate(events):
         delay = delays.get(event.id)
         if delay is None:
             continue
-        by = timedelta(minutes=delay.minutes)
+        start = _utc(event.start if _overruns(event, delay) else _later(event.start, delay.minutes))
+        ends = _utc(_later(event.end or event.start, delay.minutes))
         if delay.minutes > 0:
-            fixed = next((e for e in events[i + 1 :] if _stops(e)), None)
+            fixed = after[i]
             if fixed is None or not _moves(fixed):
                 continue
-            ends = (event.end or event.start) + by
-            if ends > fixed.start or (event.start + by) >= fixed.start:
+            if ends > _utc(fixed.start) or start >= _utc(fixed.start):
                 found.append(Overlap(event, fixed))
         else:
-            before = next((e for e in reversed(events[:i]) if _stops(e)), None)
-            if before is None or not _moves(before):
+            earlier = before[i]
+            if earlier is None or not _moves(earlier):
                 continue
-            if event.start + by < (before.end or before.start):
-                found.append(Overlap(event, before))
+            if start < _utc(earlier.end or earlier.start):
+                found.append(Overlap(event, earlier))
     return found

@@ -38,7 +38,7 @@ import sqlite3
 import stat
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +78,21 @@ CREATE TABLE IF NOT EXISTS sync_checkpoints (
     checkpoint TEXT NOT NULL,
     PRIMARY KEY (server, db)
 );
+-- Notes, shifts and kinds from newer releases (see tripdash.domain.records): added
+-- beside the marks, so an older tripdash reads such a database as before.
+CREATE TABLE IF NOT EXISTS records (
+    seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+    id      TEXT NOT NULL UNIQUE,
+    kind    TEXT NOT NULL,
+    trip_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    who     TEXT NOT NULL,
+    hlc     INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_by_trip ON records (trip_id, kind, hlc);
+CREATE INDEX IF NOT EXISTS records_by_hlc ON records (hlc);
 """
 
 
@@ -371,9 +386,9 @@ class MarkStore:
         mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
         return _Verdict(
             setup=app_id != APPLICATION_ID
-            or not {"sync_known", "sync_checkpoints"} <= tables
+            or not {"sync_known", "sync_checkpoints", "records"} <= tables
             or mode != "wal",
-            sync_tables={"sync_known", "sync_checkpoints"} <= tables,
+            sync_tables={"sync_known", "sync_checkpoints", "records"} <= tables,
         )
 
     def _scan_rows(self, conn: sqlite3.Connection) -> None:
@@ -669,11 +684,38 @@ class MarkStore:
 
     @staticmethod
     def _largest_hlc(conn: sqlite3.Connection) -> int:
-        """The clock's latest value: the largest sane HLC (older, forged rows ignored)."""
+        """The clock's latest value: the largest sane HLC of marks and records (one clock
+        for both, so a mark made after seeing a note orders after it; older, forged rows
+        ignored)."""
+        sane = f"hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT}"
         row = conn.execute(
-            f"SELECT MAX(hlc) FROM marks WHERE hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT}"
+            f"SELECT MAX(COALESCE((SELECT MAX(hlc) FROM marks WHERE {sane}), 0), "
+            f"COALESCE((SELECT MAX(hlc) FROM records WHERE {sane}), 0))"
         ).fetchone()
-        return int(row[0]) if row and row[0] is not None else HLC_FLOOR
+        return int(row[0]) if row and row[0] else HLC_FLOOR
+
+    def next_hlc(self, conn: sqlite3.Connection) -> int:
+        """The clock value for a mark or record made now, inside a write transaction.
+
+        The wall clock counts at most up to :data:`HLC_CEILING`; the value never passes
+        :data:`HLC_LIMIT` (sqlite3.DataError, which the transaction reports).
+        """
+        wall_ms = min(int(self._clock().astimezone(UTC).timestamp() * 1000), HLC_CEILING)
+        hlc = max(wall_ms, self._largest_hlc(conn) + 1)
+        if hlc > HLC_LIMIT:  # 7 * 10**12 marks after the year 2200: never, but never past
+            raise sqlite3.DataError(f"the marks' clock is at its limit ({HLC_LIMIT})")
+        return hlc
+
+    def write(self, failure: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction on the marks database, for the records beside the marks
+        (:mod:`tripdash.domain.records`): refused with ``failure`` and the reason when the
+        store is read-only; SQLite errors become StoreError."""
+        return self._transaction(failure)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The store's connection, for reading the records beside the marks."""
+        return self._conn
 
     def add_marks(self, marks: Iterable[Mark]) -> int:
         """Insert marks made elsewhere (sync); ids already present are skipped. Returns count."""
@@ -798,7 +840,13 @@ class MarkStore:
         )
 
     def add_pulled(
-        self, server: str, marks: list[Mark], db: str, checkpoint: str
+        self,
+        server: str,
+        marks: list[Mark],
+        db: str,
+        checkpoint: str,
+        *,
+        also: Callable[[sqlite3.Connection], tuple[int, int, list[str]]] | None = None,
     ) -> tuple[int, int]:
         """Insert marks pulled from ``server`` and move its checkpoint, in one transaction.
 
@@ -807,11 +855,16 @@ class MarkStore:
         the server is not taken to hold it). Every other pulled mark is one the
         server has shown it holds. A crash before the commit leaves the old
         checkpoint, so the next round pulls the same changes again; inserting them
-        twice is harmless (ids).
+        twice is harmless (ids). ``also`` stores more of the page in the same
+        transaction (the records): it returns (new, conflicting, ids the server holds).
         """
         added = conflicting = 0
         with self._transaction("pulled marks were not saved") as conn:
-            held = []
+            held: list[tuple[str, str]] = []
+            if also is not None:
+                _new, refused, held_ids = also(conn)
+                conflicting += refused
+                held.extend((server, ident) for ident in held_ids)
             for m in marks:
                 new = self._insert(conn, [m])
                 if not new:
@@ -990,9 +1043,14 @@ def _set_up(conn: sqlite3.Connection) -> None:
 
 
 def _temporary_sync_tables(conn: sqlite3.Connection) -> None:
-    """A read-only database from before team sync: empty sync tables, in memory only."""
+    """A read-only database from before team sync or notes: the tables it lacks, empty,
+    in memory only (IF NOT EXISTS: a real table of the database is used as it is)."""
+    tables = {str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     for statement in _SCHEMA.split(";"):
-        if "sync_" in statement and "CREATE TABLE" in statement:
+        if "CREATE TABLE" not in statement:
+            continue
+        name = statement.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+        if (name.startswith("sync_") or name == "records") and name not in tables:
             conn.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE"))
 
 

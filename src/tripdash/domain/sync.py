@@ -36,6 +36,16 @@ The server is not trusted, neither to be honest nor to be quick:
 
 Every laptop computes the same state from the same marks (the latest by hybrid
 logical clock, then author, then id: see :mod:`tripdash.domain.store`).
+
+Notes and shifts (:mod:`tripdash.domain.records`) travel the same way, beside the
+marks, as documents of type ``tripdash.record`` with the record's id as ``_id``,
+its kind and its body (a JSON object): pushed, pulled with the same checkpoint in
+the same transactions, confirmed, validated as strictly (:func:`validate_record`).
+A record of a kind this release does not know is validated as far as the common
+fields go, stored, and pushed on like any other, never dropped. A laptop of the
+previous release reads such a document as "not a mark": it counts it once among
+the malformed documents, stores nothing, and its checkpoint passes it, so its
+marks keep syncing.
 One database per trip: ``tripdash-<trip id>``. Credentials come from the URL or
 ``TRIPDASH_SYNC_USER`` / ``TRIPDASH_SYNC_PASSWORD`` and never appear in a message.
 """
@@ -57,7 +67,9 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
 
+from tripdash.domain import records as records_module
 from tripdash.domain.fetch import FetchError, check_allowed, redact
+from tripdash.domain.records import KIND, MAX_BODY_CHARS, Record, RecordStore, body_problem
 from tripdash.domain.store import HLC_CEILING, HLC_FLOOR, Mark, MarkStore, StoreError
 from tripdash.domain.text import escaped
 from tripdash.domain.times import UTC
@@ -67,6 +79,7 @@ PAGE = 500
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 20.0
 DOC_TYPE = "tripdash.mark"
+RECORD_TYPE = "tripdash.record"
 #: A pulled mark's clock may be at most this far ahead of the receiving laptop's wall
 #: clock (a laptop whose clock is hours wrong still syncs; a forged far-future clock,
 #: which would push every later mark's clock towards 2**53, is refused).
@@ -98,7 +111,10 @@ class SyncLimits:
     changes: int = 200_000  # changes read per round (and marks pushed per round)
     round_bytes: int = 512 * 1024 * 1024  # bytes read per round, every answer included
     page_bytes: int = 32 * 1024 * 1024  # one change-feed page (checked between changes)
-    change_chars: int = 64 * 1024  # one change parsed whole; a larger one is skipped
+    # One change parsed whole; a larger one is skipped. Room for the longest note
+    # (100,000 characters, even each one a control character escaped as \u001b) and
+    # CouchDB's fields, and no more (memory stays flat however large a document).
+    change_chars: int = 640 * 1024
     answer_bytes: int = 8 * 1024 * 1024  # any other answer (database info, push results)
 
 
@@ -161,9 +177,17 @@ class SyncResult:
     waiting: int  # local marks the server has not shown it holds
     ahead: int = 0  # marks refused: their clock is too far ahead of this laptop's
     stopped: str | None = None  # the limit that ended the round early, if one did
+    records_pushed: int = 0  # notes, shifts (and other records) the server accepted anew
+    records_pulled: int = 0  # records new to this laptop
+    records_waiting: int = 0  # local records the server has not shown it holds
 
     def __str__(self) -> str:
         text = f"pushed {self.pushed} mark(s), pulled {self.pulled} new mark(s)"
+        if self.records_pushed or self.records_pulled:
+            text += (
+                f", pushed {self.records_pushed} and pulled {self.records_pulled} "
+                "note(s) or shift(s)"
+            )
         if self.skipped:
             text += f", ignored {_plural(self.skipped, 'malformed document')}"
         if self.ahead:
@@ -172,8 +196,8 @@ class SyncResult:
                 f"{CLOCK_MARGIN_MS // 3_600_000} h ahead of this laptop's clock "
                 "(is a clock wrong?)"
             )
-        if self.waiting:
-            text += f"; {self.waiting} still waiting"
+        if self.waiting or self.records_waiting:
+            text += f"; {self.waiting + self.records_waiting} still waiting"
         if self.stopped:
             text += f"; stopped at {self.stopped}: the next round goes on from there"
         return text
@@ -263,6 +287,62 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
     if hlc > newest_ms:
         return _AHEAD
     return Mark(ident, trip, item, done, when, who, hlc)
+
+
+def _record_doc(record: Record) -> dict[str, Any]:
+    return {
+        "_id": record.id,
+        "type": RECORD_TYPE,
+        "kind": record.kind,
+        "trip_id": record.trip_id,
+        "item_id": record.item_id,
+        "body": json.loads(record.body),
+        "at": record.at.isoformat(),
+        "who": record.who,
+        "hlc": record.hlc,
+    }
+
+
+_RECORD_FIELDS = frozenset(
+    {"_id", "type", "kind", "trip_id", "item_id", "body", "at", "who", "hlc"}
+)
+
+
+def validate_record(doc: Any, trip_id: str, *, newest_ms: int) -> Record | str:
+    """A note, shift or other record from a pulled document, or why it is refused.
+
+    As strict as :func:`validate_mark` for the fields every record has (exactly
+    those fields and CouchDB's; ids, author, time and clock as for a mark), plus a
+    kind's name, and a body that is a JSON object of bounded size with no lone
+    surrogate; the body of a note or a shift must also be one (see
+    :func:`tripdash.domain.records.body_problem`). Other kinds' bodies pass as they are.
+    """
+    if not isinstance(doc, dict) or doc.get("type") != RECORD_TYPE:
+        return "not a record"
+    extra = set(doc) - _RECORD_FIELDS - _COUCH_FIELDS
+    if extra or not set(doc) >= _RECORD_FIELDS:
+        return "not the fields of a record"
+    kind, body = doc["kind"], doc["body"]
+    if not isinstance(kind, str) or not KIND.fullmatch(kind):
+        return "a record kind that is not well formed"
+    if not isinstance(body, dict):
+        return "a record body that is not an object"
+    # As a mark: the same fields, the same rules (done stands in, always well formed).
+    as_mark = {k: doc[k] for k in ("_id", "trip_id", "item_id", "at", "who", "hlc")}
+    mark = validate_mark({**as_mark, "type": DOC_TYPE, "done": True}, trip_id, newest_ms=newest_ms)
+    if not isinstance(mark, Mark):
+        return mark.replace("a mark", "a record") if mark != _AHEAD else _AHEAD
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text.encode("utf-8")
+    except (ValueError, UnicodeEncodeError, RecursionError):
+        return "a record body that cannot be stored"
+    if len(text) > MAX_BODY_CHARS:
+        return "a record body that is too large"
+    problem = body_problem(kind, body)
+    if problem is not None:
+        return problem
+    return Record(mark.id, kind, mark.trip_id, mark.item_id, text, mark.at, mark.who, mark.hlc)
 
 
 # -- the change feed, split without recursion -------------------------------------------
@@ -781,8 +861,16 @@ def _where(url: str) -> str:
 # -- one round --------------------------------------------------------------------------
 
 
-def sync_once(store: MarkStore, trip_id: str, config: SyncConfig) -> SyncResult:
+def sync_once(
+    store: MarkStore,
+    trip_id: str,
+    config: SyncConfig,
+    records: RecordStore | None = None,
+) -> SyncResult:
     """One round of push, pull and confirm for one trip, within ``config.limits``.
+
+    Marks first, then the records (notes, shifts, kinds of newer releases) through
+    ``records`` (by default, a record store on ``store``).
 
     Raises :class:`SyncError` when the round fails; what it pulled or confirmed
     before that is kept. A round ended by a limit returns normally, its result's
@@ -793,14 +881,21 @@ def sync_once(store: MarkStore, trip_id: str, config: SyncConfig) -> SyncResult:
     server = _Server(config, db)
     key = config.server
     pull = _Pull()
-    pushed = 0
+    pushed = records_pushed = 0
     stopped: str | None = None
+    if records is None:
+        # Sync only reads and inserts records; the clock is the store's.
+        records = RecordStore(
+            store, clock=lambda: datetime.fromtimestamp(store.wall_ms() / 1000, UTC)
+        )
     try:
         try:
             _ensure_database(server, rnd, db)
             pushed, sent = _push(server, rnd, store, trip_id, key)
+            records_pushed, sent_records = _push_records(server, rnd, records, trip_id, key)
             _pull(server, rnd, store, trip_id, key, db, pull)
             _confirm(server, rnd, store, key, sent)
+            _confirm_records(server, rnd, store, key, sent_records)
         except _Stop as stop:
             stopped = stop.reason
     except StoreError as exc:
@@ -817,6 +912,9 @@ def sync_once(store: MarkStore, trip_id: str, config: SyncConfig) -> SyncResult:
         store.count_unsynced(trip_id, key),
         pull.ahead,
         stopped,
+        records_pushed,
+        pull.records,
+        records.count_unsynced(trip_id, key),
     )
 
 
@@ -875,11 +973,50 @@ def _push(
             )
 
 
+def _push_records(
+    server: _Server, rnd: _Round, records: RecordStore, trip_id: str, key: str
+) -> tuple[int, dict[str, Record]]:
+    """Send every record the server has not shown it holds (as :func:`_push` marks)."""
+    pushed = 0
+    sent: dict[str, Record] = {}
+    after: tuple[int, str, str] | None = None
+    while True:
+        batch = records.unsynced(trip_id, key, PAGE, after=after)
+        if not batch:
+            return pushed, sent
+        if len(sent) + len(batch) > rnd.limits.changes:
+            raise _Stop(f"the limit of {rnd.limits.changes:,} records pushed")
+        after = batch[-1].order
+        docs = [_record_doc(r) for r in batch]
+        answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": docs})
+        if not isinstance(answer, list):
+            raise SyncError("the server's answer to a push is not a list of results")
+        wanted = {r.id: r for r in batch}
+        accepted = 0
+        for item in answer:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            record = wanted.get(item["id"])
+            if record is None:
+                continue
+            if item.get("ok") is True:
+                pushed += 1
+            elif item.get("error") != "conflict":  # conflict: it had it (a lost reply)
+                continue
+            sent[record.id] = record
+            accepted += 1
+        if accepted < len(batch):
+            raise SyncError(
+                f"the server refused {len(batch) - accepted} note(s) or shift(s); they stay waiting"
+            )
+
+
 @dataclass
 class _Pull:
     pulled: int = 0
     malformed: int = 0
     ahead: int = 0
+    records: int = 0
 
 
 def _pull(
@@ -919,6 +1056,7 @@ def _pull_page(
     parser = FeedParser(rnd.limits.change_chars)
     text = codecs.getincrementaldecoder("utf-8")("surrogateescape")  # bad bytes: refused
     marks: list[Mark] = []
+    pulled_records: list[Record] = []
     last_seq: Any = None
     count = 0
     complete = False
@@ -931,7 +1069,7 @@ def _pull_page(
         for change in changes:
             rnd.change()
             count += 1
-            _classify(change, trip_id, newest, marks, out)
+            _classify(change, trip_id, newest, marks, out, pulled_records)
             if change.seq is not None:
                 last_seq = change.seq
             if count >= PAGE + 1 or page_bytes > rnd.limits.page_bytes:
@@ -944,8 +1082,17 @@ def _pull_page(
             checkpoint = json.dumps(parser.last_seq)
         elif last_seq is not None:
             checkpoint = json.dumps(last_seq)
-        added, conflicting = store.add_pulled(key, marks, db, checkpoint)
+        new_records = 0
+
+        def also(conn: Any) -> tuple[int, int, list[str]]:
+            nonlocal new_records
+            found = records_module.insert(conn, pulled_records)
+            new_records = found[0]
+            return found
+
+        added, conflicting = store.add_pulled(key, marks, db, checkpoint, also=also)
         out.pulled += added
+        out.records += new_records
         out.malformed += conflicting
         return checkpoint
 
@@ -971,7 +1118,14 @@ def _pull_page(
     return commit(), complete, count
 
 
-def _classify(change: Change, trip_id: str, newest: int, marks: list[Mark], out: _Pull) -> None:
+def _classify(
+    change: Change,
+    trip_id: str,
+    newest: int,
+    marks: list[Mark],
+    out: _Pull,
+    records: list[Record] | None = None,
+) -> None:
     if change.value is MALFORMED:
         if not (isinstance(change.doc_id, str) and change.doc_id.startswith("_design/")):
             out.malformed += 1
@@ -984,6 +1138,15 @@ def _classify(change: Change, trip_id: str, newest: int, marks: list[Mark], out:
         or str(value.get("id", "")).startswith("_design/")
     ):
         return  # not marks: nothing to report
+    if records is not None and isinstance(doc, dict) and doc.get("type") == RECORD_TYPE:
+        record = validate_record(doc, trip_id, newest_ms=newest)
+        if isinstance(record, Record):
+            records.append(record)
+        elif record == _AHEAD:
+            out.ahead += 1
+        else:
+            out.malformed += 1
+        return
     mark = validate_mark(doc, trip_id, newest_ms=newest)
     if isinstance(mark, Mark):
         marks.append(mark)
@@ -1014,6 +1177,32 @@ def _confirm(
             mark = sent.get(doc["_id"])
             if mark is not None and {k: doc.get(k) for k in _FIELDS} == _doc(mark):
                 held.append(mark.id)
+        store.record_synced(key, held)
+
+
+def _confirm_records(
+    server: _Server, rnd: _Round, store: MarkStore, key: str, sent: dict[str, Record]
+) -> None:
+    """Ask for the records sent this round that did not come back in the feed."""
+    unseen = store.not_known(key, list(sent))
+    for start in range(0, len(unseen), PAGE):
+        ids = unseen[start : start + PAGE]
+        answer = server.request(
+            rnd, "POST", "/_all_docs", params={"include_docs": "true"}, json={"keys": ids}
+        )
+        rows = answer.get("rows") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            raise SyncError("the server's answer to a read is not in the expected form")
+        held = []
+        for row in rows:
+            doc = row.get("doc") if isinstance(row, dict) else None
+            if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
+                continue
+            record = sent.get(doc["_id"])
+            if record is not None and {k: doc.get(k) for k in _RECORD_FIELDS} == _record_doc(
+                record
+            ):
+                held.append(record.id)
         store.record_synced(key, held)
 
 

@@ -2,10 +2,10 @@
 
 A trip screen is handed the :class:`~tripdash.session.Session` and the key of its
 trip; it reads the trip, schedule and done marks from the session (so it always
-shows the version in use, whatever its id now is) and commits marks through it.
-The app broadcasts what happened; this base filters the broadcasts by key and
-calls the hooks a screen overrides (:meth:`trip_reloaded`, :meth:`marks_changed`,
-:meth:`confirm`).
+shows the version in use, whatever its id now is) and commits marks, notes and
+shifts through it. The app broadcasts what happened; this base filters the
+broadcasts by key and calls the hooks a screen overrides (:meth:`trip_reloaded`,
+:meth:`marks_changed`, :meth:`records_changed`, :meth:`confirm`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from textual.binding import Binding
 
+from tripdash.domain.late import ShiftInvalid
 from tripdash.domain.model import Trip
+from tripdash.domain.records import RecordError, Shift
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.store import Mark, StoreError
+from tripdash.domain.text import one_line
 from tripdash.live import OpenTrip
-from tripdash.messages import ItemMarked, MarksChanged, TripReloaded
+from tripdash.messages import ItemMarked, MarksChanged, NoteSaved, ScheduleShifted, TripReloaded
 from tripdash.session import Session
 
 
@@ -88,17 +91,43 @@ class TripScreen(_ScreenBase):
     def action_redo(self) -> None:
         self._commit(lambda: self.session.redo(self.key), "Nothing to redo")
 
-    def _commit(self, write: Callable[[], Mark | None], nothing: str) -> None:
+    def _commit(self, write: Callable[[], Mark | Shift | None], nothing: str) -> None:
         try:
-            mark = write()
-        except StoreError as exc:
+            done = write()
+        except (StoreError, RecordError, ShiftInvalid) as exc:
             self.notify(str(exc), title="Not saved", severity="error", timeout=10)
             return
-        if mark is None:
+        if done is None:
             self.notify(nothing, timeout=2)
             return
-        # The app tells every screen (this one included) once the mark is committed.
-        self.app.post_message(ItemMarked(self.key, mark))
+        # The app tells every screen (this one included) once it is committed.
+        if isinstance(done, Mark):
+            self.app.post_message(ItemMarked(self.key, done))
+        else:
+            self.app.post_message(ScheduleShifted(self.key, done))
+
+    # -- notes and running late -----------------------------------------------------------
+
+    def edit_note(self, item_id: str) -> None:
+        """Open the note editor on an item (an event or a counterpart)."""
+        from tripdash.screens.note import NoteScreen
+
+        label = self.trip.items().get(item_id, item_id)
+        self.app.push_screen(NoteScreen(self.session, self.key, item_id, one_line(label)))
+
+    def shift_from(self, from_event: str, minutes: int, until: str | None) -> bool:
+        """Commit a shift (the late box calls this); False, with a notice, when refused."""
+        ok = True
+
+        def write() -> Shift:
+            nonlocal ok
+            ok = False
+            shift = self.session.shift(self.key, from_event, minutes, until)
+            ok = True
+            return shift
+
+        self._commit(write, "")
+        return ok
 
     # -- broadcasts, filtered by key ------------------------------------------------------
 
@@ -109,10 +138,21 @@ class TripScreen(_ScreenBase):
     def on_marks_changed(self, message: MarksChanged) -> None:
         if message.key == self.key:
             self.marks_changed(message.item_ids)
+            if message.item_ids is None:  # from elsewhere: notes and shifts may have come too
+                self.records_changed()
 
     def on_trip_reloaded(self, message: TripReloaded) -> None:
         if message.key == self.key:
             self.trip_reloaded(message)
+
+    def on_note_saved(self, message: NoteSaved) -> None:
+        if message.key == self.key:
+            self.records_changed()
+
+    def on_schedule_shifted(self, message: ScheduleShifted) -> None:
+        if message.key == self.key:
+            self.records_changed()
+            self.confirm(message.confirmation(self.trip))
 
     # -- hooks --------------------------------------------------------------------------
 
@@ -123,6 +163,9 @@ class TripScreen(_ScreenBase):
 
     def marks_changed(self, item_ids: frozenset[str] | None) -> None:
         """Marks of this trip changed (``item_ids``, or any when None): redraw them."""
+
+    def records_changed(self) -> None:
+        """Notes or shifts of this trip changed (ours or another laptop's): redraw them."""
 
     def trip_reloaded(self, message: TripReloaded) -> None:
         """This trip's source was polled: ``message.trip`` is the version in use now."""

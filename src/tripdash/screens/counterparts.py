@@ -19,6 +19,7 @@ from tripdash.domain.text import one_line
 from tripdash.messages import TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
 from tripdash.session import Session
+from tripdash.widgets.details import append_notes
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
 
@@ -47,6 +48,7 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,c", "back", "Timeline", id="counterparts.back"),
         Binding("m", "next_meeting", "Next meeting", id="counterparts.next-meeting"),
+        Binding("N", "note", "Note", id="counterparts.note"),
         *mark_bindings("counterparts", show_undo=True),
         Binding("j", "down", "Down", show=False, id="counterparts.down"),
         Binding("k", "up", "Up", show=False, id="counterparts.up"),
@@ -160,6 +162,10 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
             line.append(f" · {one_line(event.venue or event.place.name)}\n", "dim")
             text.append_text(line)
         text.append(f"\n{covered(cp, self.done)}", "italic")
+        extra = self.session.annotations(self.key, cp.id)
+        if extra.notes:
+            text.append("\n")
+            append_notes(text, extra)
         info.update(text)
         points.set_points([(cp, list(cp.talking_points))], self.done, headings=False)
 
@@ -182,10 +188,19 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
         self._fill_list()
         self._show_selected()
 
+    def records_changed(self) -> None:
+        self._show_selected()
+
     # -- actions ------------------------------------------------------------------------
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_note(self) -> None:
+        """Write or change the selected counterpart's note (a readout of the meeting)."""
+        cp = self.selected
+        if cp is not None:
+            self.edit_note(cp.id)
 
     def action_next_meeting(self) -> None:
         """Back to the timeline, on this counterpart's next meeting."""

@@ -46,6 +46,8 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         # Key bar: the keys a newcomer needs at 80 columns; the rest are in help (?) and ctrl+p.
         *mark_bindings("dashboard", show_undo=False),
         Binding("c", "counterparts", "People", id="dashboard.counterparts"),
+        Binding("N", "note", "Note", show=False, id="dashboard.note"),
+        Binding("L", "late", "Running late", show=False, id="dashboard.late"),
         Binding("n", "jump_now", "Now", id="dashboard.now"),
         Binding(
             "left_square_bracket",
@@ -121,7 +123,14 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         fmt = self.time_format
         yield TripHeader(self.schedule, now, time_format=fmt, id="header")
         with Horizontal(id="panes"):
-            yield Timeline(self.schedule, now, done=self.done, time_format=fmt, id="timeline")
+            yield Timeline(
+                self.schedule,
+                now,
+                done=self.done,
+                late=self.session.lateness(self.key),
+                time_format=fmt,
+                id="timeline",
+            )
             yield EventDetails(time_format=fmt, id="details")
         yield self.reminder_notice()
         yield KeyBar()
@@ -162,6 +171,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header.sync_text = describe_sync(
             self.entry.sync, real_now, self.trip.home_tz, self.time_format
         )
+        header.late_text = self._late_text(now)
         header.now = now
         self.timeline.set_now(now)
         if details and now.second == 0:
@@ -174,12 +184,36 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             describe_status(self.entry.status, real_now, home, self.time_format),
             describe_broken(self.entry, home, self.time_format),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
+            *self._late_warnings(),
         ]
         return " · ".join(p for p in parts if p)
 
+    def _late_text(self, now: datetime) -> str:
+        """``running 20 min late since CSIS speech`` · ``⚠ X now overlaps Y`` (else empty)."""
+        late = self.session.lateness(self.key)
+        if not late.delays:
+            return ""
+        schedule = self.schedule
+        running = schedule.in_progress(now)
+        current = running[-1] if running else schedule.find_next(now)
+        return late.headline(current.id if current is not None else None)
+
+    def _late_warnings(self) -> list[str]:
+        """For the header's first line: overlaps with events that do not move, and shifts
+        from events a new version removed (kept, and in the log, but not applied)."""
+        late = self.session.lateness(self.key)
+        parts = [f"⚠ {o}" for o in late.overlaps]
+        orphaned = [s for s in late.orphaned if s.minutes]
+        if orphaned:
+            events = ", ".join(sorted({one_line(s.from_event) for s in orphaned}))
+            parts.append(f"⚠ running late from {events}, no longer in the programme: not applied")
+        return parts
+
     def _show_details(self) -> None:
+        selected = self.timeline.selected
+        extra = self.session.annotations(self.key, selected.id) if selected else None
         self.query_one(EventDetails).show(
-            self.timeline.selected, self.schedule, self.clock.now(), self.done
+            selected, self.schedule, self.clock.now(), self.done, extra
         )
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
@@ -216,16 +250,31 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         """A new version of this trip: apply it in place, keeping selection and scroll."""
         header = self.query_one(TripHeader)
         header.status = self._status(self.clock.real_now())
-        if self.timeline.schedule.trip is message.trip:
+        if self.timeline.schedule is self.schedule:
             return
+        self._follow_schedule()
+        self.title = one_line(self.trip.title)
+
+    def _follow_schedule(self) -> None:
+        """Show the schedule in use now (a new version, or times moved by a shift),
+        keeping the selection and the scroll."""
         schedule = self.schedule
+        header = self.query_one(TripHeader)
         header.schedule = schedule
+        header.late_text = self._late_text(self.clock.now())
+        header.status = self._status(self.clock.real_now())
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
-        self.timeline.set_schedule(schedule, keep=True)
+        self.timeline.set_schedule(schedule, keep=True, late=self.session.lateness(self.key))
         self.timeline.scroll_line_to_top(round(scroll_y))
-        self.title = one_line(self.trip.title)
         self._show_details()
+
+    def records_changed(self) -> None:
+        """Notes or shifts changed: move the times if a shift did, show the notes."""
+        if self.timeline.schedule is not self.schedule:
+            self._follow_schedule()
+        else:
+            self._show_details()
 
     def marks_changed(self, item_ids: frozenset[str] | None) -> None:
         self.timeline.set_done(self.done, item_ids)
@@ -249,6 +298,31 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         event = self.timeline.selected
         if event is not None:
             self.mark(event.id)
+
+    def action_note(self) -> None:
+        """Write or change the note of the selected event."""
+        event = self.timeline.selected
+        if event is not None:
+            self.edit_note(event.id)
+
+    def action_late(self) -> None:
+        """Running late: how many minutes, from which event (the one on now, else next)."""
+        from tripdash.screens.late import LateScreen, movable
+
+        trip = self.trip
+        start = self.session.default_shift_event(self.key)
+        selected = self.timeline.selected
+        if start is None and selected is not None:
+            start = trip.events[selected.index]
+        if start is None or not movable(trip, start):
+            self.notify("Nothing left to run late: no timed event now or next", timeout=3)
+            return
+        choices = movable(trip, start)
+        if start not in choices:
+            later = [e for e in choices if e.sort_at >= start.sort_at]
+            start = later[0] if later else choices[-1]
+        current = self.session.lateness(self.key).minutes(start.id)
+        self.app.push_screen(LateScreen(trip, start, current, self.shift_from))
 
     def action_counterparts(self) -> None:
         """The counterparts screen, on the selected event's first counterpart if it has one."""

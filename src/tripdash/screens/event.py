@@ -32,6 +32,7 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back", id="event.close"),
         Binding("c", "counterpart", "Counterpart", id="event.counterpart"),
+        Binding("N", "note", "Note", id="event.note"),
         *mark_bindings("event", show_undo=True),
     ]
 
@@ -80,6 +81,7 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
 
     def _refresh_body(self) -> None:
         now = self.clock.now()
+        extra = self.session.annotations(self.key, self.event.id)
         self.query_one("#event-text", Static).update(
             describe_event(
                 self.event,
@@ -87,6 +89,7 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
                 now,
                 self.done,
                 points=False,
+                extra=extra,
                 time_format=self.time_format,
             )
         )
@@ -99,6 +102,15 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
 
     def marks_changed(self, item_ids: frozenset[str] | None) -> None:
         self._refresh_body()
+
+    def records_changed(self) -> None:
+        # A shift moved the times (this event carries its expected times), or a note.
+        self.event = self.schedule.trip.events[self.event.index]
+        self._refresh_body()
+
+    def action_note(self) -> None:
+        """Write or change this event's note."""
+        self.edit_note(self.event.id)
 
     def trip_reloaded(self, message: TripReloaded) -> None:
         """A new version of the trip: show this event's new details, or say it is gone."""

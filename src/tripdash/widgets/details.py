@@ -30,6 +30,7 @@ from tripdash.domain.times import (
     humanize_delta,
     zone_abbrev,
 )
+from tripdash.recorded import Annotations
 from tripdash.widgets.strips import text_strip
 
 #: Joins words that must stay on one line when the pane wraps ("23:30 EDT -1d"); drawn
@@ -139,6 +140,7 @@ def describe_event(
     done: Collection[str] = (),
     *,
     points: bool = True,
+    extra: Annotations | None = None,
     time_format: int = 24,
 ) -> Text:
     """The details of ``event`` as one Rich Text (no markup is ever parsed).
@@ -146,12 +148,17 @@ def describe_event(
     While the event is in progress, its counterparts' open talking points come
     first, right under the title: that is what the room needs. ``points=False``
     leaves talking points out (the event screen lists them as a tickable list).
+    ``extra`` is what the session recorded: the running-late shift that moves the
+    event (``event`` then carries the expected times), overlaps, and the notes.
     ``time_format`` (12 or 24) is how times of day are shown.
     """
     fmt = time_format
     trip = schedule.trip
+    extra = extra or Annotations()
     out = Text()
     out.append(one_line(event.title) + "\n", "bold")
+    for overlap in extra.overlaps:
+        out.append(f"⚠ {overlap}\n", "bold")
     flags = [event.kind, event.status.value]
     if not event.time_confirmed:
         flags.append("time TBC")
@@ -180,6 +187,18 @@ def describe_event(
     if event.time_confirmed:
         label = "Departs" if event.to else "Starts"
         out.append(f"{label}\n", "bold")
+        planned = extra.planned
+        if isinstance(planned, Event) and extra.minutes and planned.start != event.start:
+            how = "late" if extra.minutes > 0 else "early"
+            since = f" since {one_line(extra.since)}" if extra.since else ""
+            was = planned.start
+            out.append(
+                f"  {abs(extra.minutes)} min {how}{since}: planned "
+                f"{_clock(was, fmt)}{GLUE}{zone_abbrev(was)} · "
+                f"{_clock(was.astimezone(home), fmt)}{GLUE}{zone_abbrev(was.astimezone(home))}, "
+                "expected:\n",
+                "bold",
+            )
         out.append(f"  {'local':<7}{_stamp(event.start, None, fmt)}\n")
         out.append(f"  {'home':<7}{_stamp(event.start.astimezone(home), event.local_date, fmt)}\n")
         out.append(f"  {'UTC':<7}{_utc_stamp(event.start, fmt)}\n")
@@ -187,6 +206,23 @@ def describe_event(
             label = "Arrives" if event.to else "Ends"
             end_local = event.end.astimezone(event.end_place.tz)
             out.append(f"{label}\n", "bold")
+            if (
+                isinstance(planned, Event)
+                and extra.minutes
+                and planned.start == event.start
+                and planned.end is not None
+            ):
+                # Began on time, runs over: the end is what moved.
+                was = planned.end.astimezone(event.end_place.tz)
+                how = "over" if extra.minutes > 0 else "short"
+                out.append(
+                    f"  runs {abs(extra.minutes)} min {how}: planned to end "
+                    f"{_clock(was, fmt)}{GLUE}{zone_abbrev(was)} · "
+                    f"{_clock(was.astimezone(home), fmt)}{GLUE}"
+                    f"{zone_abbrev(was.astimezone(home))}, "
+                    "expected:\n",
+                    "bold",
+                )
             out.append(f"  {'local':<7}{_stamp(end_local, None, fmt)}\n")
             end_home = event.end.astimezone(home)
             out.append(f"  {'home':<7}{_stamp(end_home, end_local.date(), fmt)}\n")
@@ -212,6 +248,7 @@ def describe_event(
     if event.notes:
         out.append(f"\n{'Notes':<9}")
         out.append(safe_text(event.notes) + "\n")
+    append_notes(out, extra)
 
     if event.counterparts:
         out.append("\nCounterparts\n", "bold")
@@ -228,6 +265,22 @@ def describe_event(
                 box = "☑" if point.item_id in done else "☐"
                 out.append(f"    {box} {one_line(point.text)}\n")
     return out
+
+
+def append_notes(out: Text, extra: Annotations) -> None:
+    """The session's notes on an item: whose, when, and the text as typed (escaped)."""
+    if extra.conflict:
+        out.append(
+            f"\n⚠ {len(extra.notes)} versions of this note (edited on two laptops): "
+            "N shows both; saving merges them\n",
+            "bold",
+        )
+    for heading, text in extra.notes:
+        # "(Tue 17 Jan 14:20 GMT)" stays on one line when the pane wraps.
+        who, paren, when = heading.partition(" (")
+        out.append(f"\n{who}{paren}{when.replace(' ', GLUE)}\n", "bold")
+        for line in safe_text(text).split("\n"):
+            out.append(f"  {line}\n")
 
 
 class EventDetails(ScrollView, can_focus=True):
@@ -263,13 +316,20 @@ class EventDetails(ScrollView, can_focus=True):
         self._blank = Strip.blank(0)
 
     def show(
-        self, event: Event | None, schedule: Schedule, now: datetime, done: Collection[str] = ()
+        self,
+        event: Event | None,
+        schedule: Schedule,
+        now: datetime,
+        done: Collection[str] = (),
+        extra: Annotations | None = None,
     ) -> None:
         """Show ``event`` (or a hint when there is none)."""
         if event is None:
             content = Text("No event selected.", style="dim")
         else:
-            content = describe_event(event, schedule, now, done, time_format=self._time_format)
+            content = describe_event(
+                event, schedule, now, done, extra=extra, time_format=self._time_format
+            )
         new_event = (event.id if event is not None else None) != self._event_id
         self._event_id = event.id if event is not None else None
         if content == self.content and not new_event:

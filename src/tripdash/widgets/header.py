@@ -69,6 +69,8 @@ class TripHeader(Widget):
     status: reactive[str] = reactive("", repaint=False)
     #: Team sync: "⇅ synced 12 s ago", "⇅ offline since 14:02, 3 marks waiting", an error.
     sync_text: reactive[str] = reactive("", repaint=False)
+    #: Running late: "running 20 min late since CSIS speech · ⚠ X now overlaps Y".
+    late_text: reactive[str] = reactive("", repaint=False)
     #: A short confirmation ("Done: ...") shown for a few seconds in the third line.
     flash_text: reactive[str] = reactive("", repaint=False)
 
@@ -111,6 +113,9 @@ class TripHeader(Widget):
         self.refresh_lines()
 
     def watch_flash_text(self) -> None:
+        self.refresh_lines()
+
+    def watch_late_text(self) -> None:
         self.refresh_lines()
 
     def lines(self) -> list[Text]:
@@ -214,9 +219,13 @@ class TripHeader(Widget):
             line.append(self.flash_text, "bold reverse")
             return line
         parts: list[Part] = []
+        if self.late_text:
+            # Said first: every time on the line after it is an expected one.
+            warn = self.get_component_rich_style("header--status")
+            parts.append(Part(self.late_text[:1].upper() + self.late_text[1:], warn, LAST))
         banner = self.schedule.banner(now)
         if banner:
-            parts.append(Part(f"This trip {banner}.", "bold", LAST))
+            parts.append(Part(("  " if parts else "") + f"This trip {banner}.", "bold", LAST))
         running = self.schedule.in_progress(now)
         if running:
             event = running[-1]

@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
 from tripdash.domain.text import one_line
@@ -144,6 +145,7 @@ class Timeline(ScrollView, can_focus=True):
         now: datetime,
         *,
         done: Collection[str] = (),
+        late: Lateness | None = None,
         time_format: int = 24,
         name: str | None = None,
         id: str | None = None,
@@ -159,14 +161,27 @@ class Timeline(ScrollView, can_focus=True):
         self._styles: dict[tuple[str, bool], Style] = {}
         #: A centring scroll asked for before the widget had a size (see render_line).
         self._center_when_sized = False
-        self.set_schedule(schedule, keep=False)
+        self.set_schedule(schedule, keep=False, late=late)
 
     # -- the line model -----------------------------------------------------------------
 
-    def set_schedule(self, schedule: Schedule, *, keep: bool = True) -> None:
-        """Show ``schedule``; keep the selected event (by id) when ``keep`` and it still exists."""
+    def set_schedule(
+        self, schedule: Schedule, *, keep: bool = True, late: Lateness | None = None
+    ) -> None:
+        """Show ``schedule``; keep the selected event (by id) when ``keep`` and it still exists.
+
+        ``late`` relates it to the plan when a running-late shift moved events: their
+        rows show the planned time struck through beside the expected one, and ``+20``.
+        """
         old_id = self.selected.id if keep and self.selected is not None else None
         self.schedule = schedule
+        self._late = late
+        self._delays = {k: d.minutes for k, d in late.delays.items()} if late else {}
+        self._overlapping = (
+            {i for o in late.overlaps for i in (o.moved.id, o.fixed.id)} if late else set()
+        )
+        widest = max((len(f"{m:+d} ") for m in self._delays.values()), default=0)
+        self._flags_w = widest + (2 if self._overlapping else 0)
         rows: list[tuple[int, int]] = []
         event_row: list[int] = []
         for d_index, day in enumerate(schedule.days):
@@ -533,17 +548,23 @@ class Timeline(ScrollView, can_focus=True):
         right = max(0, width - left - len(core))
         return Text("─" * left + core + "─" * right, end="")
 
-    def _columns(self, width: int) -> tuple[int, int, bool]:
-        """(body width, state width, show kind): the title gets its room first.
+    def _columns(self, width: int) -> tuple[int, int, bool, bool]:
+        """(body width, state width, show kind, show planned): the title gets its room first.
 
-        The state column is always separated from the body by at least one space.
+        The state column is always separated from the body by at least one space. When
+        a shift moved events and there is room, each time column gets a slot for the
+        planned time (struck through) before the expected one.
         """
         state_w = STATE_WIDTH
         fixed = 2 + self._local_w + 2 + self._home_w + 2 + 1 + state_w
+        planned_w = 2 * (clock_width(self._time_format) + 1)  # "09:15 " at local and home
+        show_planned = bool(self._delays) and width - fixed - planned_w >= 30
+        if show_planned:
+            fixed += planned_w
         show_kind = width - fixed >= 50 + 9
         if show_kind:
             fixed += 9
-        return max(10, width - fixed), state_w, show_kind
+        return max(10, width - fixed), state_w, show_kind, show_planned
 
     def _event_text(self, index: int, width: int) -> tuple[Text, Style]:
         event = self.schedule.trip.events[index]
@@ -551,7 +572,7 @@ class Timeline(ScrollView, can_focus=True):
         phase = self.schedule.phase(event, self._now, self._next)
         done = event.id in self._done
         selected = index == self.cursor
-        body_w, state_w, show_kind = self._columns(width)
+        body_w, state_w, show_kind, show_planned = self._columns(width)
 
         plain = Style()
         if selected:
@@ -580,10 +601,39 @@ class Timeline(ScrollView, can_focus=True):
         local = local_time_label(event, self._time_format, pad=True)
         home = home_time_label(event, trip.home_tz, self._time_format, pad=True)
         time_style = tbc if not event.time_confirmed else plain
+        delay = self._delays.get(event.id, 0)
+        planned = self._late.trip.events[index] if delay and self._late is not None else None
+        if planned is not None and planned.start == event.start:
+            planned = None  # it began on time and overruns: only its end moved (+20 says so)
+        struck = muted + Style(strike=True)
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
+        slot = clock_width(self._time_format) + 1
+        if show_planned:
+            was = (
+                f"{clock_time(planned.start, self._time_format, pad=True)} "
+                if planned is not None
+                else " " * slot
+            )
+            text.append(was, struck if planned is not None else plain)
         text.append(f"{local:<{self._local_w}}  ", time_style)
+        if show_planned:
+            was_home = (
+                clock_time(planned.start.astimezone(trip.home_tz), self._time_format, pad=True)
+                + " "
+                if planned is not None
+                else ""
+            )
+            text.append(f"{was_home:<{slot}}", struck if planned is not None else plain)
         text.append(f"{home:<{self._home_w}}  ", time_style)
 
+        # One column for the flags, the same width on every row, so titles stay aligned.
+        flags = f"{delay:+d} " if delay else ""
+        if event.id in self._overlapping:
+            flags += "⚠ "
+        flags = flags.ljust(self._flags_w)
+        if flags:
+            text.append(flags, plain if selected else self._fg("timeline--tbc"))
+            body_w = max(4, body_w - cell_len(flags))
         text.append_text(self._body(event, body_w, muted))
         if show_kind:
             text.append(f" {event.kind:<8}", muted)

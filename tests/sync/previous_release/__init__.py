@@ -1,0 +1,1 @@
+"""The previous release of the sync and the store, for compatibility tests."""

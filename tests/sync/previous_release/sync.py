@@ -1,0 +1,1029 @@
+# The previous release's domain/sync.py (commit 986a8f6, before notes and shifts), kept
+# unchanged but for its imports, so that a test can run its sync against records.
+# ruff: noqa
+"""Team sync: marks shared across a delegation's laptops through a CouchDB server.
+
+Sync copies immutable marks, never edits them. One round:
+
+1. **push** the trip's local marks the server has not yet shown it holds, with
+   ``POST /{db}/_bulk_docs``, each document's ``_id`` being the mark's id. A
+   retry after a lost reply is harmless: the server answers "conflict" for a
+   mark it already has.
+2. **pull** the marks we do not have, with
+   ``GET /{db}/_changes?since=CHECKPOINT&include_docs=true&limit=N``, page by
+   page; what each page brought and its checkpoint (kept locally, opaque) are
+   committed together, so a crash or a lost connection at any moment loses
+   nothing and the next round resumes.
+3. **confirm**: a mark counts as synced only once the server has *shown* that it
+   holds it: it came back in the change feed, or a read of its id
+   (``POST /{db}/_all_docs`` with its key) returns the same document. A server
+   that answers "ok" and drops the document gets the mark again next round,
+   and until then it is counted as waiting.
+
+The server is not trusted, neither to be honest nor to be quick:
+
+* one round is bounded in time (:attr:`SyncLimits.seconds`, checked between
+  every chunk read, and every read's timeout shortened to what is left), in
+  pages, changes and bytes; a round stopped by a limit keeps what it pulled,
+  with its checkpoint, says so in its result, and the next round goes on;
+* the change feed is read as a stream and split into its changes without
+  recursion, one change at a time, so memory stays flat however long the feed,
+  however large or deep a document; a change that cannot be parsed is skipped
+  and counted, and the checkpoint passes it;
+* every document is validated strictly (:func:`validate_mark`) before it is
+  stored: one that is not a well-formed mark of this trip is refused and counted;
+  one whose clock is more than :data:`CLOCK_MARGIN_MS` ahead of this laptop's
+  wall clock is refused too (and counted apart: a wrong clock somewhere), so the
+  hybrid logical clock stays far below 2**53 (see :mod:`tripdash.domain.store`);
+* every message that quotes the server goes through :mod:`tripdash.domain.text`.
+
+Every laptop computes the same state from the same marks (the latest by hybrid
+logical clock, then author, then id: see :mod:`tripdash.domain.store`).
+One database per trip: ``tripdash-<trip id>``. Credentials come from the URL or
+``TRIPDASH_SYNC_USER`` / ``TRIPDASH_SYNC_PASSWORD`` and never appear in a message.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+
+from tripdash.domain.fetch import FetchError, check_allowed, redact
+from .store import HLC_CEILING, HLC_FLOOR, Mark, MarkStore, StoreError
+from tripdash.domain.text import escaped
+from tripdash.domain.times import UTC
+
+#: Changes asked for per page (``limit=``), and marks pushed per request.
+PAGE = 500
+CONNECT_SECONDS = 5.0
+READ_SECONDS = 20.0
+DOC_TYPE = "tripdash.mark"
+#: A pulled mark's clock may be at most this far ahead of the receiving laptop's wall
+#: clock (a laptop whose clock is hours wrong still syncs; a forged far-future clock,
+#: which would push every later mark's clock towards 2**53, is refused).
+CLOCK_MARGIN_MS = 24 * 3600 * 1000
+#: Largest sizes of a mark's text fields (characters).
+MAX_ID = 200
+MAX_WHO = 200
+MAX_AT = 40
+
+
+class SyncError(Exception):
+    """A round failed; the message is safe to show (no credentials, terminal-safe).
+
+    ``offline`` is True when the server could not be reached at all (no network,
+    a timeout), as opposed to a server that answered with an error.
+    """
+
+    def __init__(self, message: str, *, offline: bool = False) -> None:
+        super().__init__(message)
+        self.offline = offline
+
+
+@dataclass(frozen=True)
+class SyncLimits:
+    """What one round may cost at most. The defaults suit a real delegation's server."""
+
+    seconds: float = 60.0  # the whole round, every request and read included
+    pages: int = 1000  # change-feed pages per round
+    changes: int = 200_000  # changes read per round (and marks pushed per round)
+    round_bytes: int = 512 * 1024 * 1024  # bytes read per round, every answer included
+    page_bytes: int = 32 * 1024 * 1024  # one change-feed page (checked between changes)
+    change_chars: int = 64 * 1024  # one change parsed whole; a larger one is skipped
+    answer_bytes: int = 8 * 1024 * 1024  # any other answer (database info, push results)
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Where to sync, and as whom, within which limits."""
+
+    url: str  # the server's base address, credentials removed
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a traceback
+    allow_http: bool = False
+    transport: httpx.BaseTransport | None = None  # tests
+    limits: SyncLimits = field(default_factory=SyncLimits)
+    #: Seconds for the round's time limit (tests inject one that they move).
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+
+    @property
+    def server(self) -> str:
+        """The key local sync state is kept under (never holds credentials)."""
+        return self.url.rstrip("/")
+
+    @classmethod
+    def from_url(
+        cls, url: str, env: Mapping[str, str] | None = None, *, allow_http: bool = False
+    ) -> SyncConfig:
+        """Read the address, taking credentials out of it (or from the environment)."""
+        env = os.environ if env is None else env
+        parts = urlsplit(url)
+        # In a URL they are percent-encoded (a "@" or ":" in a password must be).
+        user = unquote(parts.username or "") or env.get("TRIPDASH_SYNC_USER") or None
+        password = unquote(parts.password or "") or env.get("TRIPDASH_SYNC_PASSWORD") or None
+        return cls(redact(url), user, password, allow_http)
+
+
+def url_has_password(url: str) -> bool:
+    """True when ``url`` carries a password (visible to other users in ``ps``)."""
+    try:
+        return bool(urlsplit(url).password)
+    except ValueError:
+        return False
+
+
+def database_name(trip_id: str) -> str:
+    """``tripdash-<trip id>``, in the characters CouchDB allows in a database name."""
+    cleaned = re.sub(r"[^a-z0-9_$()+\-]", "_", trip_id.lower())
+    return f"tripdash-{cleaned}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one round moved, refused and left waiting."""
+
+    pushed: int  # marks the server accepted that it did not have before
+    pulled: int  # marks new to this laptop
+    skipped: int  # documents in the feed refused as malformed (reported, ignored)
+    waiting: int  # local marks the server has not shown it holds
+    ahead: int = 0  # marks refused: their clock is too far ahead of this laptop's
+    stopped: str | None = None  # the limit that ended the round early, if one did
+
+    def __str__(self) -> str:
+        text = f"pushed {self.pushed} mark(s), pulled {self.pulled} new mark(s)"
+        if self.skipped:
+            text += f", ignored {_plural(self.skipped, 'malformed document')}"
+        if self.ahead:
+            text += (
+                f", refused {_plural(self.ahead, 'mark')} dated more than "
+                f"{CLOCK_MARGIN_MS // 3_600_000} h ahead of this laptop's clock "
+                "(is a clock wrong?)"
+            )
+        if self.waiting:
+            text += f"; {self.waiting} still waiting"
+        if self.stopped:
+            text += f"; stopped at {self.stopped}: the next round goes on from there"
+        return text
+
+
+# -- documents ------------------------------------------------------------------------
+
+
+def _doc(mark: Mark) -> dict[str, Any]:
+    return {
+        "_id": mark.id,
+        "type": DOC_TYPE,
+        "trip_id": mark.trip_id,
+        "item_id": mark.item_id,
+        "done": mark.done,
+        "at": mark.at.isoformat(),
+        "who": mark.who,
+        "hlc": mark.hlc,
+    }
+
+
+_FIELDS = frozenset({"_id", "type", "trip_id", "item_id", "done", "at", "who", "hlc"})
+#: What CouchDB itself may add to a document it returns.
+_COUCH_FIELDS = frozenset(
+    {"_rev", "_revisions", "_conflicts", "_deleted_conflicts", "_local_seq", "_attachments"}
+)
+#: A mark id: tripdash makes 32 hex digits; any short id of these characters is accepted
+#: (CouchDB reserves a leading "_").
+_MARK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
+#: An item id as the trip files allow: no "/", space or control character (see schema.py).
+_PART = r"[^/\s\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,200}"
+_ITEM_ID = re.compile(f"{_PART}(?:/{_PART})?")
+_UNSAFE_WHO = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_AHEAD = "ahead"
+
+
+def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
+    """A mark from a pulled document, or why it is refused.
+
+    As strict as a trip file: exactly the mark's fields (and CouchDB's own), each of
+    its type; ids well formed; text of bounded size, with no lone surrogate (it cannot
+    be stored or shown); ``at`` an aware time in the years 1900-2200; ``hlc`` an
+    integer no earlier than ``at`` (as every mark is made) and no later than
+    ``newest_ms`` (this laptop's wall clock plus the margin). A refusal for that last
+    reason is ``"ahead"``.
+    """
+    if not isinstance(doc, dict):
+        return "not a document"
+    if doc.get("type") != DOC_TYPE:
+        return "not a mark"
+    extra = set(doc) - _FIELDS - _COUCH_FIELDS
+    if extra or not set(doc) >= _FIELDS:
+        return "not the fields of a mark"
+    ident, trip, item, done, at, who, hlc = (
+        doc["_id"],
+        doc["trip_id"],
+        doc["item_id"],
+        doc["done"],
+        doc["at"],
+        doc["who"],
+        doc["hlc"],
+    )
+    if not all(isinstance(v, str) for v in (ident, trip, item, at, who)):
+        return "a text field is not text"
+    if not isinstance(done, bool) or not isinstance(hlc, int) or isinstance(hlc, bool):
+        return "done or hlc of the wrong type"
+    if trip != trip_id:
+        return "a mark of another trip"
+    if not _MARK_ID.fullmatch(ident) or not _ITEM_ID.fullmatch(item):
+        return "an id that is not well formed"
+    if not 0 < len(who) <= MAX_WHO or _UNSAFE_WHO.search(who):
+        return "an author that is not well formed"
+    if len(at) > MAX_AT:
+        return "a time that is not well formed"
+    try:
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            return "a time without a UTC offset"
+        when = when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return "a time that is not well formed"
+    if not 1900 <= when.year < 2200:
+        return "a time outside the years 1900-2200"
+    made_ms = int(when.timestamp() * 1000)  # as MarkStore.mark computes it
+    if not HLC_FLOOR <= made_ms <= hlc <= HLC_CEILING:
+        return "a clock out of range"
+    if hlc > newest_ms:
+        return _AHEAD
+    return Mark(ident, trip, item, done, when, who, hlc)
+
+
+# -- the change feed, split without recursion -------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_STRUCTURE = re.compile(r'["{}\[\],:]')
+_IN_STRING = re.compile(r'["\\]')
+_DECODER = json.JSONDecoder()
+#: Keys of a change whose values the skipper keeps (short ones only).
+_KEPT = frozenset({"seq", "id"})
+_KEPT_CHARS = 1024
+
+
+class FeedError(Exception):
+    """The change feed is not JSON in the form of CouchDB's; the message says how."""
+
+
+class _Malformed:
+    """Stands for a change that could not be parsed."""
+
+
+MALFORMED = _Malformed()
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the feed: parsed (``value``), or :data:`MALFORMED` with what could
+    be read of it without parsing it (its ``seq`` and ``id``)."""
+
+    value: Any
+    seq: Any
+    doc_id: Any = None
+
+
+class _Skipper:
+    """Finds the end of one JSON value in a stream without parsing it: no recursion, no
+    buffering, any size or depth. Keeps the short ``seq`` and ``id`` of an object."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.started = False
+        self.scalar = False
+        self.object = False
+        self.in_string = False
+        self.expect_key = False
+        self.in_key = False
+        self.key: str | None = None
+        self.capturing = False
+        self.parts: list[str] = []
+        self.size = 0
+        self.fields: dict[str, str] = {}
+
+    def _keep(self, text: str) -> None:
+        self.size += len(text)
+        if self.size <= _KEPT_CHARS:
+            self.parts.append(text)
+
+    def _take(self) -> str | None:
+        text = "".join(self.parts) if self.size <= _KEPT_CHARS else None
+        self.parts, self.size = [], 0
+        return text
+
+    def _end_value(self, buf: str, start: int, stop: int) -> None:
+        if self.capturing:
+            self._keep(buf[start:stop])
+            text = self._take()
+            if text is not None and self.key is not None:
+                self.fields[self.key] = text
+            self.capturing = False
+        self.key = None
+
+    def scan(self, buf: str, pos: int) -> tuple[int, bool]:
+        """Scan ``buf`` from ``pos``: (where the value ends, True), or (where to go on
+        with the next buffer, False)."""
+        n = len(buf)
+        start = pos  # of the text being kept (a key or a kept value), in this buffer
+        while pos < n:
+            if self.in_string:
+                m = _IN_STRING.search(buf, pos)
+                if m is None:
+                    pos = n
+                    break
+                if m.group() == "\\":
+                    if m.start() + 1 >= n:  # the escaped character is in the next chunk
+                        pos = m.start()
+                        break
+                    pos = m.start() + 2
+                    continue
+                self.in_string = False
+                pos = m.end()
+                if self.depth == 0:
+                    return pos, True  # the value was a string
+                if self.in_key:
+                    self._keep(buf[start : m.start()])
+                    raw = self._take()
+                    self.in_key = False
+                    try:
+                        self.key = json.loads(f'"{raw}"') if raw is not None else None
+                    except ValueError:
+                        self.key = None
+                continue
+            if not self.started:
+                ws = _WS.match(buf, pos)
+                pos = ws.end() if ws else pos
+                if pos >= n:
+                    break
+                self.started = True
+                first = buf[pos]
+                if first in "{[":
+                    self.depth, self.object, self.expect_key = 1, first == "{", first == "{"
+                    pos += 1
+                elif first == '"':
+                    self.in_string = True
+                    pos += 1
+                else:
+                    self.scalar = True
+                continue
+            m = _STRUCTURE.search(buf, pos)
+            if m is None:
+                pos = n
+                break
+            c, i = m.group(), m.start()
+            if self.scalar:  # a number, true, false, null: ends where the next item begins
+                return i, True
+            pos = m.end()
+            if c == '"':
+                self.in_string = True
+                if self.depth == 1 and self.object and self.expect_key:
+                    self.in_key, self.expect_key = True, False
+                    start = pos
+            elif c in "{[":
+                self.depth += 1
+            elif c == ":":
+                if self.depth == 1 and self.object and self.key in _KEPT:
+                    self.capturing = True
+                    start = pos
+            elif c == ",":
+                if self.depth == 1:
+                    self._end_value(buf, start, i)
+                    self.expect_key = self.object
+            else:  # } or ]
+                if self.depth == 1:
+                    self._end_value(buf, start, i)
+                self.depth -= 1
+                if self.depth == 0:
+                    return pos, True
+        if self.in_key or self.capturing:
+            self._keep(buf[start:pos])
+        return pos, False
+
+    def change(self) -> Change:
+        def read(key: str) -> Any:
+            try:
+                return json.loads(self.fields[key]) if key in self.fields else None
+            except (ValueError, RecursionError):
+                return None
+
+        return Change(MALFORMED, read("seq"), read("id"))
+
+
+class FeedParser:
+    """CouchDB's ``{"results": [...], "last_seq": ...}``, fed text as it arrives.
+
+    :meth:`feed` returns the changes completed so far; each is parsed on its own (C
+    speed) when it is at most ``change_chars`` long and nests no deeper than Python's
+    parser allows, else skipped by :class:`_Skipper` and returned as
+    :data:`MALFORMED`. The parser holds at most one unfinished change of at most
+    ``change_chars`` (plus the chunk being read): memory stays flat.
+    """
+
+    def __init__(self, change_chars: int) -> None:
+        self.change_chars = change_chars
+        self.buf = ""
+        self.pos = 0
+        self.state = "start"
+        self.key: str | None = None
+        self.has_results = False
+        self.has_last_seq = False
+        self.last_seq: Any = None
+        self.skipper: _Skipper | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True once the closing brace has been read."""
+        return self.state == "end"
+
+    def feed(self, text: str) -> list[Change]:
+        """Take the next piece of the answer; return the changes it completed."""
+        self.buf = self.buf[self.pos :] + text if self.pos < len(self.buf) else text
+        self.pos = 0
+        out: list[Change] = []
+        self._run(out, final=False)
+        return out
+
+    def finish(self) -> list[Change]:
+        """The answer has ended: return the last changes, or raise :class:`FeedError`."""
+        out: list[Change] = []
+        self._run(out, final=True)
+        if self.state != "end":
+            raise FeedError("the answer ends in the middle")
+        if not self.has_results:
+            raise FeedError("the answer has no list of results")
+        if not self.has_last_seq:
+            raise FeedError("the answer has no last_seq")
+        return out
+
+    def _char(self) -> str | None:
+        ws = _WS.match(self.buf, self.pos)
+        self.pos = ws.end() if ws else self.pos
+        return self.buf[self.pos] if self.pos < len(self.buf) else None
+
+    def _run(self, out: list[Change], *, final: bool) -> None:
+        while True:
+            state = self.state
+            if state == "skip":
+                assert self.skipper is not None
+                self.pos, done = self.skipper.scan(self.buf, self.pos)
+                if not done:
+                    return
+                out.append(self.skipper.change())
+                self.skipper = None
+                self.state = "elem_sep"
+                continue
+            c = self._char()
+            if c is None:
+                return
+            if state == "start":
+                if c != "{":
+                    raise FeedError("the answer is not a JSON object")
+                self.pos += 1
+                self.state = "key_or_end"
+            elif state in ("key_or_end", "key"):
+                if c == "}" and state == "key_or_end":
+                    self.pos += 1
+                    self.state = "end"
+                elif c == '"':
+                    value = self._small_value(final)
+                    if value is None:
+                        return
+                    self.key = value[0] if isinstance(value[0], str) else None
+                    self.state = "colon"
+                else:
+                    raise FeedError("the answer is not JSON")
+            elif state == "colon":
+                if c != ":":
+                    raise FeedError("the answer is not JSON")
+                self.pos += 1
+                self.state = "value"
+            elif state == "value":
+                if self.key == "results":
+                    if c != "[":
+                        raise FeedError("its results are not a list")
+                    self.has_results = True
+                    self.pos += 1
+                    self.state = "elem_first"
+                else:
+                    value = self._small_value(final)
+                    if value is None:
+                        return
+                    if self.key == "last_seq":
+                        self.has_last_seq, self.last_seq = True, value[0]
+                    self.state = "after_value"
+            elif state == "after_value":
+                if c not in ",}":
+                    raise FeedError("the answer is not JSON")
+                self.pos += 1
+                self.state = "key" if c == "," else "end"
+            elif state == "elem_first":
+                if c == "]":
+                    self.pos += 1
+                    self.state = "after_value"
+                else:
+                    self.state = "elem"
+            elif state == "elem":
+                if not self._element(out, final):
+                    return
+            elif state == "elem_sep":
+                if c not in ",]":
+                    raise FeedError("its results are not a JSON list")
+                self.pos += 1
+                self.state = "elem" if c == "," else "after_value"
+            else:  # end: only white space may follow
+                raise FeedError("the answer goes on after its end")
+
+    def _small_value(self, final: bool) -> tuple[Any] | None:
+        """A key or a top-level value other than the results (short), or None: wait."""
+        try:
+            value, end = _DECODER.raw_decode(self.buf, self.pos)
+        except (ValueError, RecursionError):
+            value, end = None, -1
+        if end != -1 and (end < len(self.buf) or final):
+            self.pos = end
+            return (value,)
+        if final or len(self.buf) - self.pos > self.change_chars:
+            raise FeedError("the answer is not JSON")
+        return None
+
+    def _element(self, out: list[Change], final: bool) -> bool:
+        """Read one change at ``pos``; False when more text is needed first."""
+        try:
+            value, end = _DECODER.raw_decode(self.buf, self.pos)
+            if end - self.pos > self.change_chars:
+                raise ValueError("too large")
+            # A number at the end of the text may go on in the next chunk.
+            if isinstance(value, (dict, list, str)) or end < len(self.buf) or final:
+                seq = value.get("seq") if isinstance(value, dict) else None
+                out.append(Change(value, seq, value.get("id") if isinstance(value, dict) else None))
+                self.pos = end
+                self.state = "elem_sep"
+                return True
+        except (ValueError, RecursionError):
+            pass
+        skipper = _Skipper()
+        end, done = skipper.scan(self.buf, self.pos)
+        if done:  # complete, but not JSON (or too deep or too large for parsing): skipped
+            out.append(skipper.change())
+            self.pos = end
+            self.state = "elem_sep"
+            return True
+        if final:
+            raise FeedError("the answer ends in the middle")
+        if len(self.buf) - self.pos > self.change_chars:
+            # Too large to keep: skip the rest of it as it streams by.
+            self.skipper = skipper
+            self.pos = end
+            self.state = "skip"
+            return True
+        return False
+
+
+# -- talking to the server --------------------------------------------------------------
+
+
+class _Stop(Exception):
+    """A limit of the round was reached (not an error: the round ends early)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Round:
+    """The budget of one round: time, pages, changes, bytes."""
+
+    def __init__(self, config: SyncConfig) -> None:
+        self.limits = config.limits
+        self.monotonic = config.monotonic
+        self.deadline = self.monotonic() + self.limits.seconds
+        self.bytes = 0
+        self.pages = 0
+        self.changes = 0
+
+    def remaining(self) -> float:
+        left = self.deadline - self.monotonic()
+        if left <= 0:
+            raise _Stop(f"the time limit of {self.limits.seconds:g} s")
+        return left
+
+    def read(self, n: int) -> None:
+        self.bytes += n
+        if self.bytes > self.limits.round_bytes:
+            raise _Stop(f"the limit of {self.limits.round_bytes:,} bytes read")
+
+    def page(self) -> None:
+        if self.pages >= self.limits.pages:
+            raise _Stop(f"the limit of {self.limits.pages:,} pages")
+        self.pages += 1
+
+    def change(self) -> None:
+        if self.changes >= self.limits.changes:
+            raise _Stop(f"the limit of {self.limits.changes:,} changes")
+        self.changes += 1
+
+
+class _Decoder:
+    """The body's content coding undone with bounded output (no decompression bomb)."""
+
+    def __init__(self, coding: str) -> None:
+        coding = coding.strip().lower()
+        if coding in ("", "identity"):
+            self.zlib = None
+        elif coding in ("gzip", "x-gzip"):
+            self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self.zlib = zlib.decompressobj()
+        else:
+            raise SyncError(f"the server's answer is in an unknown coding ({escaped(coding)})")
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        if self.zlib is None:
+            yield data
+            return
+        try:
+            while data:
+                out = self.zlib.decompress(data, 65536)
+                data = self.zlib.unconsumed_tail
+                if out:
+                    yield out
+        except zlib.error:
+            raise SyncError("the server's compressed answer is corrupt") from None
+
+
+class _Server:
+    def __init__(self, config: SyncConfig, db: str) -> None:
+        try:
+            check_allowed(config.url, allow_http=config.allow_http)
+        except FetchError as exc:
+            raise SyncError(escaped(str(exc))) from None
+        auth = (config.user, config.password or "") if config.user else None
+        self.base = f"{config.url.rstrip('/')}/{quote(db, safe='')}"
+        self.client = httpx.Client(
+            auth=auth,
+            transport=config.transport,
+            follow_redirects=False,
+            trust_env=False,
+            # identity: a compressed body's size says nothing of what it unpacks to.
+            headers={"Accept": "application/json", "Accept-Encoding": "identity"},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+    @contextmanager
+    def stream(
+        self, rnd: _Round, method: str, path: str, **kwargs: Any
+    ) -> Iterator[Iterator[bytes]]:
+        """The answer's body, chunk by chunk, each counted and the clock checked."""
+        url = f"{self.base}{path}"
+        left = rnd.remaining()
+        timeout = httpx.Timeout(min(READ_SECONDS, left), connect=min(CONNECT_SECONDS, left))
+        try:
+            with self.client.stream(method, url, timeout=timeout, **kwargs) as response:
+                _check_status(url, response)
+                decoder = _Decoder(response.headers.get("content-encoding", ""))
+
+                def chunks() -> Iterator[bytes]:
+                    if response.is_stream_consumed:  # a transport that read it (tests)
+                        whole = response.content
+                        for start in range(0, len(whole), 65536):
+                            rnd.read(len(whole[start : start + 65536]))
+                            yield whole[start : start + 65536]
+                            rnd.remaining()
+                        return
+                    # No chunk size: httpx would gather that much before yielding, and
+                    # a trickling server would never reach the time check.
+                    for raw in response.iter_raw():
+                        rnd.read(len(raw))
+                        yield from decoder.decode(raw)
+                        rnd.remaining()
+
+                yield chunks()
+        except httpx.TimeoutException:
+            rnd.remaining()  # the round's own limit, if that is what the timeout was
+            raise SyncError(f"{_where(url)}: timed out", offline=True) from None
+        except httpx.HTTPError as exc:
+            text = escaped((str(exc) or type(exc).__name__).splitlines()[0][:200])
+            raise SyncError(f"{_where(url)}: cannot connect ({text})", offline=True) from None
+
+    def request(self, rnd: _Round, method: str, path: str, **kwargs: Any) -> Any:
+        """A small JSON answer (at most ``answer_bytes``)."""
+        limit = rnd.limits.answer_bytes
+        body = bytearray()
+        with self.stream(rnd, method, path, **kwargs) as chunks:
+            for data in chunks:
+                body += data
+                if len(body) > limit:
+                    raise SyncError(
+                        f"{_where(self.base + path)}: the server's answer is larger than "
+                        f"{limit:,} bytes"
+                    )
+        try:
+            return json.loads(bytes(body))
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
+            raise SyncError(
+                f"{_where(self.base + path)}: the server's answer is not JSON"
+            ) from None
+
+
+def _check_status(url: str, response: httpx.Response) -> None:
+    status = response.status_code
+    if status in (401, 403):
+        raise SyncError(
+            f"{_where(url)}: not allowed (HTTP {status}): check "
+            "TRIPDASH_SYNC_USER and TRIPDASH_SYNC_PASSWORD, and that this user is a "
+            "member of the database"
+        )
+    if 300 <= status < 400:
+        target = _where(response.headers.get("location", "?")[:500])
+        raise SyncError(
+            f"{_where(url)}: the server redirects (HTTP {status}) to {target}: "
+            "give that address with --sync"
+        )
+    if status >= 400:
+        raise _HttpError(status, f"{_where(url)}: HTTP {status}")
+
+
+class _HttpError(SyncError):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _where(url: str) -> str:
+    """The address for a message: no credentials, no query, terminal-safe."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port is not None:
+            host += f":{parts.port}"
+        text = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    except ValueError:  # a Location that is no address at all
+        text = url if "@" not in url else "(an address)"
+    return escaped(text)
+
+
+# -- one round --------------------------------------------------------------------------
+
+
+def sync_once(store: MarkStore, trip_id: str, config: SyncConfig) -> SyncResult:
+    """One round of push, pull and confirm for one trip, within ``config.limits``.
+
+    Raises :class:`SyncError` when the round fails; what it pulled or confirmed
+    before that is kept. A round ended by a limit returns normally, its result's
+    ``stopped`` saying which.
+    """
+    db = database_name(trip_id)
+    rnd = _Round(config)
+    server = _Server(config, db)
+    key = config.server
+    pull = _Pull()
+    pushed = 0
+    stopped: str | None = None
+    try:
+        try:
+            _ensure_database(server, rnd, db)
+            pushed, sent = _push(server, rnd, store, trip_id, key)
+            _pull(server, rnd, store, trip_id, key, db, pull)
+            _confirm(server, rnd, store, key, sent)
+        except _Stop as stop:
+            stopped = stop.reason
+    except StoreError as exc:
+        raise SyncError(str(exc)) from None
+    except httpx.HTTPError as exc:  # e.g. a body cut off mid-read
+        text = escaped(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+        raise SyncError(f"the connection failed during sync ({text})", offline=True) from None
+    finally:
+        server.close()
+    return SyncResult(
+        pushed,
+        pull.pulled,
+        pull.malformed,
+        store.count_unsynced(trip_id, key),
+        pull.ahead,
+        stopped,
+    )
+
+
+def _ensure_database(server: _Server, rnd: _Round, db: str) -> None:
+    try:
+        server.request(rnd, "GET", "")
+    except _HttpError as exc:
+        if exc.status != 404:
+            raise
+        try:
+            server.request(rnd, "PUT", "")
+        except _HttpError as again:
+            if again.status != 412:  # 412: created meanwhile by another laptop
+                raise SyncError(
+                    f"the database {db} does not exist and could not be created "
+                    f"(HTTP {again.status}): ask the server's admin to create it"
+                ) from None
+
+
+def _push(
+    server: _Server, rnd: _Round, store: MarkStore, trip_id: str, key: str
+) -> tuple[int, dict[str, Mark]]:
+    """Send every mark the server has not shown it holds; return (accepted as new, sent)."""
+    pushed = 0
+    sent: dict[str, Mark] = {}
+    after: tuple[int, str, str] | None = None
+    while True:
+        batch = store.unsynced(trip_id, key, PAGE, after=after)
+        if not batch:
+            return pushed, sent
+        if len(sent) + len(batch) > rnd.limits.changes:
+            raise _Stop(f"the limit of {rnd.limits.changes:,} marks pushed")
+        after = batch[-1].order
+        answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": [_doc(m) for m in batch]})
+        if not isinstance(answer, list):
+            raise SyncError("the server's answer to a push is not a list of results")
+        wanted = {m.id: m for m in batch}
+        accepted = 0
+        for item in answer:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            mark = wanted.get(item["id"])
+            if mark is None:
+                continue
+            if item.get("ok") is True:
+                pushed += 1
+            elif item.get("error") != "conflict":  # conflict: it had it (a lost reply)
+                continue
+            sent[mark.id] = mark
+            accepted += 1
+        if not accepted:
+            raise SyncError("the server accepted none of the marks pushed to it")
+        if accepted < len(batch):
+            raise SyncError(
+                f"the server refused {len(batch) - accepted} mark(s); they stay waiting"
+            )
+
+
+@dataclass
+class _Pull:
+    pulled: int = 0
+    malformed: int = 0
+    ahead: int = 0
+
+
+def _pull(
+    server: _Server,
+    rnd: _Round,
+    store: MarkStore,
+    trip_id: str,
+    key: str,
+    db: str,
+    out: _Pull,
+) -> None:
+    since = store.checkpoint(key, db) or "0"
+    while True:
+        rnd.page()
+        checkpoint, complete, count = _pull_page(server, rnd, store, trip_id, key, db, since, out)
+        if checkpoint == since or (complete and count < PAGE):
+            return
+        since = checkpoint
+
+
+def _pull_page(
+    server: _Server,
+    rnd: _Round,
+    store: MarkStore,
+    trip_id: str,
+    key: str,
+    db: str,
+    since: str,
+    out: _Pull,
+) -> tuple[str, bool, int]:
+    """One page: its changes committed with the checkpoint after the last one read.
+
+    Returns (checkpoint, whether the page was read to its end, changes in it). A
+    page of more than :data:`PAGE` changes (a server that ignores ``limit``) or
+    ``page_bytes`` is cut there; the next page goes on from the last change read.
+    """
+    parser = FeedParser(rnd.limits.change_chars)
+    text = codecs.getincrementaldecoder("utf-8")("surrogateescape")  # bad bytes: refused
+    marks: list[Mark] = []
+    last_seq: Any = None
+    count = 0
+    complete = False
+    newest = store.wall_ms() + CLOCK_MARGIN_MS
+    page_bytes = 0
+
+    def take(changes: list[Change]) -> bool:
+        """Handle changes; False once the page must be cut."""
+        nonlocal last_seq, count
+        for change in changes:
+            rnd.change()
+            count += 1
+            _classify(change, trip_id, newest, marks, out)
+            if change.seq is not None:
+                last_seq = change.seq
+            if count >= PAGE + 1 or page_bytes > rnd.limits.page_bytes:
+                return False
+        return True
+
+    def commit() -> str:
+        checkpoint = since
+        if complete and parser.has_last_seq:
+            checkpoint = json.dumps(parser.last_seq)
+        elif last_seq is not None:
+            checkpoint = json.dumps(last_seq)
+        added, conflicting = store.add_pulled(key, marks, db, checkpoint)
+        out.pulled += added
+        out.malformed += conflicting
+        return checkpoint
+
+    params = {"since": _since_param(since), "include_docs": "true", "limit": str(PAGE)}
+    try:
+        with server.stream(rnd, "GET", "/_changes", params=params) as chunks:
+            for data in chunks:
+                page_bytes += len(data)
+                if not take(parser.feed(text.decode(data))):
+                    break
+            else:
+                if take(parser.feed(text.decode(b"", final=True))):
+                    take(parser.finish())
+                    complete = True
+    except FeedError as exc:
+        checkpoint = commit()
+        if checkpoint != since:
+            return checkpoint, False, count  # a later page may be sane
+        raise SyncError(f"the server's change feed is not in the expected form: {exc}") from None
+    except (SyncError, _Stop, httpx.HTTPError):
+        commit()
+        raise
+    return commit(), complete, count
+
+
+def _classify(change: Change, trip_id: str, newest: int, marks: list[Mark], out: _Pull) -> None:
+    if change.value is MALFORMED:
+        if not (isinstance(change.doc_id, str) and change.doc_id.startswith("_design/")):
+            out.malformed += 1
+        return
+    value = change.value
+    doc = value.get("doc") if isinstance(value, dict) else None
+    if isinstance(value, dict) and (
+        value.get("deleted") is True
+        or (isinstance(doc, dict) and doc.get("_deleted") is True)
+        or str(value.get("id", "")).startswith("_design/")
+    ):
+        return  # not marks: nothing to report
+    mark = validate_mark(doc, trip_id, newest_ms=newest)
+    if isinstance(mark, Mark):
+        marks.append(mark)
+    elif mark == _AHEAD:
+        out.ahead += 1
+    else:
+        out.malformed += 1
+
+
+def _confirm(
+    server: _Server, rnd: _Round, store: MarkStore, key: str, sent: dict[str, Mark]
+) -> None:
+    """Ask for the marks sent this round that did not come back in the feed."""
+    unseen = store.not_known(key, list(sent))
+    for start in range(0, len(unseen), PAGE):
+        ids = unseen[start : start + PAGE]
+        answer = server.request(
+            rnd, "POST", "/_all_docs", params={"include_docs": "true"}, json={"keys": ids}
+        )
+        rows = answer.get("rows") if isinstance(answer, dict) else None
+        if not isinstance(rows, list):
+            raise SyncError("the server's answer to a read is not in the expected form")
+        held = []
+        for row in rows:
+            doc = row.get("doc") if isinstance(row, dict) else None
+            if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
+                continue
+            mark = sent.get(doc["_id"])
+            if mark is not None and {k: doc.get(k) for k in _FIELDS} == _doc(mark):
+                held.append(mark.id)
+        store.record_synced(key, held)
+
+
+def _since_param(checkpoint: str) -> str:
+    """The stored checkpoint as the ``since`` parameter (numbers and strings both occur)."""
+    try:
+        value = json.loads(checkpoint)
+    except ValueError:
+        return checkpoint
+    return value if isinstance(value, str) else json.dumps(value)
