@@ -262,3 +262,30 @@ def test_log_mark_diff_and_remind_at_12_hours(
     )
     # The columns line up: every line's stage sits where the first one's does.
     assert {line.index(" min before") for line in lines} == {lines[0].index(" min before")}
+
+
+def test_note_late_and_readout_at_12_hours(
+    tmp_path: Path, state: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    twelve = ["--time-format", "12"]
+    at = ["--at", "2023-01-17T09:20 America/New_York"]  # during the CSIS speech
+    assert cli.main(["late", str(FS), "20", *at, "--as", "ps", *state, *twelve]) == 0
+    out = capsys.readouterr().out
+    assert "blinken-press-conference: 3:30 pm -> 3:50 pm EST (+20)" in out
+    assert cli.main(["note", str(FS), "csis-speech", "Went well.", "--as", "ps", *state]) == 0
+    capsys.readouterr()
+    assert cli.main(["note", str(FS), "csis-speech", "--show", *state, *twelve]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(r"by ps, \w{3} \d\d \w{3} \d{1,2}:\d\d [ap]m (GMT|BST)\n", shown), shown
+    day = ["--day", "2023-01-17"]
+    assert cli.main(["readout", str(FS), *day, *state, *twelve]) == 0
+    readout = capsys.readouterr().out
+    when = [line for line in readout.splitlines() if line.startswith("- When:")]
+    assert "(planned 9:15 am EST local, 2:15 pm GMT home; +20 min)" in when[0], when
+    assert (
+        "- When: 3:50 pm EST local, 8:50 pm GMT home "
+        "(planned 3:30 pm EST local, 8:30 pm GMT home; +20 min)"
+    ) in readout
+    assert re.search(r"- Note \(ps, \w{3} \d\d \w{3} \d{1,2}:\d\d [ap]m (GMT|BST)\):", readout)
+    assert cli.main(["readout", str(FS), *day, *state]) == 0
+    assert "(planned 09:15 EST local, 14:15 GMT home; +20 min)" in capsys.readouterr().out

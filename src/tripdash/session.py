@@ -271,7 +271,9 @@ class Session:
         """The note and, for an event, the lateness and overlaps of one item, worded."""
         trip = self.trip(key)
         versions = self.note(key, item_id)
-        notes = tuple(note_lines(versions, self.options.who, trip.home_tz))
+        notes = tuple(
+            note_lines(versions, self.options.who, trip.home_tz, self.options.time_format)
+        )
         late = self.lateness(key)
         delay = late.delays.get(item_id)
         overlaps = tuple(str(o) for o in late.overlapping(item_id))
