@@ -216,7 +216,7 @@ class TripDashApp(App[int]):
         from tripdash.screens.changes import ChangesScreen
 
         if not isinstance(self.screen, ChangesScreen):
-            self.push_screen(ChangesScreen(self.session.changes))
+            self.push_screen(ChangesScreen(self.session.changes, self.session.options.time_format))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from tripdash.commands import binding_commands

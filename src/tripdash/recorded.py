@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tripdash.domain.records import NoteVersion, RecordError, RecordStore, Shift
 from tripdash.domain.store import MarkStore, StoreError
 from tripdash.domain.text import one_line
-from tripdash.domain.times import Clock
+from tripdash.domain.times import Clock, clock_time
 
 
 @dataclass(frozen=True)
@@ -145,20 +145,22 @@ class Records:
             self._store.close()
 
 
-def written(version: NoteVersion, me: str, home: ZoneInfo) -> str:
+def written(version: NoteVersion, me: str, home: ZoneInfo, time_format: int = 24) -> str:
     """``yours, Tue 17 Jan 14:02 GMT`` or ``by alice, Tue 17 Jan 14:02 GMT``."""
     at = version.at.astimezone(home)
     who = "yours" if version.who == me else f"by {one_line(version.who)}"
-    return f"{who}, {at:%a %d %b %H:%M} {at.tzname()}"
+    return f"{who}, {at:%a %d %b} {clock_time(at, time_format)} {at.tzname()}"
 
 
-def note_lines(versions: list[NoteVersion], me: str, home: ZoneInfo) -> list[tuple[str, str]]:
+def note_lines(
+    versions: list[NoteVersion], me: str, home: ZoneInfo, time_format: int = 24
+) -> list[tuple[str, str]]:
     """(heading, text) per version, for a details pane: ``Your note (Tue 17 Jan 14:02 GMT)``."""
     out = []
     many = len(versions) > 1
     for i, version in enumerate(versions, 1):
         at: datetime = version.at.astimezone(home)
-        when = f"{at:%a %d %b %H:%M} {at.tzname()}"
+        when = f"{at:%a %d %b} {clock_time(at, time_format)} {at.tzname()}"
         who = "Your note" if version.who == me else f"Note by {one_line(version.who)}"
         heading = f"{who} ({when})"
         if many:

@@ -63,6 +63,8 @@ class DashboardOptions:
     config_problems: tuple[str, ...] = ()
     #: Warnings about the sync settings, already worded (a password in --sync URL).
     sync_warnings: tuple[str, ...] = ()
+    #: 12 or 24: how every screen shows a time of day (the config's ``time_format``).
+    time_format: int = 24
 
 
 @dataclass(frozen=True)
@@ -271,7 +273,9 @@ class Session:
         """The note and, for an event, the lateness and overlaps of one item, worded."""
         trip = self.trip(key)
         versions = self.note(key, item_id)
-        notes = tuple(note_lines(versions, self.options.who, trip.home_tz))
+        notes = tuple(
+            note_lines(versions, self.options.who, trip.home_tz, self.options.time_format)
+        )
         late = self.lateness(key)
         delay = late.delays.get(item_id)
         overlaps = tuple(str(o) for o in late.overlapping(item_id))
@@ -347,6 +351,7 @@ class Session:
                 self.clock,
                 real_clock=self.options.clock,
                 opened=self._opened,
+                time_format=self.options.time_format,
             )
         return self._reminders
 
@@ -382,7 +387,7 @@ class Session:
             # Another trip, accepted: not a list of changes to the old one.
             entry.trip = new
             return Applied(entry, new_version=True, replaced=loaded.replaced)
-        changes = diff_trips(old, new)
+        changes = diff_trips(old, new, self.options.time_format)
         entry.trip = new
         seen = self.options.clock().astimezone(new.home_tz)
         self.changes.extend(SeenChange(seen, new.title, c) for c in changes)

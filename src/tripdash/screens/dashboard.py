@@ -120,16 +120,18 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         # The layout for the terminal's width from the first frame (on_resize keeps it).
         self._fit_width(self.app.size.width)
         now = self.clock.now()
-        yield TripHeader(self.schedule, now, id="header")
+        fmt = self.time_format
+        yield TripHeader(self.schedule, now, time_format=fmt, id="header")
         with Horizontal(id="panes"):
             yield Timeline(
                 self.schedule,
                 now,
                 done=self.done,
                 late=self.session.lateness(self.key),
+                time_format=fmt,
                 id="timeline",
             )
-            yield EventDetails(id="details")
+            yield EventDetails(time_format=fmt, id="details")
         yield self.reminder_notice()
         yield KeyBar()
 
@@ -166,7 +168,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header = self.query_one(TripHeader)
         real_now = self.clock.real_now()
         header.status = self._status(real_now)
-        header.sync_text = describe_sync(self.entry.sync, real_now, self.trip.home_tz)
+        header.sync_text = describe_sync(
+            self.entry.sync, real_now, self.trip.home_tz, self.time_format
+        )
         header.late_text = self._late_text(now)
         header.now = now
         self.timeline.set_now(now)
@@ -177,8 +181,8 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         """The header's status: freshness, a broken file, marks that cannot be saved."""
         home = self.trip.home_tz
         parts = [
-            describe_status(self.entry.status, real_now, home),
-            describe_broken(self.entry, home),
+            describe_status(self.entry.status, real_now, home, self.time_format),
+            describe_broken(self.entry, home, self.time_format),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
             *self._late_warnings(),
         ]

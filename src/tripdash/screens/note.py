@@ -94,7 +94,9 @@ class NoteScreen(TripScreen, ModalScreen[None]):
         with Vertical():
             yield Static(f"Note: {self.label}", id="note-title", markup=False)
             if len(self._versions) == 1:
-                about = f"Last saved {written(self._versions[0], self.session.options.who, home)}"
+                options = self.session.options
+                saved = written(self._versions[0], options.who, home, options.time_format)
+                about = f"Last saved {saved}"
             elif not self._versions:
                 about = "No note yet. ctrl+s saves, escape closes."
             else:
