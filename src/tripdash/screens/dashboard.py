@@ -22,10 +22,12 @@ from tripdash.live import describe_broken, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
 from tripdash.screens.reminding import ReminderKeys, reminder_bindings
+from tripdash.screens.searching import SearchKeys, search_bindings
 from tripdash.session import Session
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.keybar import KeyBar
+from tripdash.widgets.search import SearchBar
 from tripdash.widgets.timeline import Timeline
 
 #: Seconds the details pane waits after the selection moves before it redraws.
@@ -34,7 +36,7 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
+class DashboardScreen(SearchKeys, ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
@@ -106,6 +108,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             id="dashboard.earlier-60",
         ),
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
+        *search_bindings("dashboard"),
     ]
 
     def __init__(self, session: Session, key: str, *, painted: Callable[[], bool]) -> None:
@@ -119,6 +122,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         self._fit_width(self.app.size.width)
         now = self.clock.now()
         yield TripHeader(self.schedule, now, id="header")
+        yield SearchBar(
+            placeholder="title, person, place, talking point…  (enter keeps, esc goes back)"
+        )
         with Horizontal(id="panes"):
             yield Timeline(self.schedule, now, done=self.done, id="timeline")
             yield EventDetails(id="details")
@@ -171,13 +177,14 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             describe_status(self.entry.status, real_now, home),
             describe_broken(self.entry, home),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
+            self.filter_status(),
         ]
         return " · ".join(p for p in parts if p)
 
     def _show_details(self) -> None:
-        self.query_one(EventDetails).show(
-            self.timeline.selected, self.schedule, self.clock.now(), self.done
-        )
+        details = self.query_one(EventDetails)
+        details.found = self.found_line()
+        details.show(self.timeline.selected, self.schedule, self.clock.now(), self.done)
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
         self._show_details_soon()
@@ -220,6 +227,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(schedule, keep=True)
+        self.search_reloaded()
         self.timeline.scroll_line_to_top(round(scroll_y))
         self.title = one_line(self.trip.title)
         self._show_details()
@@ -232,12 +240,13 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         """Select an event by id (coming back from a counterpart's next meeting)."""
         if event_id is None:
             return
-        for i, e in enumerate(self.trip.events):
-            if e.id == event_id:
-                self.timeline.select(i)
-                self.timeline.scroll_to_event(i, center=True)
-                self.timeline.focus()
-                return
+        if self.timeline.index_of(event_id) is None and self._filter_query is not None:
+            self.action_clear_search()  # the event asked for is not among those filtered
+        i = self.timeline.index_of(event_id)
+        if i is not None:
+            self.timeline.select(i)
+            self.timeline.scroll_to_event(i, center=True)
+            self.timeline.focus()
 
     # -- marking ------------------------------------------------------------------------
 

@@ -236,6 +236,8 @@ class EventDetails(ScrollView, can_focus=True):
         self._wrapped_for: tuple[int, Style] | None = None
         self._base: tuple[bool, Style] | None = None
         self._blank = Strip.blank(0)
+        #: A search's matching line, shown above the event's details (None: no search).
+        self.found: Text | None = None
 
     def show(
         self, event: Event | None, schedule: Schedule, now: datetime, done: Collection[str] = ()
@@ -245,6 +247,8 @@ class EventDetails(ScrollView, can_focus=True):
             content = Text("No event selected.", style="dim")
         else:
             content = describe_event(event, schedule, now, done)
+            if self.found is not None:
+                content = Text("\n").join([self.found, content])
         new_event = (event.id if event is not None else None) != self._event_id
         self._event_id = event.id if event is not None else None
         if content == self.content and not new_event:
