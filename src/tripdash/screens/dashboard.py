@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
@@ -30,6 +31,13 @@ from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.search import SearchBar
 from tripdash.widgets.timeline import Timeline
 
+
+def _trip_commands() -> type[Provider]:
+    from tripdash.palette import TripCommands
+
+    return TripCommands
+
+
 #: Seconds the details pane waits after the selection moves before it redraws.
 DETAILS_DELAY = 0.06
 #: Below this many columns the details pane goes under the timeline instead of beside it.
@@ -40,6 +48,8 @@ class DashboardScreen(SearchKeys, ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
+    #: ctrl+p offers the trip's events and counterparts too (see tripdash.palette).
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {_trip_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown (first) only while a reminder notice is: what matters most then.
