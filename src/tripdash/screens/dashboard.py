@@ -22,6 +22,7 @@ from tripdash.domain.text import one_line
 from tripdash.live import describe_broken, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.screens.jump import JumpKeys, jump_binding
 from tripdash.screens.reminding import ReminderKeys, reminder_bindings
 from tripdash.screens.searching import SearchKeys, search_bindings
 from tripdash.session import Session
@@ -44,7 +45,7 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(SearchKeys, ReminderKeys, TripScreen, Screen[None]):
+class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
@@ -119,6 +120,7 @@ class DashboardScreen(SearchKeys, ReminderKeys, TripScreen, Screen[None]):
         ),
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
         *search_bindings("dashboard"),
+        jump_binding("dashboard"),
     ]
 
     def __init__(self, session: Session, key: str, *, painted: Callable[[], bool]) -> None:
