@@ -121,6 +121,7 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
         *search_bindings("dashboard"),
         jump_binding("dashboard"),
+        Binding("w", "overview", "Whole trip", show=False, id="dashboard.overview"),
     ]
 
     def __init__(self, session: Session, key: str, *, painted: Callable[[], bool]) -> None:
@@ -281,6 +282,20 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         )
 
     # -- actions ------------------------------------------------------------------------
+
+    def action_overview(self) -> None:
+        """The whole trip at once; enter there comes back on the event chosen."""
+        from tripdash.screens.overview import OverviewScreen
+
+        selected = self.timeline.selected
+        events = self.trip.events
+        at = next((i for i, e in enumerate(events) if e is selected), 0) if selected else 0
+        self.app.push_screen(
+            OverviewScreen(
+                self.schedule, clock=self.clock.now, done=lambda: self.done, selected=at
+            ),
+            callback=self.select_event,
+        )
 
     def action_jump_now(self) -> None:
         """Select the event in progress (else the next) and show the now line."""
