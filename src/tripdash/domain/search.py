@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import overload
 
 from tripdash.domain.model import Counterpart, Event, Place, Trip
 from tripdash.domain.schedule import Schedule
@@ -98,31 +99,83 @@ class CounterpartMatch:
     line: str
 
 
+class Matches(Sequence[Match]):
+    """The matching events, in time order; each one's field and line worked out only when
+    it is asked for (a word in every title matches 10,000 events, one is shown)."""
+
+    def __init__(
+        self,
+        index: SearchIndex,
+        found: tuple[int, ...],
+        words: tuple[str, ...],
+        notes: Mapping[int, list[Field]],
+    ) -> None:
+        self.indexes = found
+        self._index = index
+        self._words = words
+        self._notes = notes
+        self._made: dict[int, Match] = {}
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    @overload
+    def __getitem__(self, at: int) -> Match: ...
+
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[Match]: ...
+
+    def __getitem__(self, at: int | slice) -> Match | Sequence[Match]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        if at < 0:
+            at += len(self.indexes)
+        made = self._made.get(at)
+        if made is None:
+            i = self.indexes[at]  # IndexError past the end, as a sequence should
+            fields = self._index.fields_of(i) + self._notes.get(i, [])
+            best = _best(fields, self._words)
+            made = self._made[at] = Match(i, self._index.trip.events[i], best.name, best.line)
+        return made
+
+
 @dataclass(frozen=True)
 class Result:
     """What a query found: matching events in time order, and lines of the trip's notes."""
 
     query: str
-    matches: tuple[Match, ...] = ()
+    matches: Sequence[Match] = ()
     trip_lines: tuple[Field, ...] = ()
-    #: The ids of the matching events.
-    ids: frozenset[str] = field(default_factory=frozenset)
+    #: The matching events' indexes in trip.events, as a set.
+    index_set: frozenset[int] = field(default_factory=frozenset)
 
     def __len__(self) -> int:
         return len(self.matches)
 
+    @property
+    def ids(self) -> frozenset[str]:
+        """The ids of the matching events (for a filter: made once, when asked)."""
+        return frozenset(m.event.id for m in self.matches)
+
+    @property
+    def indexes(self) -> Sequence[int]:
+        """The matching events' indexes in trip.events, in order."""
+        if isinstance(self.matches, Matches):
+            return self.matches.indexes
+        return [m.index for m in self.matches]
+
     def position_of(self, index: int) -> int | None:
         """Where event ``index`` is among the matches (None when it is not one)."""
-        keys = [m.index for m in self.matches]
+        keys = self.indexes
         at = bisect.bisect_left(keys, index)
         return at if at < len(keys) and keys[at] == index else None
 
     def first_from(self, index: int, step: int = 1) -> int | None:
         """The match at or after event ``index`` (``step`` 1), or at or before it (-1),
         wrapping round the trip; None when nothing matches."""
-        if not self.matches:
+        keys = self.indexes
+        if not keys:
             return None
-        keys = [m.index for m in self.matches]
         if step >= 0:
             at = bisect.bisect_left(keys, index)
             return at if at < len(keys) else 0
@@ -145,18 +198,24 @@ def _counterpart_fields(cp: Counterpart) -> list[Field]:
     return fields
 
 
-def _event_fields(event: Event, people: Mapping[str, list[Field]]) -> list[Field]:
+def _own_fields(event: Event) -> list[Field]:
+    """The event's own lines (its counterparts' come after, from the index)."""
     fields = _lines("title", event.title)
     fields += _lines("venue", event.venue)
     fields += _lines("place", event.place.name)
     if event.to is not None:
         fields += _lines("place", event.to.name)
     fields += _lines("kind", event.kind)
-    for cp in event.counterparts:
-        fields += people.get(cp.id, [])
     fields += _lines("press", event.press)
     fields += _lines("notes", event.notes)
     return fields
+
+
+def _own_blob(event: Event) -> str:
+    """What :func:`_own_fields` folds, in one string, without making the fields."""
+    parts = [event.title, event.venue, event.place.name, event.to.name if event.to else None]
+    parts += [event.kind, event.press, event.notes]
+    return fold("\n".join(p for p in parts if p))
 
 
 def _best(fields: Sequence[Field], words: Sequence[str]) -> Field:
@@ -192,13 +251,27 @@ class SearchIndex:
         self.trip = trip
         people = {cp.id: _counterpart_fields(cp) for cp in trip.counterparts}
         self._people = people
+        self._people_blobs = {
+            cid: "\n".join(f.folded for f in fields) for cid, fields in people.items()
+        }
         #: Event id -> index in trip.events.
         self.index_of = {e.id: i for i, e in enumerate(trip.events)}
-        self._fields = [_event_fields(e, people) for e in trip.events]
-        # One string per event: a word is looked for in it once, not in each field.
-        self._blobs = ["\n".join(f.folded for f in fields) for fields in self._fields]
+        # One short string per event (its own text) and its counterparts' ids: a word is
+        # looked for in the 500 people once, not again in each of their 10,000 events.
+        # The fields themselves are made only for a match shown.
+        self._blobs = [_own_blob(e) for e in trip.events]
+        self._who = [frozenset(c.id for c in e.counterparts) for e in trip.events]
         self._trip_fields = _lines("trip summary", trip.summary)
         self._last: tuple[str, tuple[int, ...], dict[str, tuple[str, ...]]] | None = None
+
+    def fields_of(self, i: int) -> list[Field]:
+        """Event ``i``'s searchable lines in order of importance: its own, then its people's."""
+        event = self.trip.events[i]
+        fields = _own_fields(event)
+        # Who before what they said: title, venue, place, kind, then the people.
+        cut = next((n for n, f in enumerate(fields) if f.name in ("press", "notes")), len(fields))
+        people = [f for c in event.counterparts for f in self._people.get(c.id, [])]
+        return fields[:cut] + people + fields[cut:]
 
     def search(self, query: str, notes: Mapping[str, Sequence[str]] = NO_NOTES) -> Result:
         """The events matching ``query`` in time order (all words, anywhere in each)."""
@@ -210,30 +283,28 @@ class SearchIndex:
         note_fields = self._note_fields(notes)
         candidates: Sequence[int] = range(len(self._blobs))
         last = self._last
+        notes_now = {k: tuple(v) for k, v in notes.items()}
         # A query extending the last one can only match among its matches (each old word
         # is still there, the last one grown); the notes must be the same ones too.
-        notes_now = {k: tuple(v) for k, v in notes.items()}
         if last is not None and folded.startswith(last[0]) and last[2] == notes_now:
             candidates = last[1]
         blobs = self._blobs
-        found: list[int] = []
-        for i in candidates:
-            blob = blobs[i]
-            extra = note_fields.get(i)
-            if extra is not None:
-                blob = blob + "\n" + "\n".join(f.folded for f in extra)
-            if all(w in blob for w in words):
-                found.append(i)
-        self._last = (folded, tuple(found), notes_now)
-        events = self.trip.events
-        matches = []
-        for i in found:
-            fields = self._fields[i] + note_fields.get(i, [])
-            best = _best(fields, words)
-            matches.append(Match(i, events[i], best.name, best.line))
+        if note_fields:
+            blobs = list(blobs)
+            for i, extra in note_fields.items():
+                blobs[i] = blobs[i] + "\n" + "\n".join(f.folded for f in extra)
+        found = list(candidates)
+        who = self._who
+        for word in words:  # one pass a word: a comprehension, no per-event generator
+            hits = {cid for cid, blob in self._people_blobs.items() if word in blob}
+            if hits:
+                found = [i for i in found if word in blobs[i] or not hits.isdisjoint(who[i])]
+            else:
+                found = [i for i in found if word in blobs[i]]
+        kept = tuple(found)
+        self._last = (folded, kept, notes_now)
         trip_lines = tuple(f for f in self._trip_fields if any(w in f.folded for w in words))
-        ids = frozenset(events[i].id for i in found)
-        return Result(query, tuple(matches), trip_lines, ids)
+        return Result(query, Matches(self, kept, words, note_fields), trip_lines, frozenset(kept))
 
     def _note_fields(self, notes: Mapping[str, Sequence[str]]) -> dict[int, list[Field]]:
         """The user's notes as fields of the events they belong to.

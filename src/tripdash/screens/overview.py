@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -58,26 +58,42 @@ class Band:
     height: int
 
 
+_BLOCKS: dict[int, tuple[Schedule, list[Day]]] = {}
+
+
 def blocks(schedule: Schedule) -> list[Day]:
     """The timeline's days, each cut where its clocks' offset changes: across the date
-    line Seoul's 18 March and Anchorage's 18 March are two blocks, not one."""
+    line Seoul's 18 March and Anchorage's 18 March are two blocks, not one.
+
+    Worked out once per schedule (opening the overview again costs nothing).
+    """
+    found = _BLOCKS.get(id(schedule))
+    if found is not None and found[0] is schedule:
+        return found[1]
     events = schedule.trip.events
     out: list[Day] = []
+    offsets: dict[tuple[date, str], timedelta | None] = {}
+
+    def offset(day: Day, event: Event) -> timedelta | None:
+        key = (day.date, event.place.tz.key)
+        if key not in offsets:
+            offsets[key] = local_midnight(day.date, event.place.tz).utcoffset()
+        return offsets[key]
+
     for day in schedule.days:
         start = day.first
         for i in range(day.first + 1, day.last + 2):
-            if i > day.last or _offset(day, events[i]) != _offset(day, events[start]):
+            if i > day.last or offset(day, events[i]) != offset(day, events[start]):
                 names: list[str] = []
                 for e in events[start:i]:
                     if e.place.name not in names:
                         names.append(e.place.name)
                 out.append(Day(day.date, start, i - 1, tuple(names)))
                 start = i
+    if len(_BLOCKS) >= 4:
+        _BLOCKS.pop(next(iter(_BLOCKS)))
+    _BLOCKS[id(schedule)] = (schedule, out)
     return out
-
-
-def _offset(day: Day, event: Event) -> timedelta | None:
-    return local_midnight(day.date, event.place.tz).utcoffset()
 
 
 def now_cells(schedule: Schedule, days: list[Day], now: datetime) -> tuple[int, int] | None:

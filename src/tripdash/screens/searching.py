@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
         def _show_details(self) -> None: ...
 
+        def _show_details_soon(self) -> None: ...
+
         def tick(self, *, details: bool = True) -> None: ...
 
 else:
@@ -118,6 +120,7 @@ class SearchKeys(_Base):
     def _open_search(self, *, filter_on_enter: bool) -> None:
         selected = self.timeline.selected
         self._search_origin = selected.id if selected is not None else None
+        SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
         self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
         if not self._search_query:
             self.search_bar.show_count("")
@@ -127,7 +130,7 @@ class SearchKeys(_Base):
         result = self._search(message.query)
         if result is None:
             self.search_bar.show_count("")
-            self._show_details()
+            self._show_details_soon()
             return
         origin = self._origin_index()
         at = result.first_from(origin) if origin is not None else 0
@@ -136,7 +139,8 @@ class SearchKeys(_Base):
         elif self._search_origin is not None:
             self._select_id(self._search_origin)  # nothing matches: back where it began
         self._show_count()
-        self._show_details()
+        # Later and once, as for cursor keys: typing should not wait for the pane to wrap.
+        self._show_details_soon()
 
     def on_search_bar_step(self, message: SearchBar.Step) -> None:
         message.stop()
@@ -171,7 +175,7 @@ class SearchKeys(_Base):
         if at is not None:
             self._select(result.matches[at])
         self._show_count()
-        self._show_details()
+        self._show_details_soon()
 
     # -- the filter ---------------------------------------------------------------------------
 
@@ -247,7 +251,8 @@ class SearchKeys(_Base):
             return None
         result = SearchIndex.for_trip(self.trip).search(query, self.search_notes())
         self._search_result = result
-        self.timeline.set_matches(frozenset() if self._filter_query else result.ids)
+        # Indexes of the whole trip: underlining is only for the unfiltered timeline.
+        self.timeline.set_matches(frozenset() if self._filter_query else result.index_set)
         return result
 
     def _show_count(self) -> None:

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from tripdash.domain.text import one_line
@@ -33,6 +34,38 @@ class SearchInput(Input):
 
     def action_step(self, step: int) -> None:
         self.post_message(SearchBar.Step(step))
+
+
+class MatchCount(Widget):
+    """ "3 of 7" at the end of the line: a fixed width, so a new count repaints these cells
+    and lays nothing out again (a Static's update lays out the screen, felt at each key)."""
+
+    DEFAULT_CSS = """
+    MatchCount {
+        width: 26;
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        content-align: right middle;
+    }
+    MatchCount.-none {
+        color: $text-warning;
+        text-style: bold;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = ""
+
+    def set(self, text: str, *, none: bool) -> None:
+        if text != self.text or none != self.has_class("-none"):
+            self.text = text
+            self.set_class(none, "-none")
+            self.refresh()
+
+    def render(self) -> Text:
+        return Text(self.text, justify="right", end="")
 
 
 class SearchBar(Horizontal):
@@ -63,14 +96,6 @@ class SearchBar(Horizontal):
     }
     SearchBar > SearchInput:focus {
         border: none;
-    }
-    SearchBar > #search-count {
-        width: auto;
-        padding: 0 1;
-    }
-    SearchBar > #search-count.-none {
-        color: $text-warning;
-        text-style: bold;
     }
     """
 
@@ -111,7 +136,7 @@ class SearchBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static("/", id="search-prompt")
         yield SearchInput(placeholder=self._placeholder, id="search-input", select_on_focus=False)
-        yield Static("", id="search-count")
+        yield MatchCount(id="search-count")
 
     @property
     def input(self) -> Input:
@@ -124,7 +149,7 @@ class SearchBar(Horizontal):
     @property
     def count_text(self) -> str:
         """What the count shows now (for tests)."""
-        return str(self.query_one("#search-count", Static).content)
+        return self.query_one(MatchCount).text
 
     def open(self, query: str = "", *, filter_on_enter: bool = False) -> None:
         """Show the line, holding ``query`` (all of it selected would lose it at a key)."""
@@ -142,9 +167,7 @@ class SearchBar(Horizontal):
 
     def show_count(self, text: str, *, none: bool = False) -> None:
         """``3 of 7``, or ``no match`` (``none``: drawn as a warning)."""
-        count = self.query_one("#search-count", Static)
-        count.update(Text(one_line(text)))
-        count.set_class(none, "-none")
+        self.query_one(MatchCount).set(one_line(text), none=none)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

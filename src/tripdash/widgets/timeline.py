@@ -163,8 +163,8 @@ class Timeline(ScrollView, can_focus=True):
         self._styles: dict[tuple[str, bool], Style] = {}
         #: A centring scroll asked for before the widget had a size (see render_line).
         self._center_when_sized = False
-        #: Ids of the events a search matched (underlined), see :meth:`set_matches`.
-        self._matches: frozenset[str] = frozenset()
+        #: Indexes of the events a search matched (underlined), see :meth:`set_matches`.
+        self._matches: frozenset[int] = frozenset()
         self.set_schedule(schedule, keep=False)
 
     # -- the line model -----------------------------------------------------------------
@@ -341,11 +341,18 @@ class Timeline(ScrollView, can_focus=True):
             heading = self.line_of_event(day.first) - 1
             self.refresh_line(heading if heading != self.now_line else heading - 1)
 
-    def set_matches(self, event_ids: frozenset[str]) -> None:
-        """Underline the events a search matched (none: an empty set)."""
-        if event_ids != self._matches:
-            self._matches = event_ids
-            self.refresh()
+    def set_matches(self, indexes: frozenset[int]) -> None:
+        """Underline the events a search matched, by index (none: an empty set)."""
+        if indexes == self._matches:
+            return
+        old, self._matches = self._matches, indexes
+        # Only the lines on screen whose underline changed: a keystroke of a search should
+        # cost a few lines, not a repaint of the pane.
+        top = round(self.scroll_y)
+        for line in range(top, top + self.size.height):
+            row = self._row_at(line)
+            if row is not None and row[0] == EVENT and (row[1] in old) != (row[1] in indexes):
+                self.refresh_line(line)
 
     def index_of(self, event_id: str) -> int | None:
         """The index of an event among those shown (None when it is not shown)."""
@@ -490,7 +497,7 @@ class Timeline(ScrollView, can_focus=True):
             done = event.id in self._done
             label = self._state_label(event, phase, done)
             selected = index == self.cursor
-            found = event.id in self._matches
+            found = index in self._matches
             return (
                 kind,
                 index,
@@ -602,7 +609,7 @@ class Timeline(ScrollView, can_focus=True):
             tbc = self._fg("timeline--tbc") if phase is not Phase.PAST else plain
             next_fg = plain
             done_fg = self._fg("timeline--done")
-            if event.id in self._matches:
+            if index in self._matches:
                 row_style = row_style + self._style("timeline--match")
 
         mark = _MARKS.get(phase) or ("✓" if done else " ")
