@@ -167,3 +167,26 @@ def test_snapshot_filter_on(build_app, snap) -> None:
 
 def test_snapshot_no_match(build_app, snap) -> None:
     snap(build_app(trip(), MORNING), press=["slash", *"zzyzx"], terminal_size=WIDE)
+
+
+async def test_trip_text_is_matched_and_shown_literally(build_app) -> None:
+    from dataclasses import replace
+
+    fs = trip()
+    notes = "Bring [bold red]the flag[/] \x1b[31m and [link=x]the gift"
+    events = (replace(fs.events[0], notes=notes), *fs.events[1:])
+    app = build_app(replace(fs, events=events), MORNING)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("slash", *"[bold red]", "enter")
+        await pilot.pause(0.2)
+        text = app.screen.query_one(EventDetails).text()
+        # The query is matched as typed (brackets and all), and the line shown as written,
+        # the escape character made visible.
+        flat = " ".join(text.split())  # the pane wraps it
+        assert flat.startswith("Found in notes: Bring [bold red]the flag[/] \\x1b[31m and [link")
+        assert "\x1b" not in text
+        assert "FILTER" not in app.screen.query_one(TripHeader).text().plain
+        await pilot.press("F")
+        await pilot.pause()
+        assert "FILTER '[bold red]': 1 of 8 events" in app.screen.query_one(TripHeader).text().plain
+        assert app._exception is None
