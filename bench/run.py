@@ -56,6 +56,7 @@ BUDGETS = {
     "check_dense_s": 0.5,
     "load_10000_ms": 300.0,
     "key_p95_ms": 16.0,
+    "overview_open_ms": 50.0,  # a new screen: composed and laid out, as `c` or `?` are
     "idle_cpu_ms_per_min": 60.0,
     "reminder_check_ms": 1.0,
 }
@@ -382,6 +383,93 @@ async def _key_latencies(trip_path: Path, tmp: Path, presses: int) -> dict[str, 
     return results
 
 
+#: What is typed into the search line, one key at a time, each round (issue 17): a word every
+#: event's title holds (the widest highlight there is), narrowed to a few events, and a
+#: name among the counterparts' (each keystroke of it searches talking points too).
+SEARCH_KEYS = [*"event 12", "backspace", "backspace", *"3", "escape", *["slash"], *"counterpart 4"]
+
+
+async def _find_latencies(trip_path: Path, tmp: Path, rounds: int) -> dict[str, list[float]]:
+    """Per-keystroke latency of a search and of opening the overview, from the key event to
+    the next frame, as :func:`_key_latencies` measures keys."""
+    from rich.console import Console
+    from textual import events
+    from textual._compositor import CompositorUpdate
+
+    from tripdash.app import freeze_loaded, make_app
+    from tripdash.domain.loader import load_trip
+
+    trip = load_trip(trip_path).trip
+    freeze_loaded()
+    start = trip.events[len(trip.events) // 2].start
+    app = make_app([trip], state_dir=tmp / "find-state", clock=lambda: start)
+    frames: list[float] = []
+    original = app._display
+    encoder = Console(force_terminal=True, color_system="truecolor", width=120)
+
+    def display(screen, renderable):  # type: ignore[no-untyped-def]
+        if isinstance(renderable, CompositorUpdate):
+            renderable.render_segments(encoder)
+        original(screen, renderable)
+        frames.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    results: dict[str, list[float]] = {"search keystroke": [], "open overview": []}
+    # CPU time of this thread (the app's) over the same span: what the key cost to handle
+    # and draw, which a machine busy with other work does not inflate as it does the wall.
+    cpu: dict[str, list[float]] = {"search keystroke, CPU": [], "open overview, CPU": []}
+    printable = {" ": "space"}
+    spent: list[float] = []
+
+    async def press(key: str) -> float:
+        await asyncio.sleep(0.02)
+        count = len(frames)
+        c0 = time.thread_time()
+        char = key if len(key) == 1 else (" " if key == "space" else None)
+        if key == "slash":
+            char = "/"
+        event = events.Key(printable.get(key, key), char)
+        t0 = time.perf_counter()
+        app._driver.send_message(event)  # type: ignore[union-attr]
+        deadline = t0 + 2.0
+        while len(frames) == count and time.perf_counter() < deadline:
+            await asyncio.sleep(0)
+        spent.append((time.thread_time() - c0) * 1000)
+        return (frames[-1] - t0) * 1000 if len(frames) > count else 2000.0
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        for _ in range(rounds):
+            await press("slash")  # opening the line: its first frame is a layout
+            for key in SEARCH_KEYS:
+                took = await press(key)
+                if key not in ("escape", "slash"):
+                    results["search keystroke"].append(took)
+                    cpu["search keystroke, CPU"].append(spent[-1])
+            await press("escape")
+            results["open overview"].append(await press("w"))
+            cpu["open overview, CPU"].append(spent[-1])
+            await press("escape")
+            await pilot.pause(0.05)
+    return {**results, **cpu}
+
+
+def find_latency(trip_path: Path, tmp: Path, rounds: int) -> dict[str, dict[str, float]]:
+    """p50 and p95 of each keystroke of a search, and of opening the overview."""
+    return _percentiles(asyncio.run(_find_latencies(trip_path, tmp, rounds)))
+
+
+def _percentiles(raw: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    out = {}
+    for label, samples in raw.items():
+        samples.sort()
+        out[label] = {
+            "p50": statistics.median(samples),
+            "p95": samples[min(len(samples) - 1, int(len(samples) * 0.95))],
+        }
+    return out
+
+
 def key_latency(trip_path: Path, tmp: Path, presses: int) -> dict[str, dict[str, float]]:
     raw = asyncio.run(_key_latencies(trip_path, tmp, presses))
     out = {}
@@ -565,6 +653,27 @@ def sync_pull_section(marks: int) -> tuple[str, bool]:
     return "\n".join(lines), missed
 
 
+def _find_only(args: argparse.Namespace) -> int:
+    """``--find-only``: the search and overview latencies alone, on the 10,000-event trip."""
+    from gen_trip import generate
+
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        big = tmp / "big-10000.toml"
+        big.write_text(generate(10_000, 500, 20, seed=1), encoding="utf-8")
+        found = find_latency(big, tmp, 4 if args.quick else 12)
+        # The cursor key measured the same way, as a yardstick for a busy machine.
+        found["down (yardstick)"] = key_latency(big, tmp, 30 if args.quick else 100)["down"]
+    missed = False
+    for label, stats in found.items():
+        budget = BUDGETS["overview_open_ms" if "overview" in label else "key_p95_ms"]
+        verdict_ = verdict(stats["p95"], budget)
+        missed |= stats["p95"] > budget
+        print(f"{label} (10,000 events): p50 {stats['p50']:.1f} ms, p95 {stats['p95']:.1f} ms "
+              f"(budget {budget:g} ms: {verdict_})")  # fmt: skip
+    return 1 if missed else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -585,11 +694,18 @@ def main() -> int:
         metavar="N",
         help="marks pulled in the team-sync section (default 1,000,000; --quick 100,000; 0: skip)",
     )
+    parser.add_argument(
+        "--find-only",
+        action="store_true",
+        help="only the search and overview latencies (10,000 events), printed, not written",
+    )
     args = parser.parse_args()
     # Textual's settings as `tripdash` makes them, before anything here imports Textual.
     from tripdash.cli import prepare_textual
 
     prepare_textual()
+    if args.find_only:
+        return _find_only(args)
     if shutil.which("tmux") is None:
         print("bench: tmux is needed for the real-terminal measurements", file=sys.stderr)
         return 2
@@ -661,6 +777,12 @@ def main() -> int:
                 row(rows, f"key latency p50, {label} (10,000 events)", stats["p50"], "ms", None)
                 row(rows, f"key latency p95, {label} (10,000 events)", stats["p95"], "ms",
                     BUDGETS["key_p95_ms"])  # fmt: skip
+            print("search and overview latency ...", flush=True)
+            found = find_latency(big, tmp, 4 if args.quick else 12)
+            for label, stats in found.items():
+                budget = BUDGETS["overview_open_ms" if "overview" in label else "key_p95_ms"]
+                row(rows, f"{label} p50 (10,000 events)", stats["p50"], "ms", None)
+                row(rows, f"{label} p95 (10,000 events)", stats["p95"], "ms", budget)
             print(f"idle for {args.idle_seconds:g} s, twice ...", flush=True)
             title, at = first_title(big)
             ours = idle_cpu([str(installed.tripdash), str(big), "--at", at], title,

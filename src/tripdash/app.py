@@ -525,6 +525,15 @@ def run_dashboard(options: DashboardOptions) -> int:
         assert loaded.result is not None
         entries.append(OpenTrip(loaded.result.trip, source, loaded.status))
     freeze_loaded()
+    if entries and options.at_phrase is not None:
+        from tripdash.domain.phrases import PhraseError, resolve
+
+        try:
+            jump = resolve(options.at_phrase, entries[0].trip, options.clock())
+        except PhraseError as exc:
+            print(f"tripdash: --at: {one_line(str(exc))}", file=sys.stderr)
+            return 2
+        options = replace(options, at=jump.instant, at_phrase=None)
     if not entries:
         for bad in invalid:
             for problem in bad.problems:

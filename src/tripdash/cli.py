@@ -280,6 +280,28 @@ def _parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2023-01-17") from None
 
 
+def _parse_agenda_day(text: str) -> date | str:
+    """``--day`` of agenda: a date, or today/tomorrow/yesterday (read against the trip)."""
+    if text.strip().lower() in ("today", "tomorrow", "yesterday"):
+        return text.strip().lower()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date such as 2023-01-17, nor today, tomorrow or yesterday"
+        ) from None
+
+
+def _agenda_day(day: date | str | None, trip: Trip) -> date | None:
+    """The date ``--day`` names: today, tomorrow or yesterday where the delegation is now."""
+    if not isinstance(day, str):
+        return day
+    from tripdash.domain.phrases import resolve_day
+    from tripdash.domain.times import system_clock
+
+    return resolve_day(day, trip, system_clock())
+
+
 def open_store(args: argparse.Namespace) -> MarkStore:
     """The marks store of ``--state-dir`` (else $TRIPDASH_STATE_DIR, else the user's)."""
     from tripdash.domain.store import MarkStore, StoreError, default_state_dir
@@ -332,10 +354,11 @@ def cmd_agenda(args: argparse.Namespace) -> int:
         records = RecordStore(store, clock=system_clock)  # reads only
         notes = read_marks(store, lambda: records.notes(trip.id))
         late = lateness(trip, read_marks(store, lambda: records.shifts(trip.id)))
+    day = _agenda_day(args.day, trip)
     if args.json:
-        sys.stdout.write(agenda_json(trip, done, args.day, late=late, notes=notes) + "\n")
+        sys.stdout.write(agenda_json(trip, done, day, late=late, notes=notes) + "\n")
     else:
-        sys.stdout.write(agenda_text(trip, done, args.day, time_format(args), late=late))
+        sys.stdout.write(agenda_text(trip, done, day, time_format(args), late=late))
     return EXIT_OK
 
 
@@ -495,7 +518,24 @@ def parse_at(text: str) -> datetime:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    at = None if args.at is None else parse_at(args.at)
+    from tripdash.domain.phrases import PhraseError, needs_trip, resolve
+    from tripdash.domain.times import UTC, system_clock
+
+    at: datetime | None = None
+    # A wall time, a place or an event ("09:00", "tomorrow 08:00 Toronto") is read once the
+    # trip is loaded (see run_dashboard); an instant or "+2h" now.
+    at_phrase = args.at if args.at is not None and needs_trip(args.at) else None
+    if args.at is not None and at_phrase is None:
+        try:
+            at = resolve(args.at, None, system_clock()).instant
+            year = at.astimezone(UTC).year if at is not None else AT_YEARS[0]
+        except (PhraseError, OverflowError) as exc:
+            raise UsageError(f"--at: {one_line(str(exc))}") from None
+        if not AT_YEARS[0] <= year <= AT_YEARS[1]:
+            raise UsageError(
+                f"--at: {one_line(args.at)!r} is in the year {year}; a rehearsal starts "
+                f"between {AT_YEARS[0]} and {AT_YEARS[1]}, as trip times do"
+            )
     config = settings(args, exit_on_problem=False)
     path = args.path if args.path is not None else str(config.trips_path())
     if args.path is None and not Path(path).exists():
@@ -510,7 +550,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     reminders = reminder_settings(args, config)
     sources = tuple(make_source(location, args) for location in locations([path]))
     if not _full_screen_terminal():
-        return _plain_today(sources, args, at)
+        return _plain_today(sources, args, at_phrase or at)
     prepare_textual()
     # A new version of a trip is parsed in a child while Textual is imported here.
     from tripdash.startup import join, prefetch
@@ -525,6 +565,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         state_dir=Path(args.state_dir) if args.state_dir else default_state_dir(),
         who=args.as_name or default_author(),
         at=at,
+        at_phrase=at_phrase,
         refresh=config.refresh,
         sync=sync_config(args),
         sources=sources,
@@ -552,17 +593,18 @@ def _full_screen_terminal() -> bool:
 
 
 def _plain_today(
-    sources: Sequence[TripSource], args: argparse.Namespace, at: datetime | None
+    sources: Sequence[TripSource], args: argparse.Namespace, at: datetime | str | None
 ) -> int:
     """``tripdash PATH`` into a pipe, a screen reader or ``TERM=dumb``: today's agenda of
     each trip as plain text (with done marks, local and home time), then exit 0."""
     from tripdash.domain.agenda import agenda_text
     from tripdash.domain.clock import TripClock
+    from tripdash.domain.phrases import PhraseError, resolve
     from tripdash.domain.schedule import Schedule, group_days
     from tripdash.domain.sources import FetchError
     from tripdash.domain.times import system_clock
 
-    now = TripClock(system_clock, at).now()
+    now = TripClock(system_clock, at if not isinstance(at, str) else None).now()
     status = EXIT_OK
     printed = 0
     with open_store(args) as store:
@@ -579,6 +621,12 @@ def _plain_today(
                 continue
             assert loaded.result is not None
             trip = loaded.result.trip
+            if isinstance(at, str):  # --at "09:00": read against this trip
+                try:
+                    instant = resolve(at, trip, system_clock()).instant
+                except PhraseError as exc:
+                    raise UsageError(f"--at: {one_line(str(exc))}") from None
+                now = TripClock(system_clock, instant).now()
             done = read_marks(store, partial(store.done_ids, trip.id))
             # Today where the delegation is (else at home).
             place = Schedule.for_trip(trip).current_place(now)
@@ -737,7 +785,12 @@ def _agenda_verb() -> tuple[argparse.ArgumentParser, Handler]:
         description="Print the programme by local day, with local and home times.",
     )
     _path_argument(agenda)
-    agenda.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
+    agenda.add_argument(
+        "--day",
+        type=_parse_agenda_day,
+        metavar="YYYY-MM-DD",
+        help="only this local date; or today, tomorrow, yesterday where the delegation is",
+    )
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
     _state_option(agenda)
     _http_option(agenda)
@@ -959,8 +1012,10 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--at",
         metavar="TIME",
-        help="rehearse: start the clock at TIME (ISO 8601 with an offset, or "
-        "'2023-01-17T09:30 America/New_York') and let it run on",
+        help="rehearse: start the clock at TIME (ISO 8601 with an offset, "
+        "'2023-01-17T09:30 America/New_York', or as the jump key takes it: '09:00', "
+        "'tomorrow 08:00', '2023-01-18 10:00 Toronto', '+2h', an event id or title) and "
+        "let it run on",
     )
     parser.add_argument(
         "--refresh",

@@ -52,6 +52,8 @@ class DashboardOptions:
     who: str = "unknown"
     clock: Clock = system_clock  # the real clock: marks carry its time
     at: datetime | None = None  # a rehearsal's starting instant
+    #: ``--at`` as words to read against the trip once loaded ("09:00", an event...).
+    at_phrase: str | None = None
     refresh: float = 60.0  # seconds between fetches of an address; 0: never
     sync: SyncConfig | None = None
     sources: tuple[TripSource, ...] = ()

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from tripdash.domain.model import Counterpart
 from tripdash.domain.people import covered, last_meeting, meetings_of, next_meeting
 from tripdash.domain.schedule import home_time_label, local_time_label
+from tripdash.domain.search import CounterpartMatch, SearchIndex
 from tripdash.domain.text import one_line
 from tripdash.messages import TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
@@ -22,6 +23,7 @@ from tripdash.session import Session
 from tripdash.widgets.details import append_notes
 from tripdash.widgets.keybar import KeyBar
 from tripdash.widgets.points import PointList
+from tripdash.widgets.search import SearchBar
 
 
 class PeopleList(OptionList):
@@ -52,6 +54,7 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
         *mark_bindings("counterparts", show_undo=True),
         Binding("j", "down", "Down", show=False, id="counterparts.down"),
         Binding("k", "up", "Up", show=False, id="counterparts.up"),
+        Binding("slash", "find", "Find", key_display="/", show=False, id="counterparts.find"),
     ]
 
     DEFAULT_CSS = """
@@ -81,10 +84,15 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
     def __init__(self, session: Session, key: str, selected: str | None = None) -> None:
         super().__init__(session, key)
         self._initial = selected
+        # The find line's matches, the one shown, and where the list was before it opened.
+        self._found: list[CounterpartMatch] = []
+        self._found_at = 0
+        self._find_origin: int | None = None
 
     def compose(self) -> ComposeResult:
         trip = self.trip
         yield Static(Text(f"Counterparts · {one_line(trip.title)}"), id="cp-title")
+        yield SearchBar(placeholder="a name, role, country or talking point  (enter keeps)")
         with Horizontal():
             yield PeopleList(id="cp-list")
             with VerticalScroll(id="cp-detail", can_focus=False):
@@ -217,6 +225,42 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
             when = f"{event.local_date:%a %d %b} {local_time_label(event, self.time_format)}"
             self.notify(f"No meeting to come with {cp.name}: their last was {when}")
         self.dismiss(event.id)
+
+    def action_find(self) -> None:
+        """Type a name (or role, country, talking point) to jump to that counterpart."""
+        listing = self.query_one("#cp-list", OptionList)
+        self._find_origin = listing.highlighted
+        self.query_one(SearchBar).open()
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        message.stop()
+        bar = self.query_one(SearchBar)
+        self._found = SearchIndex.for_trip(self.trip).counterparts(message.query)
+        self._found_at = 0
+        if not message.query.strip():
+            bar.show_count("")
+        elif not self._found:
+            bar.show_count("no match", none=True)
+        else:
+            self._show_found()
+
+    def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        message.stop()
+        if self._found:
+            self._found_at = (self._found_at + message.step) % len(self._found)
+            self._show_found()
+
+    def _show_found(self) -> None:
+        listing = self.query_one("#cp-list", OptionList)
+        listing.highlighted = listing.get_option_index(self._found[self._found_at].counterpart.id)
+        self.query_one(SearchBar).show_count(f"{self._found_at + 1} of {len(self._found)}")
+
+    def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
+        message.stop()
+        listing = self.query_one("#cp-list", OptionList)
+        if not message.keep:
+            listing.highlighted = self._find_origin
+        listing.focus()
 
     def action_down(self) -> None:
         focused = self.focused

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
@@ -21,12 +22,22 @@ from tripdash.domain.text import one_line
 from tripdash.live import describe_broken, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
+from tripdash.screens.jump import JumpKeys, jump_binding
 from tripdash.screens.reminding import ReminderKeys, reminder_bindings
+from tripdash.screens.searching import SearchKeys, search_bindings
 from tripdash.session import Session
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.keybar import KeyBar
+from tripdash.widgets.search import SearchBar
 from tripdash.widgets.timeline import Timeline
+
+
+def _trip_commands() -> type[Provider]:
+    from tripdash.palette import TripCommands
+
+    return TripCommands
+
 
 #: Seconds the details pane waits after the selection moves before it redraws.
 DETAILS_DELAY = 0.06
@@ -34,10 +45,12 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
+class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
+    #: ctrl+p offers the trip's events and counterparts too (see tripdash.palette).
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {_trip_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # Shown (first) only while a reminder notice is: what matters most then.
@@ -108,6 +121,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             id="dashboard.earlier-60",
         ),
         Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
+        *search_bindings("dashboard"),
+        jump_binding("dashboard"),
+        Binding("w", "overview", "Whole trip", show=False, id="dashboard.overview"),
     ]
 
     def __init__(self, session: Session, key: str, *, painted: Callable[[], bool]) -> None:
@@ -122,6 +138,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         now = self.clock.now()
         fmt = self.time_format
         yield TripHeader(self.schedule, now, time_format=fmt, id="header")
+        yield SearchBar(
+            placeholder="title, person, place, talking point…  (enter keeps, esc goes back)"
+        )
         with Horizontal(id="panes"):
             yield Timeline(
                 self.schedule,
@@ -185,6 +204,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
             describe_broken(self.entry, home, self.time_format),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
             *self._late_warnings(),
+            self.filter_status(),
         ]
         return " · ".join(p for p in parts if p)
 
@@ -212,9 +232,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
     def _show_details(self) -> None:
         selected = self.timeline.selected
         extra = self.session.annotations(self.key, selected.id) if selected else None
-        self.query_one(EventDetails).show(
-            selected, self.schedule, self.clock.now(), self.done, extra
-        )
+        details = self.query_one(EventDetails)
+        details.found = self.found_line()
+        details.show(selected, self.schedule, self.clock.now(), self.done, extra)
 
     def on_timeline_highlighted(self, message: Timeline.Highlighted) -> None:
         self._show_details_soon()
@@ -266,6 +286,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(schedule, keep=True, late=self.session.lateness(self.key))
+        self.search_reloaded()
         self.timeline.scroll_line_to_top(round(scroll_y))
         self._show_details()
 
@@ -284,12 +305,13 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         """Select an event by id (coming back from a counterpart's next meeting)."""
         if event_id is None:
             return
-        for i, e in enumerate(self.trip.events):
-            if e.id == event_id:
-                self.timeline.select(i)
-                self.timeline.scroll_to_event(i, center=True)
-                self.timeline.focus()
-                return
+        if self.timeline.index_of(event_id) is None and self._filter_query is not None:
+            self.action_clear_search()  # the event asked for is not among those filtered
+        i = self.timeline.index_of(event_id)
+        if i is not None:
+            self.timeline.select(i)
+            self.timeline.scroll_to_event(i, center=True)
+            self.timeline.focus()
 
     # -- marking ------------------------------------------------------------------------
 
@@ -337,6 +359,20 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         )
 
     # -- actions ------------------------------------------------------------------------
+
+    def action_overview(self) -> None:
+        """The whole trip at once; enter there comes back on the event chosen."""
+        from tripdash.screens.overview import OverviewScreen
+
+        selected = self.timeline.selected
+        events = self.trip.events
+        at = next((i for i, e in enumerate(events) if e is selected), 0) if selected else 0
+        self.app.push_screen(
+            OverviewScreen(
+                self.schedule, clock=self.clock.now, done=lambda: self.done, selected=at
+            ),
+            callback=self.select_event,
+        )
 
     def action_jump_now(self) -> None:
         """Select the event in progress (else the next) and show the now line."""

@@ -314,6 +314,8 @@ class EventDetails(ScrollView, can_focus=True):
         self._wrapped_for: tuple[int, Style] | None = None
         self._base: tuple[bool, Style] | None = None
         self._blank = Strip.blank(0)
+        #: A search's matching line, shown above the event's details (None: no search).
+        self.found: Text | None = None
 
     def show(
         self,
@@ -330,6 +332,8 @@ class EventDetails(ScrollView, can_focus=True):
             content = describe_event(
                 event, schedule, now, done, extra=extra, time_format=self._time_format
             )
+            if self.found is not None:
+                content = Text("\n").join([self.found, content])
         new_event = (event.id if event is not None else None) != self._event_id
         self._event_id = event.id if event is not None else None
         if content == self.content and not new_event:

@@ -7,7 +7,7 @@ widget per event.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -26,6 +26,7 @@ from textual.strip import Strip
 from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
+from tripdash.domain.search import FilteredSchedule
 from tripdash.domain.text import one_line
 from tripdash.domain.times import clock_time, clock_width, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, text_strip
@@ -64,6 +65,7 @@ class Timeline(ScrollView, can_focus=True):
         "timeline--tbc",
         "timeline--muted",
         "timeline--done",
+        "timeline--match",
     }
 
     # The selected row is a solid block of the theme's primary colour with contrasting
@@ -118,6 +120,10 @@ class Timeline(ScrollView, can_focus=True):
     Timeline > .timeline--done {
         color: $text-success;
     }
+    Timeline > .timeline--match {
+        background: $warning 25%;
+        text-style: underline;
+    }
     """
 
     #: Index (in ``trip.events``) of the selected event; -1 when the trip has none.
@@ -161,6 +167,8 @@ class Timeline(ScrollView, can_focus=True):
         self._styles: dict[tuple[str, bool], Style] = {}
         #: A centring scroll asked for before the widget had a size (see render_line).
         self._center_when_sized = False
+        #: Indexes of the events a search matched (underlined), see :meth:`set_matches`.
+        self._matches: frozenset[int] = frozenset()
         self.set_schedule(schedule, keep=False, late=late)
 
     # -- the line model -----------------------------------------------------------------
@@ -351,6 +359,30 @@ class Timeline(ScrollView, can_focus=True):
             heading = self.line_of_event(day.first) - 1
             self.refresh_line(heading if heading != self.now_line else heading - 1)
 
+    def set_matches(self, indexes: frozenset[int]) -> None:
+        """Underline the events a search matched, by index (none: an empty set)."""
+        if indexes == self._matches:
+            return
+        old, self._matches = self._matches, indexes
+        # Only the lines on screen whose underline changed: a keystroke of a search should
+        # cost a few lines, not a repaint of the pane.
+        top = round(self.scroll_y)
+        for line in range(top, top + self.size.height):
+            row = self._row_at(line)
+            if row is not None and row[0] == EVENT and (row[1] in old) != (row[1] in indexes):
+                self.refresh_line(line)
+
+    def index_of(self, event_id: str) -> int | None:
+        """The index of an event among those shown (None when it is not shown)."""
+        return self._index_of.get(event_id)
+
+    def _day_events(self, index: int) -> tuple[int, Sequence[Event]]:
+        """Day ``index``'s number in the trip and its events (a filter shows only some)."""
+        if isinstance(self.schedule, FilteredSchedule):
+            return self.schedule.whole_day(index)
+        day = self.schedule.days[index]
+        return index + 1, self.schedule.trip.events[day.first : day.last + 1]
+
     # -- cursor movement -------------------------------------------------------------------
 
     def watch_cursor(self, old: int, new: int) -> None:
@@ -483,13 +515,22 @@ class Timeline(ScrollView, can_focus=True):
             done = event.id in self._done
             label = self._state_label(event, phase, done)
             selected = index == self.cursor
-            return (kind, index, width, selected, selected and self.has_focus, done, phase, label)
-        if kind == DAY:
-            day = self.schedule.days[index]
-            done_count = sum(
-                1 for e in self.schedule.trip.events[day.first : day.last + 1] if e.id in self._done
+            found = index in self._matches
+            return (
+                kind,
+                index,
+                width,
+                selected,
+                selected and self.has_focus,
+                done,
+                phase,
+                label,
+                found,
             )
-            return (kind, index, width, done_count)
+        if kind == DAY:
+            number, day_events = self._day_events(index)
+            done_count = sum(1 for e in day_events if e.id in self._done)
+            return (kind, index, width, done_count, number)
         return (kind, width, self._now.replace(second=0, microsecond=0))
 
     def _render_row(self, row: tuple[int, int], width: int) -> Strip:
@@ -518,9 +559,9 @@ class Timeline(ScrollView, can_focus=True):
         the count is never what is cut.
         """
         day = self.schedule.days[index]
-        events_ = self.schedule.trip.events[day.first : day.last + 1]
+        number, events_ = self._day_events(index)
         done = sum(1 for e in events_ if e.id in self._done)
-        count = f"Day {index + 1}: {done}/{len(events_)} done"
+        count = f"Day {number}: {done}/{len(events_)} done"
         places = one_line(" · ".join(day.places))
         heading = f" {day.heading}"
         if len(heading) + 2 + len(count) > width:
@@ -593,6 +634,8 @@ class Timeline(ScrollView, can_focus=True):
             tbc = self._fg("timeline--tbc") if phase is not Phase.PAST else plain
             next_fg = plain
             done_fg = self._fg("timeline--done")
+            if index in self._matches:
+                row_style = row_style + self._style("timeline--match")
 
         mark = _MARKS.get(phase) or ("✓" if done else " ")
         text = Text(end="")

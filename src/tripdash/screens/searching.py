@@ -1,0 +1,308 @@
+"""Search and filter on the dashboard: `/`, next and previous match, keep only the matches.
+
+:class:`SearchKeys` is mixed into the dashboard (first, as the reminder keys are). As
+each character is typed the matching events are underlined on the timeline, the
+selection moves to the first match from where the search began, and the line shows
+"2 of 5"; ↓/↑ (and `.`/`,` once the line is closed) go to the next and previous
+match; enter keeps the selection and the query, escape goes back to where the
+cursor was. The filter (ctrl+f in the line, or `F`) keeps only the matching events
+on the timeline, with their day headings and the now line; `backspace` clears it.
+A match in a talking point or a note shows its line at the top of the details pane.
+
+The user's own notes are searched through :meth:`SearchKeys.search_notes` (item id ->
+texts), which returns none until notes exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.binding import Binding
+
+from tripdash.domain.search import FilteredSchedule, Match, Result, SearchIndex, find_span
+from tripdash.domain.text import one_line
+from tripdash.widgets.search import SearchBar
+
+if TYPE_CHECKING:
+    from tripdash.screens.base import TripScreen
+    from tripdash.widgets.timeline import Timeline
+
+    class _Base(TripScreen):
+        """What the mixin needs of the dashboard besides a trip screen's parts."""
+
+        @property
+        def timeline(self) -> Timeline: ...
+
+        def _show_details(self) -> None: ...
+
+        def _show_details_soon(self) -> None: ...
+
+        def tick(self, *, details: bool = True) -> None: ...
+
+else:
+    _Base = object
+
+#: How much of a long matching line the details pane shows around the match.
+EXCERPT = 70
+
+
+def search_bindings(screen: str) -> list[Binding]:
+    """The dashboard's search keys, with ids ``<screen>.search`` and so on."""
+    return [
+        # Out of the key bar until a search is kept (help and the palette list it).
+        Binding("slash", "search", "Search", key_display="/", show=False, id=f"{screen}.search"),
+        Binding(
+            "full_stop", "search_step(1)", "Next match", key_display=".", id=f"{screen}.next-match"
+        ),
+        Binding(
+            "comma",
+            "search_step(-1)",
+            "Previous match",
+            key_display=",",
+            id=f"{screen}.previous-match",
+        ),
+        Binding("F", "filter", "Only matches", show=False, id=f"{screen}.filter"),
+        Binding("backspace", "clear_search", "Clear search", id=f"{screen}.clear-search"),
+    ]
+
+
+def excerpt(line: str, query: str, width: int = EXCERPT) -> Text:
+    """``line`` on one line, cut to about ``width`` around the match, the match reversed."""
+    flat = one_line(line)
+    span = find_span(flat, query)
+    start = 0
+    if span is not None and len(flat) > width:
+        start = max(0, min(span[0] - width // 3, len(flat) - width))
+    shown = flat[start : start + width]
+    text = Text(("…" if start else "") + shown + ("…" if start + width < len(flat) else ""))
+    if span is not None:
+        offset = 1 if start else 0
+        a, b = span[0] - start + offset, min(span[1], start + width) - start + offset
+        if 0 <= a < b:
+            text.stylize("reverse", a, b)
+    return text
+
+
+class SearchKeys(_Base):
+    """The dashboard's search: the line, the highlight, next/previous and the filter."""
+
+    _search_query = ""
+    _search_result: Result | None = None
+    _search_origin: str | None = None
+    _filter_query: str | None = None
+
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one(SearchBar)
+
+    def search_notes(self) -> Mapping[str, Sequence[str]]:
+        """The user's own notes and readouts (item id -> texts) that search matches too.
+
+        None so far: the notes of issue 15 come here.
+        """
+        return {}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search_step":
+            return self._search_result is not None and bool(self._search_result.matches)
+        if action == "clear_search":
+            return self._search_result is not None or self._filter_query is not None
+        return super().check_action(action, parameters)  # type: ignore[misc, no-any-return]
+
+    # -- the line ---------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Open the search line, holding the last query."""
+        self._open_search(filter_on_enter=False)
+
+    def _open_search(self, *, filter_on_enter: bool) -> None:
+        selected = self.timeline.selected
+        self._search_origin = selected.id if selected is not None else None
+        SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
+        self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
+        if not self._search_query:
+            self.search_bar.show_count("")
+
+    def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
+        message.stop()
+        result = self._search(message.query)
+        if result is None:
+            self.search_bar.show_count("")
+            self._show_details_soon()
+            return
+        origin = self._origin_index()
+        at = result.first_from(origin) if origin is not None else 0
+        if at is not None:
+            self._select(result.matches[at])
+        elif self._search_origin is not None:
+            self._select_id(self._search_origin)  # nothing matches: back where it began
+        self._show_count()
+        # Later and once, as for cursor keys: typing should not wait for the pane to wrap.
+        self._show_details_soon()
+
+    def on_search_bar_step(self, message: SearchBar.Step) -> None:
+        message.stop()
+        self.action_search_step(message.step)
+
+    def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
+        message.stop()
+        if message.keep:
+            self._search_query = message.query
+            if message.filter and message.query.strip():
+                self._set_filter(message.query)
+        else:
+            self._forget_search()
+            if self._search_origin is not None:
+                self._select_id(self._search_origin)
+        self.timeline.focus()
+        self.refresh_bindings()
+        self._show_details()
+
+    # -- moving -----------------------------------------------------------------------------
+
+    def action_search_step(self, step: int) -> None:
+        """The next (1) or previous (-1) match, round the trip."""
+        result = self._search_result
+        if result is None or not result.matches:
+            return
+        selected = self.timeline.selected
+        here = self._whole_index(selected.id) if selected is not None else 0
+        at = result.position_of(here) if here is not None else None
+        # Off a match (the cursor moved): the nearest one that way.
+        at = result.first_from(here or 0, step) if at is None else (at + step) % len(result.matches)
+        if at is not None:
+            self._select(result.matches[at])
+        self._show_count()
+        self._show_details_soon()
+
+    # -- the filter ---------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Keep only the events matching the search (opening the line when there is none)."""
+        if self._filter_query is not None:
+            return
+        if not self._search_query.strip():
+            self._open_search(filter_on_enter=True)
+            return
+        self._set_filter(self._search_query)
+        self.refresh_bindings()
+
+    def action_clear_search(self) -> None:
+        """Show every event again and forget the search."""
+        self._forget_search()
+        self.refresh_bindings()
+        self._show_details()
+
+    def _set_filter(self, query: str) -> None:
+        result = self._search(query)
+        if result is None:
+            return
+        if not result.matches:
+            self.notify(f"Nothing matches {one_line(query)!r}: every event is still shown")
+            return
+        self._filter_query = query
+        selected = self.timeline.selected
+        self.timeline.set_schedule(FilteredSchedule(self.schedule, result.ids), keep=True)
+        self.timeline.set_matches(frozenset())
+        if selected is None or self.timeline.index_of(selected.id) is None:
+            self._select(result.matches[0])
+        self.tick(details=False)
+
+    def _forget_search(self) -> None:
+        self._search_query = ""
+        self._search_result = None
+        if self._filter_query is not None:
+            self._filter_query = None
+            self.timeline.set_schedule(self.schedule, keep=True)
+            if self.timeline.selected is not None:
+                self.timeline.scroll_to_event(self.timeline.cursor, center=True)
+            self.tick(details=False)
+        self.timeline.set_matches(frozenset())
+
+    def search_reloaded(self) -> None:
+        """A new version of the trip: search it again, keeping the filter if one is on."""
+        if self._search_result is None:
+            return
+        query = self._search_result.query
+        result = self._search(query)
+        if self._filter_query is not None and result is not None and result.matches:
+            self.timeline.set_schedule(FilteredSchedule(self.schedule, result.ids), keep=True)
+            self.timeline.set_matches(frozenset())
+        elif self._filter_query is not None:
+            self._filter_query = None
+            self.timeline.set_schedule(self.schedule, keep=True)
+
+    def filter_status(self) -> str:
+        """The header's marker while a filter is on ("" otherwise)."""
+        if self._filter_query is None or self._search_result is None:
+            return ""
+        shown = len(self._search_result.matches)
+        total = len(self.trip.events)
+        return f"FILTER {one_line(self._filter_query)!r}: {shown} of {total} events (⌫ clears)"
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _search(self, query: str) -> Result | None:
+        if not query.strip():
+            self._search_result = None
+            self.timeline.set_matches(frozenset())
+            return None
+        result = SearchIndex.for_trip(self.trip).search(query, self.search_notes())
+        self._search_result = result
+        # Indexes of the whole trip: underlining is only for the unfiltered timeline.
+        self.timeline.set_matches(frozenset() if self._filter_query else result.index_set)
+        return result
+
+    def _show_count(self) -> None:
+        result = self._search_result
+        if result is None:
+            return
+        if not result.matches:
+            also = " (only in the trip's summary)" if result.trip_lines else ""
+            self.search_bar.show_count(f"no match{also}", none=True)
+            return
+        selected = self.timeline.selected
+        here = self._whole_index(selected.id) if selected is not None else None
+        at = result.position_of(here) if here is not None else None
+        shown = str(at + 1) if at is not None else "–"
+        self.search_bar.show_count(f"{shown} of {len(result.matches)}")
+
+    def found_line(self) -> Text | None:
+        """What the details pane shows above the selected event: the matching line, when it
+        is not on the event's timeline row (a talking point, a note, a counterpart's role)."""
+        result = self._search_result
+        selected = self.timeline.selected
+        if result is None or selected is None:
+            return None
+        here = self._whole_index(selected.id)
+        at = result.position_of(here) if here is not None else None
+        if at is None:
+            return None
+        match = result.matches[at]
+        if not match.in_details_only:
+            return None
+        text = Text(end="")
+        text.append(f"Found in {match.field}:\n", "bold")
+        text.append("  ")
+        text.append_text(excerpt(match.line, result.query))
+        text.append("\n")
+        return text
+
+    def _origin_index(self) -> int | None:
+        if self._search_origin is None:
+            return 0
+        return self._whole_index(self._search_origin)
+
+    def _whole_index(self, event_id: str) -> int | None:
+        return SearchIndex.for_trip(self.trip).index_of.get(event_id)
+
+    def _select(self, match: Match) -> None:
+        self._select_id(match.event.id)
+
+    def _select_id(self, event_id: str) -> None:
+        index = self.timeline.index_of(event_id)
+        if index is not None:
+            self.timeline.select(index)
+            self.timeline.scroll_to_event(index)
