@@ -190,3 +190,20 @@ async def test_trip_text_is_matched_and_shown_literally(build_app) -> None:
         await pilot.pause()
         assert "FILTER '[bold red]': 1 of 8 events" in app.screen.query_one(TripHeader).text().plain
         assert app._exception is None
+
+
+async def test_the_users_own_notes_are_searched(build_app) -> None:
+    """A readout written with N is found by a word in it, and its line is shown."""
+    app = build_app(trip(), MORNING)
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.press("G")  # another event than the one the note goes on
+        await pilot.pause()
+        app.screen.session.save_note(
+            app.screen.key, "blinken-press-conference", "Ask about Zanzibar"
+        )
+        await pilot.press("slash", *"zanzibar")
+        await pilot.pause(0.2)
+        timeline = app.screen.query_one(Timeline)
+        assert app.screen.query_one(SearchBar).count_text == "1 of 1"
+        assert timeline.selected.id == "blinken-press-conference"
+        assert "Zanzibar" in app.screen.query_one(EventDetails).text()

@@ -6,7 +6,7 @@ timeline and details are told the new instant; each redraws only what changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -228,6 +228,13 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
             events = ", ".join(sorted({one_line(s.from_event) for s in orphaned}))
             parts.append(f"⚠ running late from {events}, no longer in the programme: not applied")
         return parts
+
+    def search_notes(self) -> Mapping[str, Sequence[str]]:
+        """The notes and readouts written in tripdash (every version), for the search."""
+        return {
+            item: [v.text for v in versions]
+            for item, versions in self.session.notes(self.key).items()
+        }
 
     def _show_details(self) -> None:
         selected = self.timeline.selected

@@ -10,7 +10,7 @@ on the timeline, with their day headings and the now line; `backspace` clears it
 A match in a talking point or a note shows its line at the top of the details pane.
 
 The user's own notes are searched through :meth:`SearchKeys.search_notes` (item id ->
-texts), which returns none until notes exist.
+texts), which the dashboard fills from the session's notes.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class SearchKeys(_Base):
     def search_notes(self) -> Mapping[str, Sequence[str]]:
         """The user's own notes and readouts (item id -> texts) that search matches too.
 
-        None so far: the notes of issue 15 come here.
+        None here; the dashboard gives the session's notes.
         """
         return {}
 
