@@ -293,3 +293,26 @@ def test_remind_lists_at_the_expected_times(run: Runner, state_dir: Path) -> Non
     lines = ok(run("remind", FS, "--at", "2023-01-17T09:05 America/New_York", *sd)).out
     assert "Tue 17 Jan 15:35 EST   20:35 GMT     15 min before  15:50 EST" in lines
     assert "15:30 EST" not in lines
+
+
+def test_an_unreadable_record_is_said_once_and_the_rest_shown(run: Runner, state_dir: Path) -> None:
+    import sqlite3
+
+    from tripdash.domain.store import DB_NAME
+
+    sd = ("--state-dir", str(state_dir))
+    ok(run("note", FS, "joly", "Readable.", *sd))
+    raw = sqlite3.connect(state_dir / DB_NAME)
+    raw.execute(
+        "INSERT INTO records (id, kind, trip_id, item_id, body, at, who, hlc) VALUES "
+        "('bad', 'note', ?, 'joly', 'not json', '2023-01-17T14:00:00+00:00', 'x', 1673964000000)",
+        (FS_ID,),
+    )
+    raw.commit()
+    raw.close()
+    for verb in (("log", FS), ("agenda", FS, "--json"), ("readout", FS, "--day", "2023-01-17")):
+        r = run(*verb, *sd)
+        assert r.err.count("cannot be read (its body is not JSON): left out") == 1, r.err
+    log = run("log", FS, *sd)
+    assert log.code == 1 and "Readable." in log.out  # the history printed is not all of it
+    assert ok(run("note", FS, "joly", "--show", *sd)).out.count("Readable.") == 1
