@@ -1,6 +1,6 @@
 """Generate large, valid trip files for benchmarks and scale tests (seeded, so runs compare).
 
-python bench/gen_trip.py --events 10000 --counterparts 500 --places 20 --seed 1 -o big.toml
+python bench/gen_trip.py --events 10000 --counterparts 100 --places 20 --seed 1 -o big.toml
 python bench/gen_trip.py --dense --events 5000 --seed 1 -o dense.toml
 
 The first kind has no overlaps (one event after another across many zones); the dense
@@ -183,7 +183,7 @@ def generate_dense(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--counterparts", type=int, default=500)
+    parser.add_argument("--counterparts", type=int, default=100)
     parser.add_argument("--places", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dense", action="store_true", help="the dense kind (3 zones, 5 days)")

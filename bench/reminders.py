@@ -56,7 +56,7 @@ def measure(events: int = 10_000, hours: float = 1.0, seed: int = 1) -> dict[str
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.toml"
-        path.write_text(generate(events, 500, 20, seed), encoding="utf-8")
+        path.write_text(generate(events, 100, 20, seed), encoding="utf-8")
         trip = load_trip(path).trip
         schedule = Schedule.for_trip(trip)
         assert schedule.first_instant is not None and schedule.last_instant is not None

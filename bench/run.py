@@ -4,6 +4,7 @@
     python bench/run.py --quick    # fewer repetitions (a smoke run)
     python bench/run.py --startup-only  # only the start-up rounds (to re-run when noisy)
     python bench/run.py --fuzz 2000     # also the trip-file fuzzer with 2,000 examples
+    python bench/run.py --sync-marks 100000  # a smaller team-sync pull (default 1,000,000)
 
 Start-up is measured the way a user meets it: the wheel is built and installed (not
 editable) in a temporary venv, each run starts under ``env -i`` with a fresh HOME and
@@ -13,7 +14,9 @@ parsed-trip cache (a new version of the trip), warm runs the cache a previous ru
 Rounds interleave every case with a hello-world Textual app started the same way;
 medians and ratios to it are reported, with the peak RSS of each. Key latency is
 measured in process, from the key event reaching the app to the next frame the app
-renders. Exit status 1 when a budget is missed.
+renders. The team-sync pull (``bench/sync_pull.py``) needs pouchdb-server, installed by
+``npm ci --ignore-scripts`` in tests/sync/pouchdb; without it that section says so and
+is skipped. Exit status 1 when a budget is missed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -286,8 +290,12 @@ def startup_rounds(
 
 
 def check_times(installed: Installed, trip: Path, runs: int, tmp: Path) -> dict[str, float]:
-    """``tripdash check`` of ``trip`` (installed, env -i): cold and warm medians, in seconds."""
-    out: dict[str, list[float]] = {"cold": [], "warm": []}
+    """``tripdash check`` of ``trip`` (installed, env -i), cold and warm, in seconds.
+
+    Medians of wall time and of CPU (user + system, the process and its children), the
+    first run of each left out. CPU depends far less on what else the machine is doing.
+    """
+    out: dict[str, list[float]] = {"cold": [], "warm": [], "cold cpu": [], "warm cpu": []}
     warm_home = tmp / "check-warm"
     warm_home.mkdir()
     argv = [str(installed.tripdash), "check", str(trip)]
@@ -297,8 +305,12 @@ def check_times(installed: Installed, trip: Path, runs: int, tmp: Path) -> dict[
             home.mkdir(exist_ok=True)
             command = shlex.split(user_command(argv, home))
             t0 = time.perf_counter()
-            subprocess.run(command, capture_output=True, check=True)
+            proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(proc.pid, 0)
             out[kind].append(time.perf_counter() - t0)
+            out[f"{kind} cpu"].append(usage.ru_utime + usage.ru_stime)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"{shlex.join(argv)} failed")
             if kind == "cold":
                 shutil.rmtree(home, ignore_errors=True)
     return {kind: statistics.median(samples[1:]) for kind, samples in out.items()}
@@ -436,6 +448,59 @@ def big_input_cpu(installed: Installed, tmp: Path) -> dict[str, float]:
 # -- report ----------------------------------------------------------------------------------
 
 
+def startup_table(
+    installed: Installed,
+    trips: dict[str, Path],
+    rounds: int,
+    tmp: Path,
+    table: Callable[[str, list[tuple[str, str, str, str]]], None],
+    row: Callable[..., None],
+    tables: list[str],
+) -> list[Case]:
+    """The start-up rounds, as a table of medians and ratios and one of every round."""
+    print(f"start-up: {rounds} interleaved rounds ...", flush=True)
+    cases = startup_rounds(installed, trips, rounds, tmp)
+    hello = cases[0]
+
+    hello_paint = statistics.median(hello.paint)
+    hello_rss = statistics.median(hello.rss)
+    hello_cpu = statistics.median(hello.cpu)
+    rows: list[tuple[str, str, str, str]] = []
+    for case in cases:
+        paint, rss = statistics.median(case.paint), statistics.median(case.rss)
+        ratio = paint / hello_paint
+        key = case.name.replace("bundled trip (40 events)", "bundled")
+        budget = BUDGETS.get(key) if case is not hello else None
+        row(rows, f"first paint, {case.name}", paint * 1000, "ms", None, ".0f")
+        if case is not hello:
+            row(rows, f"  vs hello-world, {case.name}", ratio, "x", budget)
+        rss_budget = None
+        if case.name.startswith("dense 5,000"):
+            rss_budget = BUDGETS["rss_ratio_dense"]
+        cpu = statistics.median(case.cpu)
+        row(rows, f"CPU by first paint, {case.name}", cpu * 1000, "ms", None, ".0f")
+        if case is not hello:
+            row(rows, f"  vs hello-world, CPU, {case.name}", cpu / hello_cpu, "x", None)
+        row(rows, f"peak RSS, {case.name}", rss, "MiB", None, ".1f")
+        if case is not hello:
+            row(
+                rows,
+                f"  vs hello-world, peak RSS, {case.name}",
+                rss / hello_rss,
+                "x",
+                rss_budget,
+            )
+    table(
+        f"Start-up (installed wheel, env -i, tmux 120x40; Textual {installed.textual_version()}; "
+        f"medians of {rounds} interleaved rounds)",
+        rows,
+    )
+    raw = ["| case | first paint, each round (ms) |", "| --- | --- |"]
+    raw += [f"| {c.name} | {' '.join(f'{p * 1000:.0f}' for p in c.paint)} |" for c in cases]
+    tables.append("Every round, to judge the noise:\n\n" + "\n".join(raw))
+    return cases
+
+
 def machine(textual_version: str) -> str:
     cpu = "unknown CPU"
     try:
@@ -473,16 +538,53 @@ def write_results(path: Path, results: str) -> None:
     os.replace(tmp, path)
 
 
+def sync_pull_section(marks: int) -> tuple[str, bool]:
+    """The team-sync pull from pouchdb-server (bench/sync_pull.py), or why it is skipped:
+    (its table, whether a budget was missed)."""
+    from sync_pull import available, measure, report
+
+    why = available()
+    if why is not None:
+        line = f"Team sync pull: skipped: {why}."
+        print(line, flush=True)
+        return line, False
+    print(f"team sync: pulling {marks:,} marks from pouchdb-server ...", flush=True)
+    missed = False
+    lines = [f"### Team sync: pull {marks:,} marks from pouchdb-server", ""]
+    lines += ["| measurement | value | budget | verdict |", "| --- | --- | --- | --- |"]
+    for name, value, unit, budget, minimum in report(measure(marks)):
+        shown = f"{value:,.0f} {unit}" if unit == "marks/s" else f"{value:,.1f} {unit}"
+        if budget is None:
+            lines.append(f"| {name} | {shown} | report | |")
+            continue
+        ok = value >= budget if minimum else value <= budget
+        missed |= not ok
+        limit = f"{'≥' if minimum else '≤'} {budget:,.0f} {unit}"
+        lines.append(f"| {name} | {shown} | {limit} | {'ok' if ok else 'MISSED'} |")
+        print(f"  {name}: {shown} ({'ok' if ok else 'MISSED'})", flush=True)
+    return "\n".join(lines), missed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--startup-only", action="store_true", help="only the start-up rounds")
+    parser.add_argument(
+        "--check-only", action="store_true", help="only `tripdash check` of the dense trip"
+    )
     parser.add_argument("--rounds", type=int, default=None, help="start-up rounds (default 7)")
     parser.add_argument("--fuzz", type=int, default=0, metavar="N", help="fuzz with N examples")
     parser.add_argument("--idle-seconds", type=float, default=30.0)
     parser.add_argument("--output", type=Path, default=PERFORMANCE_MD)
+    parser.add_argument(
+        "--sync-marks",
+        type=int,
+        default=None,
+        metavar="N",
+        help="marks pulled in the team-sync section (default 1,000,000; --quick 100,000; 0: skip)",
+    )
     args = parser.parse_args()
     # Textual's settings as `tripdash` makes them, before anything here imports Textual.
     from tripdash.cli import prepare_textual
@@ -527,58 +629,26 @@ def main() -> int:
         installed = install(tmp)
         textual_version = installed.textual_version()
         dense = tmp / "dense-5000.toml"
-        dense.write_text(generate_dense(5_000, 5, 200, seed=1), encoding="utf-8")
+        dense.write_text(generate_dense(5_000, 5, 100, seed=1), encoding="utf-8")
         big = tmp / "big-10000.toml"
-        big.write_text(generate(10_000, 500, 20, seed=1), encoding="utf-8")
+        big.write_text(generate(10_000, 100, 20, seed=1), encoding="utf-8")  # 100: the limit
         trips = {"bundled trip (40 events)": BUNDLED, "dense 5,000": dense, "10,000": big}
 
-        print(f"start-up: {rounds} interleaved rounds ...", flush=True)
-        cases = startup_rounds(installed, trips, rounds, tmp)
-        hello = cases[0]
-        hello_paint = statistics.median(hello.paint)
-        hello_rss = statistics.median(hello.rss)
-        hello_cpu = statistics.median(hello.cpu)
-        rows: list[tuple[str, str, str, str]] = []
-        for case in cases:
-            paint, rss = statistics.median(case.paint), statistics.median(case.rss)
-            ratio = paint / hello_paint
-            key = case.name.replace("bundled trip (40 events)", "bundled")
-            budget = BUDGETS.get(key) if case is not hello else None
-            row(rows, f"first paint, {case.name}", paint * 1000, "ms", None, ".0f")
-            if case is not hello:
-                row(rows, f"  vs hello-world, {case.name}", ratio, "x", budget)
-            rss_budget = None
-            if case.name.startswith("dense 5,000"):
-                rss_budget = BUDGETS["rss_ratio_dense"]
-            cpu = statistics.median(case.cpu)
-            row(rows, f"CPU by first paint, {case.name}", cpu * 1000, "ms", None, ".0f")
-            if case is not hello:
-                row(rows, f"  vs hello-world, CPU, {case.name}", cpu / hello_cpu, "x", None)
-            row(rows, f"peak RSS, {case.name}", rss, "MiB", None, ".1f")
-            if case is not hello:
-                row(
-                    rows,
-                    f"  vs hello-world, peak RSS, {case.name}",
-                    rss / hello_rss,
-                    "x",
-                    rss_budget,
-                )
-        table(
-            f"Start-up (installed wheel, env -i, tmux 120x40; Textual {textual_version}; "
-            f"medians of {rounds} interleaved rounds)",
-            rows,
-        )
-        raw = ["| case | first paint, each round (ms) |", "| --- | --- |"]
-        raw += [f"| {c.name} | {' '.join(f'{p * 1000:.0f}' for p in c.paint)} |" for c in cases]
-        tables.append("Every round, to judge the noise:\n\n" + "\n".join(raw))
+        if not args.check_only:
+            cases = startup_table(installed, trips, rounds, tmp, table, row, tables)
 
-        if not args.startup_only:
+        if args.check_only or not args.startup_only:
             print("tripdash check of the dense 5,000-event trip ...", flush=True)
             checks = check_times(installed, dense, runs, tmp)
-            rows = []
+            rows: list[tuple[str, str, str, str]] = []
             row(rows, "check, dense 5,000, parsed-trip cache empty", checks["cold"], "s",
                 BUDGETS["check_dense_s"], ".3f")  # fmt: skip
+            row(rows, "check CPU, dense 5,000, cache empty", checks["cold cpu"], "s", None, ".3f")
             row(rows, "check, dense 5,000, cache warm", checks["warm"], "s", None, ".3f")
+            row(rows, "check CPU, dense 5,000, cache warm", checks["warm cpu"], "s", None, ".3f")
+            if args.check_only:
+                table(f"Check (medians of {runs} runs)", rows)
+        if not args.startup_only and not args.check_only:
             print("load and validate ...", flush=True)
             loads = load_times([100, 1_000, 10_000], runs, tmp)
             row(rows, "load + validate in process, 100 events", loads[100], "ms", None)
@@ -611,6 +681,13 @@ def main() -> int:
             for name, cpu in big_input_cpu(installed, tmp).items():
                 row(rows, f"check CPU, {name}", cpu, "s", None)
             table(f"Check, loading, keys, idle (medians of {runs} runs)", rows)
+            sync_marks = args.sync_marks
+            if sync_marks is None:
+                sync_marks = 100_000 if args.quick else 1_000_000
+            if sync_marks > 0:
+                text, sync_missed = sync_pull_section(sync_marks)
+                tables.append(text)
+                missed |= sync_missed
 
     if args.fuzz:
         print(f"fuzzing with {args.fuzz} examples ...", flush=True)
@@ -623,7 +700,7 @@ def main() -> int:
 
     results = "\n\n".join(
         [
-            f"Measured by `python bench/run.py{' --startup-only' if args.startup_only else ''}`"
+            f"Measured by `python bench/run.py{''.join(f' {a}' for a in sys.argv[1:])}`"
             f" on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
             f"{machine(textual_version)}.",
             *tables,

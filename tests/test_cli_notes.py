@@ -316,3 +316,30 @@ def test_an_unreadable_record_is_said_once_and_the_rest_shown(run: Runner, state
     log = run("log", FS, *sd)
     assert log.code == 1 and "Readable." in log.out  # the history printed is not all of it
     assert ok(run("note", FS, "joly", "--show", *sd)).out.count("Readable.") == 1
+
+
+def test_late_during_an_event_means_it_overruns(run: Runner, state_dir: Path) -> None:
+    """Recorded while the speech is on: it began on time; its end and what follows move."""
+    day = str(Path(__file__).parent / "data" / "late-day.toml")
+    sd = ("--state-dir", str(state_dir))
+    ok(run("late", day, "20", "--at", "2023-01-17T09:20 America/New_York", *sd))
+    by_id = {e["id"]: e for e in json.loads(ok(run("agenda", day, "--json", *sd)).out)}
+    speech = by_id["csis-speech"]
+    assert speech["expected_start_utc"] == speech["start_utc"] == "2023-01-17T14:15:00+00:00"
+    assert speech["expected_end_utc"] == "2023-01-17T15:20:00+00:00"
+    assert by_id["think-tank"]["expected_start_utc"] == "2023-01-17T16:20:00+00:00"
+    # From an event still to come, the start moves too.
+    ok(
+        run(
+            "late",
+            day,
+            "10",
+            "--from",
+            "reception",
+            "--at",
+            "2023-01-17T09:20 America/New_York",
+            *sd,
+        )
+    )
+    by_id = {e["id"]: e for e in json.loads(ok(run("agenda", day, "--json", *sd)).out)}
+    assert by_id["reception"]["expected_start_utc"] == "2023-01-17T23:10:00+00:00"

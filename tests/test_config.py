@@ -215,6 +215,29 @@ def test_keymap_ids_keys_and_clashes(tmp_path: Path) -> None:
     assert config.origin("keymap.app.quit") == f"{f}:2"
 
 
+def test_two_bindings_of_the_keymap_on_one_key_are_both_reported(tmp_path: Path) -> None:
+    # Neither clashes with a default binding: only with each other, once both apply.
+    f = write(
+        tmp_path / "c.toml",
+        """
+        [keymap]
+        "dashboard.now" = "y"
+        "dashboard.counterparts" = "ctrl+y,y"
+        "app.help" = "f1"
+        """,
+    )
+    config, problems = load_config(f, environ={})
+    assert messages(problems) == [
+        f"{f}:2: keymap.\"dashboard.now\": key 'y' is also bound to dashboard.counterparts "
+        "on the dashboard screen",
+        f"{f}:3: keymap.\"dashboard.counterparts\": key 'y' is also bound to dashboard.now "
+        "on the dashboard screen",
+    ]
+    # Both are left out (which one the user meant is not for tripdash to guess); the rest
+    # of the keymap applies.
+    assert dict(config.keymap) == {"app.help": "f1"}
+
+
 def test_a_key_freed_by_the_keymap_may_be_reused(tmp_path: Path) -> None:
     f = write(tmp_path / "c.toml", '[keymap]\n"app.quit" = "ctrl+q"\n"dashboard.now" = "q"\n')
     config, problems = load_config(f, environ={})
@@ -384,3 +407,46 @@ def test_a_config_checked_before_is_read_again_without_pydantic(tmp_path: Path) 
     assert runs[1] == [*expected, False]
     cached = list((Path(os.environ["XDG_CACHE_HOME"]) / "tripdash" / "config").glob("*.json"))
     assert len(cached) == 1 and cached[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_the_reminder_settings_of_the_file_reach_the_reminders(tmp_path: Path) -> None:
+    import argparse
+    from datetime import time
+
+    from tripdash.verbs_remind import reminder_settings
+
+    f = write(
+        tmp_path / "c.toml",
+        """
+        remind = false
+        osc = false
+        quiet_hours = "22:00-07:00"
+        reminder_command = "notify-send tripdash"
+        [reminder_stages]
+        travel = [90, 30]
+        """,
+    )
+    config, problems = load_config(f, environ={})
+    assert problems == []
+    no_flags = argparse.Namespace(
+        remind=[],
+        no_bell=False,
+        no_desktop=False,
+        quiet=None,
+        reminder_command=None,
+        command_in_rehearsal=False,
+    )
+    settings = reminder_settings(no_flags, config)
+    assert (settings.enabled, settings.bell, settings.desktop) == (False, True, False)
+    assert settings.quiet is not None
+    assert (settings.quiet.start, settings.quiet.end) == (time(22, 0), time(7, 0))
+    assert settings.command == "notify-send tripdash"
+    assert settings.stages_for("travel") == (90, 30)
+    assert settings.stages_for("meeting") == (15, 5)
+    # Flags win over the file.
+    flags = argparse.Namespace(**{**vars(no_flags), "remind": ["10"], "quiet": "23:00-06:00"})
+    flags.reminder_command = "true"
+    settings = reminder_settings(flags, config)
+    assert settings.enabled and settings.stages_for("meeting") == (10,)
+    assert settings.quiet is not None and settings.quiet.start == time(23, 0)
+    assert settings.command == "true"

@@ -49,8 +49,12 @@ def test_a_shift_moves_the_expected_times_and_never_the_plan(tmp_path: Path) -> 
     (planned,) = [e for e in session.trip(key).events if e.id == "think-tank"]
     assert planned.start.astimezone(UTC) == datetime(2023, 1, 17, 16, 0, tzinfo=UTC)
     assert _start(session, key, "flight-toronto") == datetime(2023, 1, 17, 20, 0, tzinfo=UTC)
-    # Next is the expected start of the next event.
-    assert session.schedule(key).find_next(NOW).id == "csis-speech"  # type: ignore[union-attr]
+    # The speech was on when the shift was recorded: it began on time and overruns.
+    (speech,) = [e for e in session.schedule(key).trip.events if e.id == "csis-speech"]
+    assert speech.start.astimezone(UTC) == datetime(2023, 1, 17, 14, 15, tzinfo=UTC)
+    assert speech.end.astimezone(UTC) == datetime(2023, 1, 17, 15, 20, tzinfo=UTC)  # type: ignore[union-attr]
+    assert session.schedule(key).in_progress(NOW) == [speech]
+    assert session.lateness(key).delays["csis-speech"].shift.begun
     late = session.lateness(key)
     assert late.minutes("blinken-bilateral") == 20 and late.minutes("reception") == 0
     assert [str(o) for o in late.overlaps] == ["Blinken bilateral now overlaps Flight to Toronto"]
@@ -174,4 +178,14 @@ def test_a_shift_changes_the_default_event_as_time_goes_on(tmp_path: Path) -> No
     session, key, clock = _session(tmp_path)
     clock.at = NOW + timedelta(hours=1)  # 10:20 EST: between the speech and the round table
     assert session.default_shift_event(key).id == "think-tank"  # type: ignore[union-attr]
+    session.close()
+
+
+def test_a_shift_from_an_event_still_to_come_moves_its_start(tmp_path: Path) -> None:
+    session, key, _ = _session(tmp_path)
+    shift = session.shift(key, "think-tank", 15)
+    assert not shift.begun
+    assert _start(session, key, "think-tank") == datetime(2023, 1, 17, 16, 15, tzinfo=UTC)
+    assert _start(session, key, "csis-speech") == datetime(2023, 1, 17, 14, 15, tzinfo=UTC)
+    assert session.schedule(key).find_next(NOW).id == "think-tank"  # type: ignore[union-attr]
     session.close()

@@ -10,7 +10,10 @@ while a file is parsed or an address fetched.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -81,6 +84,8 @@ class TripDashApp(App[int]):
             self.set_keymap(dict(options.keymap))
         #: True once the first frame is on the terminal (see :meth:`on_ready`).
         self.painted = False
+        #: The thread of the sync round in progress, or of the last one (see _sync_worker).
+        self.sync_thread: threading.Thread | None = None
 
     def notify(
         self,
@@ -128,6 +133,8 @@ class TripDashApp(App[int]):
                 severity="warning",
                 timeout=20,
             )
+        for warning in session.options.sync_warnings:  # stderr is hidden by the screen
+            self.notify(warning, title="Sync", severity="warning", timeout=30)
         if session.store_notice:
             self.notify(session.store_notice, title="Marks", severity="error", timeout=30)
         for bad in session.invalid:
@@ -209,7 +216,7 @@ class TripDashApp(App[int]):
         from tripdash.screens.changes import ChangesScreen
 
         if not isinstance(self.screen, ChangesScreen):
-            self.push_screen(ChangesScreen(self.session.changes))
+            self.push_screen(ChangesScreen(self.session.changes, self.session.options.time_format))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         from tripdash.commands import binding_commands
@@ -246,18 +253,51 @@ class TripDashApp(App[int]):
 
     def action_sync(self) -> None:
         """Sync every open trip's marks with the team's server now (also every 15 s)."""
-        if self.session.syncing:
-            self._sync_worker()
-
-    @work(thread=True, exclusive=True, group="sync")
-    def _sync_worker(self) -> None:
-        """In a worker thread, with its own connection: one round per trip."""
-        try:
-            outcomes = self.session.sync_round()
-        except StoreError as exc:
-            self.call_from_thread(self.notify, str(exc), title="Sync", severity="error")
+        if not self.session.syncing:
             return
-        self.call_from_thread(self._synced, outcomes)
+        if self.sync_thread is not None and self.sync_thread.is_alive():
+            return  # a round is under way (a slow server): it reports when it ends
+        self._sync_worker()
+
+    @work(exclusive=True, group="sync")
+    async def _sync_worker(self) -> None:
+        """One round per trip, in a daemon thread with its own connection, awaited here.
+
+        Not one of Textual's thread workers: those run in asyncio's default executor,
+        which is joined when the app's loop ends, so `q` during a round with a slow or
+        silent server would wait for the round's time limit (60 s) before the program
+        ended. A daemon thread is left behind at exit; what it committed is committed,
+        and an unfinished transaction is rolled back by SQLite, as after a crash.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[dict[str, SyncOutcome]] = loop.create_future()
+
+        def deliver(outcomes: dict[str, SyncOutcome] | None, error: BaseException | None) -> None:
+            if done.done():  # the worker was cancelled (the app is quitting)
+                return
+            if error is not None:
+                done.set_exception(error)
+            else:
+                done.set_result(outcomes or {})
+
+        def one_round() -> None:
+            outcomes: dict[str, SyncOutcome] | None = None
+            error: BaseException | None = None
+            try:
+                outcomes = self.session.sync_round()
+            except Exception as exc:  # StoreError, or a bug: raised in the worker below
+                error = exc
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the app has quit
+                loop.call_soon_threadsafe(deliver, outcomes, error)
+
+        self.sync_thread = threading.Thread(target=one_round, name="tripdash-sync", daemon=True)
+        self.sync_thread.start()
+        try:
+            outcomes = await done
+        except StoreError as exc:
+            self.notify(str(exc), title="Sync", severity="error")
+            return
+        self._synced(outcomes)
 
     def _synced(self, outcomes: dict[str, SyncOutcome]) -> None:
         for error in self.session.record_sync(outcomes):

@@ -337,7 +337,7 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(agenda_json(trip, done, args.day, late=late, notes=notes) + "\n")
     else:
-        sys.stdout.write(agenda_text(trip, done, args.day, late=late))
+        sys.stdout.write(agenda_text(trip, done, args.day, time_format(args), late=late))
     return EXIT_OK
 
 
@@ -364,6 +364,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
 
     who = args.as_name or default_author()
     from tripdash.domain.store import StoreError
+    from tripdash.domain.times import clock_time
 
     state = "not done" if args.undo else "done"
     with open_store(args) as store:
@@ -371,9 +372,10 @@ def cmd_mark(args: argparse.Namespace) -> int:
         if latest is not None and latest.done == (not args.undo):
             # Already so: a second identical mark would only repeat a line of the log.
             at_home = latest.at.astimezone(trip.home_tz)
+            clock = clock_time(at_home, time_format(args))
             say(
                 f"{one_line(args.item)}: already {state} ({one_line(items[args.item])}), by "
-                f"{one_line(latest.who)} at {at_home:%a %d %b %H:%M} {at_home.tzname()}; "
+                f"{one_line(latest.who)} at {at_home:%a %d %b} {clock} {at_home.tzname()}; "
                 "nothing recorded"
             )
             return EXIT_OK
@@ -395,10 +397,11 @@ def cmd_log(args: argparse.Namespace) -> int:
     from tripdash.domain.records import Record
     from tripdash.domain.schedule import Schedule
     from tripdash.domain.store import Mark
-    from tripdash.domain.times import zone_abbrev
+    from tripdash.domain.times import clock_time, zone_abbrev
     from tripdash.verbs_notes import describe, log_entries
 
     trip = load_single(args.path, args).trip
+    fmt = time_format(args)
     items = trip.items()
     with open_store(args) as store:
         # Notes and shifts beside the marks, in the one order every laptop agrees on (one
@@ -430,8 +433,10 @@ def cmd_log(args: argparse.Namespace) -> int:
             action, what = describe(entry, trip)
         rows.append(
             (
-                f"{at_local:%a %d %b %Y %H:%M} {zone_abbrev(at_local)}",
-                f"{at_home:%H:%M} {zone_abbrev(at_home)}{_day_mark(at_home, at_local)}",
+                f"{at_local:%a %d %b %Y} {clock_time(at_local, fmt, pad=True)} "
+                f"{zone_abbrev(at_local)}",
+                f"{clock_time(at_home, fmt, pad=True)} {zone_abbrev(at_home)}"
+                f"{_day_mark(at_home, at_local)}",
                 one_line(entry.who),
                 action,
                 one_line(entry.item_id),
@@ -466,25 +471,36 @@ def prepare_textual() -> None:
     os.environ.setdefault("TEXTUAL_FPS", str(FRAMES_PER_SECOND))
 
 
-#: The years a rehearsal clock may start in (trip times must fall in them too).
+#: The years an --at time may be in (trip times must fall in them too).
 AT_YEARS = (1900, 2200)
 
 
-def cmd_dashboard(args: argparse.Namespace) -> int:
+def parse_at(text: str) -> datetime:
+    """The instant of an ``--at`` option (every verb that takes one); UsageError if unusable.
+
+    Only the years trip times may have: an instant near year 1 or 9999 would overflow
+    the time arithmetic of any verb (a home time, a day's start) far from here.
+    """
     from tripdash.domain.times import UTC, parse_instant
 
-    at = None
-    if args.at is not None:
-        try:
-            at = parse_instant(args.at)
-            year = at.astimezone(UTC).year
-        except (ValueError, OverflowError) as exc:
-            raise UsageError(f"--at: {one_line(str(exc))}") from None
-        if not AT_YEARS[0] <= year <= AT_YEARS[1]:
-            raise UsageError(
-                f"--at: {one_line(args.at)!r} is in the year {year}; a rehearsal starts "
-                f"between {AT_YEARS[0]} and {AT_YEARS[1]}, as trip times do"
-            )
+    try:
+        at = parse_instant(text)
+    except (ValueError, OverflowError) as exc:
+        raise UsageError(f"--at: {one_line(str(exc))}") from None
+    try:
+        year = at.astimezone(UTC).year
+    except OverflowError:  # before 0001-01-01 UTC (year 1, ahead of UTC)
+        year = at.year
+    if not AT_YEARS[0] <= year <= AT_YEARS[1]:
+        raise UsageError(
+            f"--at: {one_line(text)!r} is in the year {year}; give a time between "
+            f"{AT_YEARS[0]} and {AT_YEARS[1]}, as trip times are"
+        )
+    return at
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    at = None if args.at is None else parse_at(args.at)
     config = settings(args, exit_on_problem=False)
     path = args.path if args.path is not None else str(config.trips_path())
     if args.path is None and not Path(path).exists():
@@ -521,8 +537,16 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         theme=config.theme if config.origin("theme") != "default" else None,
         keymap=dict(config.keymap),
         config_problems=getattr(args, "_settings_problems", ()),
+        sync_warnings=(PASSWORD_IN_URL_WARNING,) if _password_in_sync_option(args) else (),
+        time_format=config.time_format,
     )
     return run_dashboard(options)
+
+
+def _password_in_sync_option(args: argparse.Namespace) -> bool:
+    from tripdash.domain.sync import url_has_password
+
+    return bool(getattr(args, "sync", None)) and url_has_password(args.sync)
 
 
 def _full_screen_terminal() -> bool:
@@ -566,11 +590,12 @@ def _plain_today(
             today = now.astimezone(place.tz if place is not None else trip.home_tz).date()
             if printed:
                 sys.stdout.write("\n")
+            fmt = time_format(args)
             if any(day.date == today for day in group_days(trip)):
-                sys.stdout.write(agenda_text(trip, done, today))
+                sys.stdout.write(agenda_text(trip, done, today, fmt))
             else:
                 say(f"No events today ({today:%a %d %b %Y}); the whole programme:")
-                sys.stdout.write(agenda_text(trip, done))
+                sys.stdout.write(agenda_text(trip, done, time_format=fmt))
             printed += 1
     return status if printed == 0 else EXIT_OK
 
@@ -586,7 +611,11 @@ def settings(args: argparse.Namespace, *, exit_on_problem: bool = True) -> Confi
         return cached  # type: ignore[no-any-return]
     from tripdash.config import load_config
 
-    flags = {"refresh": getattr(args, "refresh", None), "sync_url": getattr(args, "sync", None)}
+    flags = {
+        "refresh": getattr(args, "refresh", None),
+        "sync_url": getattr(args, "sync", None),
+        "time_format": getattr(args, "time_format", None),
+    }
     config, problems = load_config(getattr(args, "config", None), flags=flags)
     _print_problems(problems, sys.stderr)
     if problems and exit_on_problem:
@@ -599,8 +628,20 @@ def settings(args: argparse.Namespace, *, exit_on_problem: bool = True) -> Confi
     return config
 
 
+def time_format(args: argparse.Namespace) -> int:
+    """12 or 24: ``--time-format``, else ``$TRIPDASH_TIME_FORMAT``, else the config file's
+    ``time_format``, else 24. A bad config is reported and its defaults used."""
+    return settings(args, exit_on_problem=False).time_format
+
+
 class ConfigInvalid(Exception):
     """The config file (or a TRIPDASH_* variable) has problems, already printed (exit 1)."""
+
+
+PASSWORD_IN_URL_WARNING = (
+    "a password given in --sync URL can be read by other users of this machine (ps shows "
+    "it); set TRIPDASH_SYNC_USER and TRIPDASH_SYNC_PASSWORD in the environment instead"
+)
 
 
 def sync_config(args: argparse.Namespace) -> SyncConfig | None:
@@ -618,12 +659,7 @@ def sync_config(args: argparse.Namespace) -> SyncConfig | None:
     from tripdash.domain.sync import SyncConfig, url_has_password
 
     if getattr(args, "sync", None) and url_has_password(args.sync):
-        say(
-            "tripdash: warning: a password given in --sync URL can be read by other users "
-            "of this machine (ps shows it); set TRIPDASH_SYNC_USER and "
-            "TRIPDASH_SYNC_PASSWORD in the environment instead",
-            file=sys.stderr,
-        )
+        say(f"tripdash: warning: {PASSWORD_IN_URL_WARNING}", file=sys.stderr)
 
     try:
         check_url(url)
@@ -673,7 +709,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     old = load_single(args.old, args).trip
     new = load_single(args.new, args).trip
-    changes = diff_trips(old, new)
+    changes = diff_trips(old, new, time_format(args))
     if not changes:
         say("No changes.")
     for change in changes:
@@ -710,6 +746,7 @@ def _agenda_verb() -> tuple[argparse.ArgumentParser, Handler]:
     agenda.add_argument("--json", action="store_true", help="print JSON for scripts")
     _state_option(agenda)
     _http_option(agenda)
+    _time_format_option(agenda)
     return agenda, cmd_agenda
 
 
@@ -726,6 +763,7 @@ def _mark_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _state_option(mark)
     _as_option(mark)
     _http_option(mark)
+    _time_format_option(mark)
     return mark, cmd_mark
 
 
@@ -737,6 +775,7 @@ def _log_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _path_argument(log)
     _state_option(log)
     _http_option(log)
+    _time_format_option(log)
     return log, cmd_log
 
 
@@ -757,6 +796,12 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     from tripdash.verbs_config import config_option
 
     config_option(parser)
+
+
+def _time_format_option(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
+    from tripdash.verbs_config import time_format_option
+
+    time_format_option(parser, with_config=config)
 
 
 def _config_verb() -> tuple[argparse.ArgumentParser, Handler]:
@@ -791,6 +836,7 @@ def _diff_verb() -> tuple[argparse.ArgumentParser, Handler]:
     diff.add_argument("old", metavar="OLD", help="the earlier version")
     diff.add_argument("new", metavar="NEW", help="the later version")
     _http_option(diff)
+    _time_format_option(diff)
     return diff, cmd_diff
 
 
@@ -933,6 +979,7 @@ def _dashboard_parser(verbs: Sequence[str]) -> argparse.ArgumentParser:
     _sync_option(parser)
     _http_option(parser)
     _config_option(parser)
+    _time_format_option(parser, config=False)
     from tripdash.verbs_remind import add_reminder_options
 
     add_reminder_options(parser)

@@ -63,7 +63,14 @@ class Setting:
 #: Every scalar setting, in the order ``tripdash config`` shows them.
 SETTINGS: tuple[Setting, ...] = (
     Setting("theme", "str", "textual-dark", "one of Textual's themes", "TRIPDASH_THEME"),
-    Setting("time_format", "int", 24, "12 or 24-hour times", "TRIPDASH_TIME_FORMAT"),
+    Setting(
+        "time_format",
+        "int",
+        24,
+        "12 or 24-hour times (9:15 am or 09:15)",
+        "TRIPDASH_TIME_FORMAT",
+        "--time-format",
+    ),
     Setting(
         "trips",
         "path",

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import SourceStatus, TripSource
-from tripdash.domain.times import humanize_delta, zone_abbrev
+from tripdash.domain.times import clock_time, humanize_delta, zone_abbrev
 
 if TYPE_CHECKING:
     from tripdash.domain.diff import Change
@@ -60,28 +60,31 @@ def place_name(zone: ZoneInfo) -> str:
     return zone.key.rsplit("/", 1)[-1].replace("_", " ")
 
 
-def describe_status(status: SourceStatus, real_now: datetime, home: ZoneInfo) -> str:
+def describe_status(
+    status: SourceStatus, real_now: datetime, home: ZoneInfo, time_format: int = 24
+) -> str:
     """``offline: schedule as of 06:12 London, fetched 3 h ago`` (empty when fresh)."""
     if not status.offline or status.schedule_as_of is None or status.fetched_at is None:
         return ""
     as_of = status.schedule_as_of.astimezone(home)
     ago = humanize_delta(real_now - status.fetched_at)
-    when = f"{as_of:%H:%M}"
+    when = clock_time(as_of, time_format)
     if (real_now.astimezone(home).date() - as_of.date()).days:
-        when = f"{as_of:%a %d %b %H:%M}"
+        when = f"{as_of:%a %d %b} {when}"
     return (
         f"offline: schedule as of {when} {place_name(home)} ({zone_abbrev(as_of)}), "
         f"fetched {ago} ago"
     )
 
 
-def describe_broken(entry: OpenTrip, home: ZoneInfo) -> str:
+def describe_broken(entry: OpenTrip, home: ZoneInfo, time_format: int = 24) -> str:
     """``trips/x.toml is not valid (3 errors) since 14:02 GMT: showing the last good version``."""
     if entry.broken is None or entry.broken_since is None:
         return ""
     since = entry.broken_since.astimezone(home)
     return (
-        f"⚠ {entry.broken} since {since:%H:%M} {zone_abbrev(since)}: showing the last good version"
+        f"⚠ {entry.broken} since {clock_time(since, time_format)} {zone_abbrev(since)}: "
+        "showing the last good version"
     )
 
 
@@ -116,13 +119,16 @@ class SyncState:
         )
 
 
-def describe_sync(state: SyncState, real_now: datetime, home: ZoneInfo) -> str:
+def describe_sync(
+    state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int = 24
+) -> str:
     """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error."""
     if state.error is not None:
         if state.offline and state.failing_since is not None:
             since = state.failing_since.astimezone(home)
             waiting = f", {state.waiting} mark{'s' if state.waiting != 1 else ''} waiting"
-            return f"⇅ offline since {since:%H:%M}{waiting if state.waiting else ''}"
+            clock = clock_time(since, time_format)
+            return f"⇅ offline since {clock}{waiting if state.waiting else ''}"
         return f"⇅ sync failed: {state.error}"
     if state.last_ok is None:
         return ""

@@ -9,6 +9,7 @@ before any of this changes, so what the screens show is always on disk.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from tripdash.domain.records import NoteVersion, RecordError, RecordStore, Shift
 from tripdash.domain.store import MarkStore, StoreError
 from tripdash.domain.text import one_line
-from tripdash.domain.times import Clock
+from tripdash.domain.times import Clock, clock_time
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class ShiftStep:
     """One shift this session recorded, with the shift it replaced (for undo and redo)."""
 
     from_event: str
-    before: tuple[int, str | None] | None  # (minutes, until) in force before; None: none
-    after: tuple[int, str | None]
+    before: tuple[int, str | None, bool] | None  # (minutes, until, begun) before; None: none
+    after: tuple[int, str | None, bool]
 
 
 class Records:
@@ -78,12 +79,15 @@ class Records:
     def note(self, trip_id: str, item_id: str) -> list[NoteVersion]:
         return self.notes(trip_id).get(item_id, [])
 
-    def save_note(self, trip_id: str, item_id: str, text: str) -> list[NoteVersion]:
-        """Commit a new version (merging any conflict); then return the item's note.
+    def save_note(
+        self, trip_id: str, item_id: str, text: str, replaces: Sequence[str] | None = None
+    ) -> list[NoteVersion]:
+        """Commit a new version (merging the versions ``replaces`` names, by default every
+        current one); then return the item's note.
 
         Raises RecordError (too long...) or StoreError (not saved): nothing changed then.
         """
-        self._writable().save_note(trip_id, item_id, text, self.who)
+        self._writable().save_note(trip_id, item_id, text, self.who, replaces=replaces)
         self._notes.pop(trip_id, None)
         return self.note(trip_id, item_id)
 
@@ -98,15 +102,23 @@ class Records:
         return found
 
     def set_shift(
-        self, trip_id: str, from_event: str, minutes: int, until: str | None
+        self,
+        trip_id: str,
+        from_event: str,
+        minutes: int,
+        until: str | None,
+        *,
+        begun: bool = False,
     ) -> tuple[Shift, ShiftStep]:
         """Commit a shift; return it, with the step that undoes it."""
         previous = self.shifts(trip_id).get(from_event)
-        before = None if previous is None else (previous.minutes, previous.until_event)
-        self._writable().set_shift(trip_id, from_event, minutes, until, self.who)
+        before = (
+            None if previous is None else (previous.minutes, previous.until_event, previous.begun)
+        )
+        self._writable().set_shift(trip_id, from_event, minutes, until, self.who, begun=begun)
         self._shifts.pop(trip_id, None)
         shift = self.shifts(trip_id)[from_event]
-        return shift, ShiftStep(from_event, before, (minutes, until))
+        return shift, ShiftStep(from_event, before, (minutes, until, begun))
 
     # -- others' records --------------------------------------------------------------------
 
@@ -133,20 +145,22 @@ class Records:
             self._store.close()
 
 
-def written(version: NoteVersion, me: str, home: ZoneInfo) -> str:
+def written(version: NoteVersion, me: str, home: ZoneInfo, time_format: int = 24) -> str:
     """``yours, Tue 17 Jan 14:02 GMT`` or ``by alice, Tue 17 Jan 14:02 GMT``."""
     at = version.at.astimezone(home)
     who = "yours" if version.who == me else f"by {one_line(version.who)}"
-    return f"{who}, {at:%a %d %b %H:%M} {at.tzname()}"
+    return f"{who}, {at:%a %d %b} {clock_time(at, time_format)} {at.tzname()}"
 
 
-def note_lines(versions: list[NoteVersion], me: str, home: ZoneInfo) -> list[tuple[str, str]]:
+def note_lines(
+    versions: list[NoteVersion], me: str, home: ZoneInfo, time_format: int = 24
+) -> list[tuple[str, str]]:
     """(heading, text) per version, for a details pane: ``Your note (Tue 17 Jan 14:02 GMT)``."""
     out = []
     many = len(versions) > 1
     for i, version in enumerate(versions, 1):
         at: datetime = version.at.astimezone(home)
-        when = f"{at:%a %d %b %H:%M} {at.tzname()}"
+        when = f"{at:%a %d %b} {clock_time(at, time_format)} {at.tzname()}"
         who = "Your note" if version.who == me else f"Note by {one_line(version.who)}"
         heading = f"{who} ({when})"
         if many:

@@ -71,10 +71,11 @@ class Notice:
         chosen = min(ahead or self.missed, key=lambda r: (r.start, r.event.index), default=None)
         return chosen.event if chosen is not None else None
 
-    def text(self, now: datetime, trip: Trip) -> str:
+    def text(self, now: datetime, trip: Trip, time_format: int = 24) -> str:
+        """What the notice says now, times in 12- or 24-hour form (``time_format``)."""
         if self.reminder is not None:
-            return reminder_text(self.reminder, now, trip.home_tz)
-        return missed_text(self.missed, self.why, now)
+            return reminder_text(self.reminder, now, trip.home_tz, time_format)
+        return missed_text(self.missed, self.why, now, time_format)
 
     def visible(self, now: datetime) -> bool:
         return self.snoozed_until is None or self.snoozed_until <= now
@@ -135,8 +136,11 @@ class SessionReminders:
         start_of: Callable[[Trip], StartOf] | None = None,
         record: Record | None = None,
         opened: datetime | None = None,
+        time_format: int = 24,
     ) -> None:
         self.settings = settings
+        #: 12 or 24: how the notices' texts show a time of day.
+        self.time_format = time_format
         self._state_dir = state_dir
         self._clock = clock
         self._real_clock = real_clock
@@ -293,7 +297,7 @@ class SessionReminders:
         out.changed.add(key)
         settings = self.settings
         loud = not self.quiet_now(trip, now)
-        text = reminder_text(reminder, now, trip.home_tz)
+        text = reminder_text(reminder, now, trip.home_tz, self.time_format)
         rehearsal = self._clock.rehearsal
         run = (
             settings.command is not None
@@ -350,7 +354,9 @@ class SessionReminders:
             if n.reminder is None
             or (n.reminder.start > instant and n.reminder.event.id not in done)
         ]
-        shown = tuple(n.text(now, state.trip) for n in state.notices if n.visible(now))
+        shown = tuple(
+            n.text(now, state.trip, self.time_format) for n in state.notices if n.visible(now)
+        )
         if shown != state.shown:
             state.shown = shown
             out.changed.add(key)
@@ -390,7 +396,7 @@ class SessionReminders:
         if state is None:
             return []
         now = self._clock.now()
-        return [n.text(now, state.trip) for n in self.notices(key)]
+        return [n.text(now, state.trip, self.time_format) for n in self.notices(key)]
 
     def dismiss(self, key: str) -> Notice | None:
         """Take the first notice away (None when there is none)."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tripdash.domain.clock import TripClock
-from tripdash.domain.late import Lateness, check_shift, lateness
+from tripdash.domain.late import Lateness, check_shift, lateness, under_way
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import NoteVersion, Shift
@@ -61,6 +61,10 @@ class DashboardOptions:
     keymap: Mapping[str, str] = field(default_factory=dict)
     #: What was wrong in the config, already worded (the dashboard opens with defaults).
     config_problems: tuple[str, ...] = ()
+    #: Warnings about the sync settings, already worded (a password in --sync URL).
+    sync_warnings: tuple[str, ...] = ()
+    #: 12 or 24: how every screen shows a time of day (the config's ``time_format``).
+    time_format: int = 24
 
 
 @dataclass(frozen=True)
@@ -228,8 +232,10 @@ class Session:
             result = self.marks.undo(trip_id) if undo else self.marks.redo(trip_id)
         else:
             assert isinstance(step, ShiftStep)
-            minutes, until = (step.before or (0, None)) if undo else step.after
-            result, _ = self.records.set_shift(trip_id, step.from_event, minutes, until)
+            minutes, until, begun = (step.before or (0, None, False)) if undo else step.after
+            result, _ = self.records.set_shift(
+                trip_id, step.from_event, minutes, until, begun=begun
+            )
         stack.pop()  # only once the record is committed (a failure keeps the step)
         target.setdefault(trip_id, []).append(step)
         return result
@@ -251,18 +257,25 @@ class Session:
     def notes(self, key: str) -> dict[str, list[NoteVersion]]:
         return self.records.notes(self.trip(key).id)
 
-    def save_note(self, key: str, item_id: str, text: str) -> list[NoteVersion]:
-        """Commit a new version of an item's note (it merges any conflict).
+    def save_note(
+        self, key: str, item_id: str, text: str, replaces: Sequence[str] | None = None
+    ) -> list[NoteVersion]:
+        """Commit a new version of an item's note, replacing the versions its writer saw
+        (``replaces``; by default every current one: saving merges a conflict).
 
-        Raises RecordError (too long, not storable) or StoreError (not saved).
+        A version saved elsewhere meanwhile is not in ``replaces`` and stays beside the
+        new one, shown as a conflict: no text is dropped unseen. Raises RecordError (too
+        long, not storable) or StoreError (not saved).
         """
-        return self.records.save_note(self.trip(key).id, item_id, text)
+        return self.records.save_note(self.trip(key).id, item_id, text, replaces)
 
     def annotations(self, key: str, item_id: str) -> Annotations:
         """The note and, for an event, the lateness and overlaps of one item, worded."""
         trip = self.trip(key)
         versions = self.note(key, item_id)
-        notes = tuple(note_lines(versions, self.options.who, trip.home_tz))
+        notes = tuple(
+            note_lines(versions, self.options.who, trip.home_tz, self.options.time_format)
+        )
         late = self.lateness(key)
         delay = late.delays.get(item_id)
         overlaps = tuple(str(o) for o in late.overlapping(item_id))
@@ -297,7 +310,13 @@ class Session:
         """
         trip = self.trip(key)
         check_shift(trip, from_event, until)
-        shift, step = self.records.set_shift(trip.id, from_event, minutes, until)
+        shift, step = self.records.set_shift(
+            trip.id,
+            from_event,
+            minutes,
+            until,
+            begun=under_way(self.expected_trip(key), from_event, self.clock.now()),
+        )
         self._undo.setdefault(trip.id, []).append(step)
         self._redo.pop(trip.id, None)
         self.marks.forget_redo(trip.id)
@@ -332,6 +351,7 @@ class Session:
                 self.clock,
                 real_clock=self.options.clock,
                 opened=self._opened,
+                time_format=self.options.time_format,
             )
         return self._reminders
 
@@ -367,7 +387,7 @@ class Session:
             # Another trip, accepted: not a list of changes to the old one.
             entry.trip = new
             return Applied(entry, new_version=True, replaced=loaded.replaced)
-        changes = diff_trips(old, new)
+        changes = diff_trips(old, new, self.options.time_format)
         entry.trip = new
         seen = self.options.clock().astimezone(new.home_tz)
         self.changes.extend(SeenChange(seen, new.title, c) for c in changes)

@@ -10,7 +10,8 @@ that fails for any reason only leaves the cache as it was: the dashboard then pa
 and validates itself, and reports what is wrong, as it always did.
 
 Only files are prefetched (addresses are fetched by the dashboard, with its messages),
-only where ``fork`` exists, and only before any thread is started.
+only files whose validated copy is not cached yet, only where ``fork`` exists, and only
+before any thread is started.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from tripdash.domain.sources import TripSource
 
@@ -28,7 +30,7 @@ def prefetch(sources: Sequence[TripSource]) -> int | None:
 
     None when there is nothing to do or no way to do it in parallel.
     """
-    files = [s for s in sources if not s.is_url and s.parsed_cache is not None]
+    files = [s for s in sources if not s.is_url and s.parsed_cache is not None and _new(s)]
     if not files or not hasattr(os, "fork"):
         return None
     # The child must not write out what this process has buffered (it would appear twice).
@@ -47,6 +49,25 @@ def prefetch(sources: Sequence[TripSource]) -> int | None:
                 source.load()
     finally:
         os._exit(0)  # no atexit handlers, no buffers of the parent's flushed again
+
+
+def _new(source: TripSource) -> bool:
+    """Whether the file of ``source`` has no entry in its parsed-trip cache yet.
+
+    A trip already cached needs no child: forking one would only decode the entry a
+    second time, on the core that is importing Textual. The entry is named as
+    :func:`tripdash.domain.loader.load_trip` names it (the file's bytes, path and stem);
+    one that turns out damaged is rebuilt by the dashboard's own load, as ever.
+    """
+    from tripdash.domain import parsed_cache
+
+    assert source.parsed_cache is not None
+    path = Path(source.location)
+    try:
+        entry = parsed_cache.key(path.read_bytes(), str(path), path.stem)
+        return not (source.parsed_cache / f"{entry}{parsed_cache.SUFFIX}").is_file()
+    except OSError:
+        return True  # the child's load meets the same error, and ignores it
 
 
 def join(pid: int | None) -> None:

@@ -134,6 +134,23 @@ def config_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def time_format_option(parser: argparse.ArgumentParser, *, with_config: bool = True) -> None:
+    """``--time-format 12|24`` for a verb that shows times of day (and ``--config FILE``,
+    where the default comes from, unless the verb has it already)."""
+    from tripdash.domain.times import TIME_FORMATS
+
+    parser.add_argument(
+        "--time-format",
+        type=int,
+        choices=TIME_FORMATS,
+        metavar="12|24",
+        help="show times of day as 9:15 am (12) or 09:15 (24); default: "
+        "$TRIPDASH_TIME_FORMAT, else the config's time_format, else 24. JSON stays ISO 8601.",
+    )
+    if with_config:
+        config_option(parser)
+
+
 def config_parser(parser_class: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = parser_class(
         prog="tripdash config",

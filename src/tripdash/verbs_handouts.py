@@ -35,14 +35,13 @@ from tripdash.domain.text import one_line
 
 
 def _now(args: argparse.Namespace) -> datetime:
-    from tripdash.domain.times import parse_instant, system_clock
+    from tripdash.domain.times import system_clock
 
     if args.at is None:
         return system_clock()
-    try:
-        return parse_instant(args.at)
-    except ValueError as exc:
-        raise UsageError(f"--at: {exc}") from None
+    from tripdash.cli import parse_at
+
+    return parse_at(args.at)
 
 
 def _trip_bytes(path: str, args: argparse.Namespace) -> bytes:

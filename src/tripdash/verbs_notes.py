@@ -34,17 +34,19 @@ from tripdash.cli import (
     _path_argument,
     _print_problems,
     _state_option,
+    _time_format_option,
     load_single,
     open_store,
     read_marks,
     say,
+    time_format,
 )
-from tripdash.domain.late import Lateness, ShiftInvalid, check_shift, lateness
+from tripdash.domain.late import Lateness, ShiftInvalid, check_shift, lateness, under_way
 from tripdash.domain.model import Trip
 from tripdash.domain.records import NOTE, SHIFT, NoteVersion, Record, RecordError, RecordStore
 from tripdash.domain.store import Mark, MarkStore, StoreError, default_author
 from tripdash.domain.text import one_line, safe_text
-from tripdash.domain.times import UTC, system_clock, zone_abbrev
+from tripdash.domain.times import UTC, clock_time, system_clock, zone_abbrev
 
 #: Between the versions of a conflicting note in the editor's file.
 SEPARATOR = "=" * 24
@@ -84,9 +86,9 @@ def _resolve(trip: Trip, item: str) -> str | None:
     return None
 
 
-def _when(at: datetime, trip: Trip) -> str:
+def _when(at: datetime, trip: Trip, time_format: int = 24) -> str:
     home = at.astimezone(trip.home_tz)
-    return f"{home:%a %d %b %H:%M} {zone_abbrev(home)}"
+    return f"{home:%a %d %b} {clock_time(home, time_format)} {zone_abbrev(home)}"
 
 
 # -- note -------------------------------------------------------------------------------
@@ -106,7 +108,7 @@ def cmd_note(args: argparse.Namespace) -> int:
         records = _records(store)
         current = read_marks(store, lambda: records.note(trip.id, item))
         if args.show:
-            return _show(trip, item, title, current)
+            return _show(trip, item, title, current, time_format(args))
         if args.text is not None:
             text, seen = args.text, None
             if len(current) == 1 and current[0].text == text:
@@ -141,7 +143,9 @@ def cmd_note(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _show(trip: Trip, item: str, title: str, current: list[NoteVersion]) -> int:
+def _show(
+    trip: Trip, item: str, title: str, current: list[NoteVersion], time_format: int = 24
+) -> int:
     if not current:
         say(f"{one_line(item)}: no note ({title})")
         return EXIT_OK
@@ -149,7 +153,8 @@ def _show(trip: Trip, item: str, title: str, current: list[NoteVersion]) -> int:
         say(f"{one_line(item)}: {len(current)} versions (edited on two laptops): {title}")
     for n, version in enumerate(current, 1):
         which = f"version {n} of {len(current)}, " if len(current) > 1 else ""
-        say(f"--- {one_line(item)}: {which}by {one_line(version.who)}, {_when(version.at, trip)}")
+        when = _when(version.at, trip, time_format)
+        say(f"--- {one_line(item)}: {which}by {one_line(version.who)}, {when}")
         for line in safe_text(version.text).split("\n"):
             say(line)
     return EXIT_OK
@@ -262,7 +267,9 @@ def cmd_late(args: argparse.Namespace) -> int:
         until = unicodedata.normalize("NFC", args.until) if args.until else None
         try:
             check_shift(trip, start, until)
-            records.set_shift(trip.id, start, args.minutes, until, who)
+            # On already (by the times expected so far): it overruns, its start stays.
+            begun = under_way(lateness(trip, shifts).expected_trip(), start, now)
+            records.set_shift(trip.id, start, args.minutes, until, who, begun=begun)
         except (ShiftInvalid, RecordError, StoreError) as exc:
             return _fail(f"{one_line(str(exc))}; nothing recorded")
         late = lateness(trip, records.shifts(trip.id))
@@ -277,14 +284,16 @@ def cmd_late(args: argparse.Namespace) -> int:
         state = f"running {-args.minutes} min early"
     say(f"{state} from {one_line(start)} ({one_line(titles[start])}) {end}, by {one_line(who)}")
     expected = {e.id: e for e in late.expected_trip().events}
+    fmt = time_format(args)
     for event in trip.events:
         delay = late.delays.get(event.id)
         if delay is None or delay.shift.from_event != start:
             continue
         moved = expected[event.id]
+        was, will = clock_time(event.start, fmt), clock_time(moved.start, fmt)
         say(
-            f"  {one_line(event.id)}: {event.start:%H:%M} -> {moved.start:%H:%M} "
-            f"{zone_abbrev(moved.start)} ({delay.minutes:+d})"
+            f"  {one_line(event.id)}: {was} -> {will} {zone_abbrev(moved.start)} "
+            f"({delay.minutes:+d})"
         )
     for overlap in late.overlaps:
         say(f"warning: {overlap}")
@@ -317,7 +326,7 @@ def cmd_readout(args: argparse.Namespace) -> int:
             store,
             lambda: (store.done_ids(trip.id), records.notes(trip.id), records.shifts(trip.id)),
         )
-    text = readout(trip, day, done, notes, lateness(trip, shifts))
+    text = readout(trip, day, done, notes, lateness(trip, shifts), time_format(args))
     if out is None:
         sys.stdout.write(text)
         return EXIT_OK
@@ -376,6 +385,7 @@ def note_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _state_option(parser)
     _as_option(parser)
     _http_option(parser)
+    _time_format_option(parser)
     return parser, cmd_note
 
 
@@ -403,6 +413,7 @@ def late_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _state_option(parser)
     _as_option(parser)
     _http_option(parser)
+    _time_format_option(parser)
     return parser, cmd_late
 
 
@@ -421,4 +432,5 @@ def readout_verb() -> tuple[argparse.ArgumentParser, Handler]:
     )
     _state_option(parser)
     _http_option(parser)
+    _time_format_option(parser)
     return parser, cmd_readout

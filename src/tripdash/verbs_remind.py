@@ -148,6 +148,7 @@ def remind_verb() -> tuple[argparse.ArgumentParser, Callable[[argparse.Namespace
     add_reminder_options(parser)
     cli._state_option(parser)
     cli._http_option(parser)
+    cli._time_format_option(parser)
     return parser, cmd_remind
 
 
@@ -175,15 +176,13 @@ def cmd_remind(args: argparse.Namespace) -> int:
     from tripdash import cli
     from tripdash.domain.clock import TripClock
     from tripdash.domain.store import default_state_dir
-    from tripdash.domain.times import parse_instant, system_clock
+    from tripdash.domain.times import system_clock
 
-    settings = reminder_settings(args, cli.settings(args, exit_on_problem=False))
+    config = cli.settings(args, exit_on_problem=False)
+    settings = reminder_settings(args, config)
     at = None
     if args.at is not None:
-        try:
-            at = parse_instant(args.at)
-        except ValueError as exc:
-            raise cli.UsageError(f"--at: {exc}") from None
+        at = cli.parse_at(args.at)
     source, result = _open_source(args)
     cli._print_problems(result.warnings, sys.stderr)
     state_dir = Path(args.state_dir) if args.state_dir else default_state_dir()
@@ -197,17 +196,28 @@ def cmd_remind(args: argparse.Namespace) -> int:
             # At the expected times where the day runs late (the shifts in force).
             shifts = RecordStore(store, clock=system_clock).shifts(result.trip.id)
             expected = lateness(result.trip, shifts).expected_trip()
-            return list_reminders(expected, settings, clock.now(), done, sys.stdout)
-        return Watch(source, result.trip, settings, state_dir, clock, store).run()
+            return list_reminders(
+                expected, settings, clock.now(), done, sys.stdout, config.time_format
+            )
+        watch = Watch(
+            source, result.trip, settings, state_dir, clock, store, time_format=config.time_format
+        )
+        return watch.run()
 
 
 def list_reminders(
-    trip: Trip, settings: ReminderSettings, now: datetime, done: set[str], out: TextIO
+    trip: Trip,
+    settings: ReminderSettings,
+    now: datetime,
+    done: set[str],
+    out: TextIO,
+    time_format: int = 24,
 ) -> int:
-    """Print the reminders still to fire after ``now``, soonest first."""
+    """Print the reminders still to fire after ``now``, soonest first (times of day in
+    12- or 24-hour form: ``time_format``)."""
     from tripdash.domain.reminders import ReminderPlan
     from tripdash.domain.text import one_line
-    from tripdash.domain.times import zone_abbrev
+    from tripdash.domain.times import clock_time, zone_abbrev
 
     print(f"Reminders for {one_line(trip.title)} ({settings.describe()})", file=out)
     if not settings.enabled:
@@ -222,11 +232,12 @@ def list_reminders(
         place = r.event.place.tz
         fires, fires_home = r.at.astimezone(place), r.at.astimezone(home)
         start = r.start.astimezone(place)
+        fmt = time_format
         print(
-            f"{fires:%a %d %b %H:%M} {zone_abbrev(fires):<5} "
-            f"{fires_home:%H:%M} {zone_abbrev(fires_home):<5} "
-            f"{r.stage:>4} min before  {start:%H:%M} {zone_abbrev(start):<5} "
-            f"{one_line(r.event.title)}",
+            f"{fires:%a %d %b} {clock_time(fires, fmt, pad=True)} {zone_abbrev(fires):<5} "
+            f"{clock_time(fires_home, fmt, pad=True)} {zone_abbrev(fires_home):<5} "
+            f"{r.stage:>4} min before  {clock_time(start, fmt, pad=True)} "
+            f"{zone_abbrev(start):<5} {one_line(r.event.title)}",
             file=out,
         )
     return 0
@@ -251,6 +262,7 @@ class Watch:
         out: TextIO | None = None,
         err: TextIO | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        time_format: int = 24,
     ) -> None:
         from tripdash.live import OpenTrip
         from tripdash.reminding import SessionReminders
@@ -261,7 +273,12 @@ class Watch:
         self._shifts = self._read_shifts(trip)
         # Reminders count down to the expected times where the day runs late.
         self.reminders = SessionReminders(
-            settings, state_dir, clock, real_clock=clock.real_now, start_of=self._start_of
+            settings,
+            state_dir,
+            clock,
+            real_clock=clock.real_now,
+            start_of=self._start_of,
+            time_format=time_format,
         )
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -348,7 +365,7 @@ class Watch:
         key = self.entry.key
         for notice in self.reminders.notices(key):
             if notice.is_summary:
-                self.say(notice.text(self.clock.now(), self.entry.trip))
+                self.say(notice.text(self.clock.now(), self.entry.trip, self.reminders.time_format))
         while self.reminders.dismiss(key) is not None:
             pass
 

@@ -100,3 +100,65 @@ def test_a_bad_config_opens_with_defaults_and_says_why(tmp_path, monkeypatch, ca
     assert options.theme is None
     assert len(options.config_problems) == 1
     assert "theme" in options.config_problems[0] and "textual-light" in options.config_problems[0]
+
+
+def test_key_bar_with_a_keymap_snapshot(tmp_path, snap) -> None:
+    # 80x24: the key bar says "p People" and "^q Quit", as the keymap has it.
+    snap(_app(tmp_path, keymap=KEYMAP), terminal_size=(80, 24))
+
+
+def test_palette_with_a_keymap_snapshot(tmp_path, snap) -> None:
+    async def search(pilot) -> None:
+        from textual.command import CommandList
+        from textual.widgets import Input
+
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        # A blinking cursor would make the picture depend on the instant it is taken.
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.press(*"people")
+        # The palette searches in a worker: wait (a bounded while) for its one result.
+        found = pilot.app.screen.query_one(CommandList)
+        for _ in range(200):
+            if found.option_count and not pilot.app.screen._show_busy:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    snap(_app(tmp_path, keymap=KEYMAP), run_before=search)
+
+
+async def test_a_key_bound_twice_is_reported_in_the_dashboard_and_not_applied(
+    tmp_path, monkeypatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[keymap]\n"dashboard.now" = "y"\n"dashboard.counterparts" = "y"\n"app.quit" = "ctrl+q"\n',
+        encoding="utf-8",
+    )
+    seen: list[DashboardOptions] = []
+    monkeypatch.setattr("tripdash.app.run_dashboard", lambda o: seen.append(o) or 0)
+    monkeypatch.setattr(cli, "_full_screen_terminal", lambda: True)
+    trip_file = str(Path(__file__).resolve().parents[2] / "trips" / "fs-north-america-2023-01.toml")
+    assert cli.main([trip_file, "--config", str(config), "--state-dir", str(tmp_path)]) == 0
+    (options,) = seen
+    assert options.keymap == {"app.quit": "ctrl+q"}
+    assert options.config_problems == (
+        f"{config}:2: keymap.\"dashboard.now\": key 'y' is also bound to "
+        "dashboard.counterparts on the dashboard screen",
+        f"{config}:3: keymap.\"dashboard.counterparts\": key 'y' is also bound to "
+        "dashboard.now on the dashboard screen",
+    )
+    app = _app(tmp_path, keymap=options.keymap, config_problems=options.config_problems)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.pause()
+        notices = " ".join(n.message for n in app._notifications)
+        assert "key 'y' is also bound to dashboard.counterparts" in notices
+        shown = {item.description: item.key for item in app.screen.query_one(KeyBar).items}
+        assert shown["People"] == "c" and shown["Now"] == "n" and shown["Quit"] == "ctrl+q"
+        await pilot.press("y")  # bound to nothing
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DashboardScreen"
+        await pilot.press("c")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CounterpartsScreen"

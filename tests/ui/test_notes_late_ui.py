@@ -64,11 +64,13 @@ async def test_running_late_moves_the_day_until_the_flight(
         shifts = stored(tmp_path / "state").shifts("late-day")
         assert shifts["csis-speech"].minutes == 20 and shifts["csis-speech"].until_event is None
 
-        # Planned (struck) then expected, in local and home time, and +20.
+        # The speech is on: it began on time and runs over (+20, 20 more minutes left).
         speech = row_of(app, "Speech at CSIS")
-        assert "09:15 09:35 EST" in speech and "14:15 14:35 GMT" in speech and "+20" in speech
-        assert "in 15 min" in speech  # the countdown runs to the expected start
-        assert "11:00 11:20 EST" in row_of(app, "Round table")
+        assert "09:15 EST" in speech and "09:35" not in speech and "+20" in speech
+        assert "1h00 left" in speech
+        # What comes after it: planned (struck) then expected, in local and home time.
+        table = row_of(app, "Round table")
+        assert "11:00 11:20 EST" in table and "16:00 16:20 GMT" in table and "+20" in table
         # The flight does not move; the bilateral now runs into it: both rows flagged.
         flight = row_of(app, "Flight to Toronto")
         assert "15:00 EST" in flight and "+20" not in flight and "⚠" in flight
@@ -78,7 +80,7 @@ async def test_running_late_moves_the_day_until_the_flight(
 
         header = app.screen.query_one(TripHeader)
         assert header.late_text.startswith("running 20 min late since Speech at CSIS")
-        assert "⚠ Blinken bilateral now overlaps Flight to Toronto" in header.late_text
+        assert "⚠ Blinken bilateral now overlaps Flight to Toronto" in header.status
 
         # A later shift from the same event replaces the first (35, not 55).
         await pilot.press("L")
@@ -87,20 +89,21 @@ async def test_running_late_moves_the_day_until_the_flight(
         minutes.value = "35"
         await pilot.press("enter")
         await pilot.pause()
-        assert "09:15 09:50 EST" in row_of(app, "Speech at CSIS")
+        assert "11:00 11:35 EST" in row_of(app, "Round table")
 
         # Undo goes back one step (20), then to on time.
         await pilot.press("u")
         await pilot.pause()
-        assert "09:15 09:35 EST" in row_of(app, "Speech at CSIS")
+        assert "11:00 11:20 EST" in row_of(app, "Round table")
         await pilot.press("u")
         await pilot.pause()
-        speech = row_of(app, "Speech at CSIS")
-        assert "+20" not in speech and "09:35" not in speech and "09:15 EST" in speech
+        table = row_of(app, "Round table")
+        assert "+20" not in table and "11:20" not in table and "11:00 EST" in table
+        assert "+20" not in row_of(app, "Speech at CSIS")
         assert header.late_text == ""
         await pilot.press("U")
         await pilot.pause()
-        assert "09:15 09:35 EST" in row_of(app, "Speech at CSIS")
+        assert "11:00 11:20 EST" in row_of(app, "Round table")
         assert app._exception is None
 
 
@@ -126,7 +129,11 @@ async def test_the_details_say_planned_and_expected(build_app: Callable[..., Any
     app = build_app(trip(LATE_DAY), DURING_SPEECH)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("L", "2", "0", "enter")
-        await pilot.pause()
+        await pilot.pause(0.2)
+        # The speech, on now, overruns: its end moved.
+        text = " ".join(app.screen.query_one(EventDetails).text().split())
+        assert "runs 20 min over: planned to end 10:00 EST · 15:00 GMT, expected:" in text
+        assert "10:20 EST" in text and "15:20 GMT" in text
         await pilot.press("j")  # the round table
         await pilot.pause(0.2)
         text = " ".join(app.screen.query_one(EventDetails).text().split())
@@ -317,7 +324,25 @@ async def test_a_shift_from_a_removed_event_is_kept_and_said(
         await pilot.press("r")
         await pilot.pause(0.5)
         header = app.screen.query_one(TripHeader)
-        assert "csis-speech, no longer in the programme: not applied" in header.late_text
+        assert "csis-speech, no longer in the programme: not applied" in header.status
         assert "+20" not in row_of(app, "Round table")
         # Kept in the store all the same.
         assert stored(tmp_path / "state").shifts("late-day")["csis-speech"].minutes == 20
+
+
+async def test_a_version_saved_elsewhere_while_typing_is_kept_beside_ours(
+    build_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    app = build_app(trip(FS_TRIP), "2023-01-17T09:20 America/New_York", who="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("N", *"mine")
+        other = stored(tmp_path / "state")  # `tripdash note` in another terminal
+        other.save_note("fs-north-america-2023-01", "csis-speech", "theirs", "bob")
+        await pilot.pause(2.5)  # the poll sees it; the box says so
+        assert any("kept beside yours" in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        versions = stored(tmp_path / "state").notes("fs-north-america-2023-01")["csis-speech"]
+        assert sorted(v.text for v in versions) == ["mine", "theirs"]
+        text = app.screen.query_one(EventDetails).text()
+        assert "⚠ 2 versions of this note" in text

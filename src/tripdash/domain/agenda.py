@@ -18,6 +18,7 @@ from tripdash.domain.records import NoteVersion
 from tripdash.domain.schedule import group_days, home_time_label, local_time_label
 from tripdash.domain.text import has_unsafe, one_line
 from tripdash.domain.times import UTC as _UTC
+from tripdash.domain.times import clock_time, clock_width
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -136,11 +137,13 @@ def agenda_text(
     trip: Trip,
     done: Collection[str] = (),
     day: date | None = None,
+    time_format: int = 24,
     *,
     late: Lateness | None = None,
 ) -> str:
-    """The programme grouped by local day, each event with local and home time (and,
-    where the day runs late, the expected times beside the planned ones)."""
+    """The programme grouped by local day, each event with local and home time (in 12- or
+    24-hour form: ``time_format``; and, where the day runs late, the expected times beside
+    the planned ones)."""
     expected = {e.id: e for e in late.expected_trip().events} if late is not None else {}
     home_name = trip.home_tz.key
     lines = [one_line(trip.title)]
@@ -155,29 +158,31 @@ def agenda_text(
         lines.append(f"{d.heading} - {one_line(', '.join(d.places))}")
         for event in trip.events[d.first : d.last + 1]:
             shown += 1
-            lines.extend(_event_lines(event, trip, event.id in done))
+            lines.extend(_event_lines(event, trip, event.id in done, time_format))
             if late is not None and late.minutes(event.id):
-                lines[-2] += _expected_label(event, expected[event.id], trip, late)
+                lines[-2] += _expected_label(event, expected[event.id], trip, late, time_format)
     if shown == 0:
         lines.append("")
         lines.append(f"No events on {day.isoformat()}." if day else "No events.")
     return "\n".join(lines) + "\n"
 
 
-def _expected_label(event: Event, moved: Event, trip: Trip, late: Lateness) -> str:
+def _expected_label(
+    event: Event, moved: Event, trip: Trip, late: Lateness, time_format: int = 24
+) -> str:
     """``  [+20: expected 09:35 EST | 14:35 GMT]``, and what it now overlaps."""
     text = (
-        f"  [{late.minutes(event.id):+d}: expected {local_time_label(moved)} | "
-        f"{home_time_label(moved, trip.home_tz)}]"
+        f"  [{late.minutes(event.id):+d}: expected {local_time_label(moved, time_format)} | "
+        f"{home_time_label(moved, trip.home_tz, time_format)}]"
     )
     for overlap in late.overlapping(event.id):
         text += f"  [OVERLAPS: {overlap}]"
     return text
 
 
-def _event_lines(event: Event, trip: Trip, done: bool) -> list[str]:
-    local = local_time_label(event)
-    home = home_time_label(event, trip.home_tz)
+def _event_lines(event: Event, trip: Trip, done: bool, time_format: int) -> list[str]:
+    local = local_time_label(event, time_format, pad=True)
+    home = home_time_label(event, trip.home_tz, time_format, pad=True)
     flags = []
     if done:
         flags.append("DONE")
@@ -189,17 +194,20 @@ def _event_lines(event: Event, trip: Trip, done: bool) -> list[str]:
         flags.append("CANCELLED")
     flag_text = " ".join(f"[{f}]" for f in flags)
     title = one_line(event.title) + (f"  {flag_text}" if flag_text else "")
-    # Widths fit the longest labels: "05:30 +0545" and "05:30 +0545 -1d" (45-minute zones).
-    first = f"  {local:<11} {home:<15} {title}"
+    # Widths fit the longest labels: "05:30 +0545" and "05:30 +0545 -1d" (45-minute zones),
+    # three more at 12 hours ("12:30 pm +0545").
+    local_w = clock_width(time_format) + 6
+    home_w = local_w + 4
+    first = f"  {local:<{local_w}} {home:<{home_w}} {title}"
     where = one_line(event.place.name)
     if event.to is not None:
         arrive = ""
         if event.end is not None and event.time_confirmed:
-            arrive = f" (arrive {event.end:%H:%M} {event.end.tzname()})"
+            arrive = f" (arrive {clock_time(event.end, time_format)} {event.end.tzname()})"
         where += f" -> {one_line(event.to.name)}{arrive}"
     if event.venue:
         where += f", {one_line(event.venue)}"
     detail = [event.kind, where]
     if event.counterparts:
         detail.append("with " + one_line(", ".join(c.name for c in event.counterparts)))
-    return [first, " " * 30 + " | ".join(detail)]
+    return [first, " " * (2 + local_w + 1 + home_w + 1) + " | ".join(detail)]

@@ -6,13 +6,14 @@ the same event, however much else about it changes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.schedule import home_time_label
 from tripdash.domain.text import one_line
-from tripdash.domain.times import UTC, zone_abbrev
+from tripdash.domain.times import UTC, clock_time, zone_abbrev
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,28 +28,34 @@ class Change:
         return self.text
 
 
-def _when(event: Event, trip: Trip) -> str:
+def _when(event: Event, trip: Trip, time_format: int) -> str:
     """``Tue 17 Jan 15:30 EST (20:30 GMT)``, or ``Wed 18 Jan, time TBC``."""
     if not event.time_confirmed:
         return f"{event.local_date:%a %d %b}, time TBC"
-    home = home_time_label(event, trip.home_tz)
-    return f"{event.start:%a %d %b %H:%M} {zone_abbrev(event.start)} ({home})"
+    home = home_time_label(event, trip.home_tz, time_format)
+    local = clock_time(event.start, time_format)
+    return f"{event.start:%a %d %b} {local} {zone_abbrev(event.start)} ({home})"
 
 
-def _end(event: Event, trip: Trip) -> str:
+def _end(event: Event, trip: Trip, time_format: int) -> str:
     if event.end is None:
         return "no end time"
     local = event.end.astimezone(event.end_place.tz)
     home = event.end.astimezone(trip.home_tz)
-    return f"{local:%a %d %b %H:%M} {zone_abbrev(local)} ({home:%H:%M} {zone_abbrev(home)})"
+    return (
+        f"{local:%a %d %b} {clock_time(local, time_format)} {zone_abbrev(local)} "
+        f"({clock_time(home, time_format)} {zone_abbrev(home)})"
+    )
 
 
 def _utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-def diff_trips(old: Trip, new: Trip) -> list[Change]:
-    """Every change from ``old`` to ``new``, events in the new programme's order."""
+def diff_trips(old: Trip, new: Trip, time_format: int = 24) -> list[Change]:
+    """Every change from ``old`` to ``new``, events in the new programme's order (times in
+    12- or 24-hour form: ``time_format``)."""
+    when = functools.partial(_when, time_format=time_format)
     changes: list[Change] = []
     if old.title != new.title:
         changes.append(
@@ -61,34 +68,36 @@ def diff_trips(old: Trip, new: Trip) -> list[Change]:
     for event in new.events:
         title = one_line(event.title)
         if event.id not in before:
-            changes.append(Change("added", event.id, f"Added: {title}, {_when(event, new)}"))
+            changes.append(Change("added", event.id, f"Added: {title}, {when(event, new)}"))
             continue
-        changes.extend(_event_changes(before[event.id], event, old, new))
+        changes.extend(_event_changes(before[event.id], event, old, new, time_format))
     for event in old.events:
         if event.id not in after:
             changes.append(
                 Change(
                     "removed",
                     event.id,
-                    f"Removed: {one_line(event.title)} (was {_when(event, old)})",
+                    f"Removed: {one_line(event.title)} (was {when(event, old)})",
                 )
             )
     changes.extend(_people_changes(old, new))
     return changes
 
 
-def _event_changes(a: Event, b: Event, old: Trip, new: Trip) -> list[Change]:
+def _event_changes(a: Event, b: Event, old: Trip, new: Trip, time_format: int) -> list[Change]:
+    when = functools.partial(_when, time_format=time_format)
+    end = functools.partial(_end, time_format=time_format)
     out: list[Change] = []
     title = one_line(b.title)
     if a.title != b.title:
         out.append(Change("renamed", b.id, f"Renamed: {one_line(a.title)} → {title}"))
     if a.status != b.status:
         if b.cancelled:
-            out.append(Change("cancelled", b.id, f"Cancelled: {title}, {_when(b, new)}"))
+            out.append(Change("cancelled", b.id, f"Cancelled: {title}, {when(b, new)}"))
         elif a.cancelled:
-            out.append(Change("reinstated", b.id, f"Reinstated: {title}, {_when(b, new)}"))
+            out.append(Change("reinstated", b.id, f"Reinstated: {title}, {when(b, new)}"))
         else:
-            out.append(Change("status", b.id, f"Now {b.status.value}: {title}, {_when(b, new)}"))
+            out.append(Change("status", b.id, f"Now {b.status.value}: {title}, {when(b, new)}"))
     # Compare instants in UTC: same-zone datetimes compare by wall clock, blind to fold.
     # A TBC event has no time, only a local date: a new place in another zone is no move.
     if a.time_confirmed and b.time_confirmed:
@@ -96,9 +105,9 @@ def _event_changes(a: Event, b: Event, old: Trip, new: Trip) -> list[Change]:
     else:
         moved = a.time_confirmed != b.time_confirmed or a.local_date != b.local_date
     if moved:
-        out.append(Change("moved", b.id, f"Moved: {title}: {_when(a, old)} → {_when(b, new)}"))
+        out.append(Change("moved", b.id, f"Moved: {title}: {when(a, old)} → {when(b, new)}"))
     if (a.end and _utc(a.end)) != (b.end and _utc(b.end)) and not moved:
-        out.append(Change("end", b.id, f"New end: {title}: {_end(a, old)} → {_end(b, new)}"))
+        out.append(Change("end", b.id, f"New end: {title}: {end(a, old)} → {end(b, new)}"))
     if a.place.id != b.place.id or (a.to and a.to.id) != (b.to and b.to.id):
         where_a = a.place.name + (f" → {a.to.name}" if a.to else "")
         where_b = b.place.name + (f" → {b.to.name}" if b.to else "")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -817,6 +817,38 @@ def _written(t: _Time, zone: ZoneInfo, builder: _Builder, what: str) -> datetime
     return wall
 
 
+def _within_limits(occ: _Occurrence, builder: _Builder) -> _Occurrence:
+    """The occurrence with its title and notes cut to what a trip file may hold (the
+    loader's limits, which keep the dashboard responsive), saying so: an invitation's
+    long description must not make the whole import fail."""
+    from tripdash.domain.validate import LIMITS
+
+    title, notes = occ.title, occ.notes
+    if len(title) > LIMITS["chars"]:
+        title = title[: LIMITS["chars"] - 1] + "…"
+        builder.dropped[f"{title[:60]!r}: title cut to {LIMITS['chars']:,} characters"] += 1
+    if notes is not None and len(notes) > LIMITS["notes"]:
+        notes = notes[: LIMITS["notes"] - 1] + "…"
+        builder.dropped[f"{title[:60]!r}: description cut to {LIMITS['notes']:,} characters"] += 1
+    return (
+        replace(occ, title=title, notes=notes) if (title, notes) != (occ.title, occ.notes) else occ
+    )
+
+
+def _first_attendees(
+    people: list[tuple[str, str]], title: str, builder: _Builder
+) -> list[tuple[str, str]]:
+    from tripdash.domain.validate import LIMITS
+
+    limit = LIMITS["attendees"]
+    if len(people) > limit:
+        builder.dropped[
+            f"{title[:60]!r}: {len(people)} attendees, the first {limit} kept "
+            f"(a trip holds at most {limit} counterparts at one event)"
+        ] += 1
+    return people[:limit]
+
+
 def _render(
     occurrences: list[_Occurrence],
     builder: _Builder,
@@ -843,6 +875,7 @@ def _render(
         if occ.location is not None and occ.start.zone is not None:
             builder.location_zones.setdefault(occ.location, occ.start.zone)
     for occ in sorted(occurrences, key=sort_key):
+        occ = _within_limits(occ, builder)
         zone = builder.zone_of(occ)
         place = builder.place(zone, occ.location)
         start = _written(occ.start, zone, builder, repr(occ.title))
@@ -872,7 +905,10 @@ def _render(
         if occ.recurring:
             base = f"{base}-{_local_day(occ.start, zone).isoformat()}"
         eid = _unique(base, builder.event_ids)
-        cids = [builder.counterpart(key, name) for key, name in occ.attendees]
+        # The first attendees only, before any becomes a counterpart of the trip.
+        people = list({key: (key, name) for key, name in occ.attendees}.values())
+        people = _first_attendees(people, occ.title, builder)
+        cids = list(dict.fromkeys(builder.counterpart(key, name) for key, name in people))
         block = ["[[events]]"]
         block += toml_lines(
             [
@@ -884,7 +920,7 @@ def _render(
                 ("to", to),
                 ("kind", kind),
                 ("status", None if occ.status == "confirmed" else occ.status),
-                ("counterparts", list(dict.fromkeys(cids)) or None),
+                ("counterparts", cids or None),
                 ("notes", occ.notes),
             ]
         )

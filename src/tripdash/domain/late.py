@@ -3,9 +3,11 @@
 A shift from an event applies to that event and the ones after it, in programme
 order, until its until-event (inclusive) or the end of the from-event's local day,
 and stops before the first travel event or event marked ``fixed = true``: those do
-not move. Where two shifts cover an event, the one from the later event wins (a
-later shift from the same event has already replaced the earlier one, see
-``records.current_shifts``). TBC and cancelled events have no time to move.
+not move. A shift recorded while its own event was on (``Shift.begun``) says that
+event began on time and overruns: its start stays, its end moves. Where two shifts
+cover an event, the one from the later event wins (a later shift from the same
+event has already replaced the earlier one, see ``records.current_shifts``). TBC and
+cancelled events have no time to move.
 
 :func:`lateness` computes the delays; :meth:`Lateness.expected_trip` gives the trip
 with expected times in place of planned ones, so that every question about time
@@ -87,7 +89,10 @@ class Lateness:
         previous: datetime | None = None
         for event in self.trip.events:
             delay = self.delays.get(event.id)
-            if delay is not None:
+            if delay is not None and _overruns(event, delay):
+                # It began on time and runs long: the same start, a later end.
+                event = replace(event, end=_later(event.end, delay.minutes))  # type: ignore[arg-type]
+            elif delay is not None:
                 event = replace(
                     event,
                     start=_later(event.start, delay.minutes),
@@ -112,6 +117,23 @@ class Lateness:
         if delay.minutes > 0:
             return f"running {delay.minutes} min late{since}"
         return f"running {-delay.minutes} min early{since}"
+
+
+def under_way(expected: Trip, event_id: str, now: datetime) -> bool:
+    """Whether an event has begun at ``now`` by its expected start: a shift recorded
+    from it then says it overruns (``begun``), not that it starts late."""
+    for event in expected.events:
+        if event.id == event_id:
+            return event.time_confirmed and _utc(event.start) <= _utc(now)
+    return False
+
+
+def _overruns(event: Event, delay: Delay) -> bool:
+    """The shift's own event, on when the shift was recorded: only its end moves.
+
+    Without an end there is nothing to move: it then moves whole, as it did before.
+    """
+    return delay.shift.begun and delay.shift.from_event == event.id and event.end is not None
 
 
 def _moves(event: Event) -> bool:
@@ -195,7 +217,7 @@ def _overlaps(trip: Trip, delays: dict[str, Delay]) -> list[Overlap]:
         delay = delays.get(event.id)
         if delay is None:
             continue
-        start = _utc(_later(event.start, delay.minutes))
+        start = _utc(event.start if _overruns(event, delay) else _later(event.start, delay.minutes))
         ends = _utc(_later(event.end or event.start, delay.minutes))
         if delay.minutes > 0:
             fixed = after[i]

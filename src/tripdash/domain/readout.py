@@ -20,32 +20,41 @@ from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import NoteVersion
 from tripdash.domain.schedule import home_time_label, local_time_label
 from tripdash.domain.text import one_line, safe_text
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, zone_abbrev
 
 
-def _when(at: datetime, trip: Trip) -> str:
+def _when(at: datetime, trip: Trip, time_format: int = 24) -> str:
     home = at.astimezone(trip.home_tz)
-    return f"{home:%a %d %b %H:%M} {zone_abbrev(home)}"
+    return f"{home:%a %d %b} {clock_time(home, time_format)} {zone_abbrev(home)}"
 
 
-def note_lines(versions: list[NoteVersion], trip: Trip, indent: str = "") -> list[str]:
+def note_lines(
+    versions: list[NoteVersion], trip: Trip, indent: str = "", time_format: int = 24
+) -> list[str]:
     """A note's current versions as Markdown quotes, each headed by who and when."""
     lines: list[str] = []
     several = len(versions) > 1
     for n, version in enumerate(versions, 1):
         head = f"version {n} of {len(versions)}, " if several else ""
-        lines.append(f"{indent}- Note ({head}{one_line(version.who)}, {_when(version.at, trip)}):")
+        when = _when(version.at, trip, time_format)
+        lines.append(f"{indent}- Note ({head}{one_line(version.who)}, {when}):")
         for line in safe_text(version.text).split("\n"):
             lines.append(f"{indent}  > {line}".rstrip())
     return lines
 
 
-def _times(event: Event, trip: Trip, late: Lateness | None, expected: Event | None) -> str:
-    planned = f"{local_time_label(event)} local, {home_time_label(event, trip.home_tz)} home"
+def _times(
+    event: Event, trip: Trip, late: Lateness | None, expected: Event | None, time_format: int
+) -> str:
+    def label(e: Event) -> str:
+        local = local_time_label(e, time_format)
+        return f"{local} local, {home_time_label(e, trip.home_tz, time_format)} home"
+
+    planned = label(event)
     minutes = late.minutes(event.id) if late is not None else 0
     if not minutes or expected is None:
         return planned
-    now = f"{local_time_label(expected)} local, {home_time_label(expected, trip.home_tz)} home"
+    now = label(expected)
     return f"{now} (planned {planned}; {minutes:+d} min)"
 
 
@@ -55,8 +64,10 @@ def readout(
     done: Collection[str],
     notes: Mapping[str, list[NoteVersion]],
     late: Lateness | None = None,
+    time_format: int = 24,
 ) -> str:
-    """The Markdown readout of ``day`` (a local date of the programme)."""
+    """The Markdown readout of ``day`` (a local date of the programme); times of day in
+    12- or 24-hour form (``time_format``)."""
     expected = {e.id: e for e in late.expected_trip().events} if late is not None else {}
     events = [e for e in trip.events if e.local_date == day]
     out = [f"# {one_line(trip.title)}: readout of {day:%A %d %B %Y}", ""]
@@ -77,7 +88,7 @@ def readout(
         ]
         title = one_line(event.title) + (f" ({', '.join(flags)})" if flags else "")
         out += [f"## {title}", ""]
-        out.append(f"- When: {_times(event, trip, late, expected.get(event.id))}")
+        out.append(f"- When: {_times(event, trip, late, expected.get(event.id), time_format)}")
         where = one_line(event.place.name)
         if event.to is not None:
             where += f" to {one_line(event.to.name)}"
@@ -102,7 +113,7 @@ def readout(
         if event.notes:
             out.append("- Programme notes:")
             out += [f"  > {line}".rstrip() for line in safe_text(event.notes).split("\n")]
-        out += note_lines(notes.get(event.id, []), trip)
+        out += note_lines(notes.get(event.id, []), trip, time_format=time_format)
         out.append("")
     out += ["# Still open, per counterpart (for the handover)", ""]
     any_open = False
@@ -114,7 +125,7 @@ def readout(
         any_open = True
         out += [f"## {one_line(c.name)}", ""]
         out += [f"- [ ] {one_line(p.text)}" for p in open_]
-        out += note_lines(versions, trip)
+        out += note_lines(versions, trip, time_format=time_format)
         out.append("")
     if not any_open:
         out += ["Every talking point is covered.", ""]

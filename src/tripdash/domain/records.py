@@ -113,6 +113,9 @@ class Shift:
     who: str
     at: datetime
     hlc: int
+    #: Recorded while the from-event was on: it began on time and overruns, so its
+    #: start stays and only its end moves (the events after it move whole).
+    begun: bool = False
 
 
 def body_problem(kind: str, body: object) -> str | None:
@@ -140,6 +143,8 @@ def body_problem(kind: str, body: object) -> str | None:
             return "a shift of more than a day"
         if not (until is None or (isinstance(until, str) and 0 < len(until) <= 401)):
             return "a shift whose until-event is not an id"
+        if not isinstance(body.get("begun", False), bool):
+            return "a shift whose begun flag is not true or false"
     return None
 
 
@@ -173,7 +178,14 @@ def _shift_of(record: Record) -> Shift | None:
         return None
     until = data.get("until")
     return Shift(
-        record.id, record.item_id, int(data["minutes"]), until, record.who, record.at, record.hlc
+        record.id,
+        record.item_id,
+        int(data["minutes"]),
+        until,
+        record.who,
+        record.at,
+        record.hlc,
+        data.get("begun", False) is True,
     )
 
 
@@ -378,12 +390,21 @@ class RecordStore:
         return self._add(NOTE, trip_id, item_id, body, who)
 
     def set_shift(
-        self, trip_id: str, from_event: str, minutes: int, until_event: str | None, who: str
+        self,
+        trip_id: str,
+        from_event: str,
+        minutes: int,
+        until_event: str | None,
+        who: str,
+        *,
+        begun: bool = False,
     ) -> Record:
         """Commit a shift: the day runs ``minutes`` late from ``from_event`` on.
 
-        Check the events against the trip first (``late.check_shift``); this refuses
-        only what no trip allows: not a whole number, or more than a day either way.
+        ``begun``: the from-event was on when the shift was recorded (it overruns: its
+        start stays, its end moves). Check the events against the trip first
+        (``late.check_shift``); this refuses only what no trip allows: not a whole
+        number, or more than a day either way.
         """
         if not isinstance(minutes, int) or isinstance(minutes, bool):
             raise RecordError(f"a shift is a whole number of minutes ({minutes!r} given)")
@@ -394,7 +415,9 @@ class RecordStore:
             )
         if until_event is not None and not until_event:
             raise RecordError("the until-event of a shift cannot be empty")
-        body = {"minutes": minutes, "until": until_event}
+        body: dict[str, Any] = {"minutes": minutes, "until": until_event}
+        if begun:
+            body["begun"] = True  # only when set: the previous release's bodies stay as they were
         return self._add(SHIFT, trip_id, from_event, lambda _conn: body, who)
 
     def add_records(self, records: Iterable[Record]) -> int:

@@ -22,6 +22,7 @@ process only (the caller says that reminders may then repeat elsewhere).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -30,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from tripdash.domain import safedir
 from tripdash.domain.times import UTC, Clock, system_clock
 
 DB_NAME = "reminders.sqlite3"
@@ -95,8 +97,9 @@ class ReminderRecord:
         self._clock = clock
         self.notice: str | None = None
         try:
-            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(self.state_dir, 0o700)  # what is on the programme is sensitive
+            # Checked as the marks' directory is: the user's own, private, links followed
+            # only to the user's own (what is on the programme is sensitive).
+            safedir.private_dir(self.state_dir)
         except OSError as exc:
             raise RecordError(f"cannot use state directory {self.state_dir}: {exc}") from None
         try:
@@ -124,13 +127,23 @@ class ReminderRecord:
                     raise RecordError(f"cannot open {self.path}: {exc}") from None
             time.sleep(0.02)
 
+    def _refuse_links(self) -> None:
+        """A link planted at the record or its WAL files is never written through."""
+        for suffix in ("", "-wal", "-shm"):
+            path = self.path.with_name(self.path.name + suffix)
+            if os.path.islink(path):
+                raise RecordError(f"{path} is a symbolic link: refusing to use it")
+
     def _connect(self) -> sqlite3.Connection:
         try:
+            self._refuse_links()
             if self.path.is_dir():
                 raise RecordError(f"cannot open {self.path}: it is a directory")
             if not self.path.exists():
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            os.chmod(self.path, 0o600)
+                with contextlib.suppress(FileExistsError):  # made meanwhile: used as found
+                    os.close(safedir.create_exclusive(self.path))
+            self._refuse_links()
+            os.chmod(self.path, 0o600)  # a regular file (no link: just checked)
             conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise RecordError(f"cannot open {self.path}: {exc}") from None

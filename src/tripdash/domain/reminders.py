@@ -48,7 +48,7 @@ from tripdash.domain.reminder_settings import (
     parse_stages,
 )
 from tripdash.domain.text import one_line
-from tripdash.domain.times import UTC, day_marker, humanize_delta, zone_abbrev
+from tripdash.domain.times import UTC, clock_time, day_marker, humanize_delta, zone_abbrev
 
 #: How late a reminder may still be shown as one: later than this it is *missed*.
 GRACE = timedelta(seconds=60)
@@ -308,15 +308,20 @@ def countdown(start: datetime, now: datetime) -> str:
     return f"In {hours} h {mins:02d} min" if mins else f"In {hours} h"
 
 
-def when_label(start: datetime, event: Event, home: ZoneInfo, now: datetime) -> str:
+def when_label(
+    start: datetime, event: Event, home: ZoneInfo, now: datetime, time_format: int = 24
+) -> str:
     """``09:15 EST / 14:15 GMT``: local time at the event's place and home time (``+1d``
-    when the home date differs); the weekday first when it is not today there."""
+    when the home date differs); the weekday first when it is not today there. In 12-hour
+    form (``time_format``) ``9:15 am EST / 2:15 pm GMT``."""
     local = start.astimezone(event.place.tz)
     at_home = start.astimezone(home)
     marker = day_marker(at_home, local.date())
     day = "" if now.astimezone(event.place.tz).date() == local.date() else f"{local:%a} "
-    home_text = f"{at_home:%H:%M} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")
-    return f"{day}{local:%H:%M} {zone_abbrev(local)} / {home_text}"
+    home_text = f"{clock_time(at_home, time_format)} {zone_abbrev(at_home)}" + (
+        f" {marker}" if marker else ""
+    )
+    return f"{day}{clock_time(local, time_format)} {zone_abbrev(local)} / {home_text}"
 
 
 def where_label(event: Event) -> str:
@@ -324,16 +329,16 @@ def where_label(event: Event) -> str:
     return one_line(event.venue or event.place.name)
 
 
-def reminder_text(reminder: Reminder, now: datetime, home: ZoneInfo) -> str:
+def reminder_text(reminder: Reminder, now: datetime, home: ZoneInfo, time_format: int = 24) -> str:
     """``In 5 min, 09:15 EST / 14:15 GMT: Speech on UK foreign policy priorities, CSIS``."""
     event = reminder.event
-    when = when_label(reminder.start, event, home, now)
+    when = when_label(reminder.start, event, home, now, time_format)
     return (
         f"{countdown(reminder.start, now)}, {when}: {one_line(event.title)}, {where_label(event)}"
     )
 
 
-def missed_text(missed: Sequence[Reminder], why: str, now: datetime) -> str:
+def missed_text(missed: Sequence[Reminder], why: str, now: datetime, time_format: int = 24) -> str:
     """``2 reminders missed while closed: 09:15 EST Speech… (started 5 min ago); …``.
 
     One entry per event (the nearest stage), soonest first; at most
@@ -351,7 +356,8 @@ def missed_text(missed: Sequence[Reminder], why: str, now: datetime) -> str:
             state = f"started {humanize_delta(now - r.start)} ago"
         else:
             state = countdown(r.start, now).replace("In ", "in ")
-        names.append(f"{local:%H:%M} {zone_abbrev(local)} {one_line(r.event.title)} ({state})")
+        clock = clock_time(local, time_format)
+        names.append(f"{clock} {zone_abbrev(local)} {one_line(r.event.title)} ({state})")
     more = len(ordered) - len(names)
     tail = f"; and {more} more" if more else ""
     count = len(missed)
@@ -405,6 +411,7 @@ def command_environment(
         "TRIPDASH_EVENT_PLACE": event.place.name,
         "TRIPDASH_EVENT_VENUE": event.venue or "",
         "TRIPDASH_EVENT_START": reminder.start.isoformat(),
+        # Always 24-hour, whatever the display shows: scripts read these.
         "TRIPDASH_EVENT_LOCAL_TIME": f"{local:%Y-%m-%d %H:%M} {zone_abbrev(local)}",
         "TRIPDASH_EVENT_HOME_TIME": f"{home:%Y-%m-%d %H:%M} {zone_abbrev(home)}",
         "TRIPDASH_EVENT_TZ": event.place.tz.key,

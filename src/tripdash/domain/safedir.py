@@ -171,8 +171,13 @@ def temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}.tmp")
 
 
-def write_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data``: all or nothing, never through a planted link."""
+def write_file(path: Path, data: bytes, *, mode: int = 0o600, durable: bool = True) -> None:
+    """Replace ``path`` with ``data``: all or nothing, never through a planted link.
+
+    ``durable=False`` skips the fsync, for a file that can be rebuilt and whose reader
+    checks it (the parsed-trip cache): the rename still makes it all or nothing while
+    the system runs, and a copy left torn by a crash is detected and ignored.
+    """
     tmp = temporary_name(path)
     fd = create_exclusive(tmp, mode)
     try:
@@ -181,7 +186,8 @@ def write_file(path: Path, data: bytes, *, mode: int = 0o600) -> None:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)  # renames over a link, never writes through it

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from tripdash.domain.model import Event, Place, Trip
 from tripdash.domain.times import (
     UTC,
+    clock_time,
     compact_delta,
     day_marker,
     humanize_delta,
@@ -339,17 +340,23 @@ class Schedule:
         return None
 
 
-def local_time_label(event: Event) -> str:
-    """``09:15 EST``, or ``TBC`` when the time is not confirmed."""
+def local_time_label(event: Event, time_format: int = 24, *, pad: bool = False) -> str:
+    """``09:15 EST`` (``9:15 am EST``), or ``TBC`` when the time is not confirmed.
+
+    ``pad`` aligns 12-hour times for a column (see :func:`~tripdash.domain.times.clock_time`).
+    """
     if not event.time_confirmed:
         return "TBC"
-    return f"{event.start:%H:%M} {zone_abbrev(event.start)}"
+    return f"{clock_time(event.start, time_format, pad=pad)} {zone_abbrev(event.start)}"
 
 
-def home_time_label(event: Event, home: ZoneInfo) -> str:
+def home_time_label(
+    event: Event, home: ZoneInfo, time_format: int = 24, *, pad: bool = False
+) -> str:
     """``14:15 GMT`` with ``+1d``/``-1d`` when the home date differs from the local date."""
     if not event.time_confirmed:
         return "TBC"
     at_home = event.start.astimezone(home)
     marker = day_marker(at_home, event.local_date)
-    return f"{at_home:%H:%M} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")
+    clock = clock_time(at_home, time_format, pad=pad)
+    return f"{clock} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")

@@ -187,6 +187,21 @@ def _sane_marks(rows: Iterable[tuple[object, ...]]) -> Iterator[Mark]:
 
 
 _COLUMNS = "id, trip_id, item_id, done, at, who, hlc"
+#: A row in exactly the form tripdash writes (``_iso``: UTC, microseconds), so that
+#: :func:`_strict_mark` reads it whenever its text is UTF-8: checked by SQLite, fast.
+#: (NULL for some damage: callers wrap it in IFNULL.)
+_CANONICAL = (
+    "(typeof(id) = 'text' AND length(id) > 0 AND typeof(trip_id) = 'text' "
+    "AND length(trip_id) > 0 AND typeof(item_id) = 'text' AND length(item_id) > 0 "
+    "AND typeof(who) = 'text' AND length(who) > 0 "
+    "AND typeof(done) = 'integer' AND done IN (0, 1) "
+    f"AND typeof(hlc) = 'integer' AND hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT} "
+    "AND typeof(at) = 'text' AND length(CAST(at AS BLOB)) = 32 AND at GLOB "
+    "'[12][0-9][0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+    ".[0-9][0-9][0-9][0-9][0-9][0-9]+00:00' "
+    "AND substr(at, 1, 4) BETWEEN '1900' AND '2199' AND substr(at, 12, 2) < '24' "
+    "AND date(substr(at, 1, 10), '+0 days') = substr(at, 1, 10))"
+)
 
 
 class MarkStore:
@@ -326,7 +341,12 @@ class MarkStore:
                 self._side_snapshot["-shm"] = shm.read_bytes()
         # Nobody else can open it now (the directory lock), and with no WAL file no one
         # has it open: read it as an immutable file, which creates nothing beside it.
-        immutable = in_wal_mode and not had[wal]
+        # An empty WAL holds no commit, and on a disk nobody can write to (full, or
+        # read-only) nobody can add one: the main file is then the whole database too,
+        # and reading it through the WAL index would fail (a full disk cannot grow it).
+        immutable = in_wal_mode and (
+            not had[wal] or (_size(wal) == 0 and self._disk_refuses() is not None)
+        )
         try:
             conn = _connect_uri(self.path, "ro", immutable=immutable)
         except sqlite3.Error as exc:
@@ -392,11 +412,30 @@ class MarkStore:
         )
 
     def _scan_rows(self, conn: sqlite3.Connection) -> None:
-        """Every row that would not read as a mark, reported (not skipped silently)."""
+        """Every row that would not read as a mark, reported (not skipped silently).
+
+        SQLite sorts the rows out itself (converting 100,000 rows in Python took
+        seconds): those in the form tripdash writes (:data:`_CANONICAL`) need only their
+        text checked as UTF-8, all of it at once; only the others are converted here,
+        one by one, and reported when they cannot be read.
+        """
         conn.text_factory = bytes
         try:
-            for row in conn.execute(f"SELECT seq, {_COLUMNS} FROM marks"):
+            others = f"SELECT seq, {_COLUMNS} FROM marks WHERE NOT IFNULL({_CANONICAL}, 0)"
+            for row in conn.execute(others):
                 self._convert(row)
+            texts = " || x'00' || ".join(
+                f"CAST({c} AS BLOB)" for c in ("id", "trip_id", "item_id", "who")
+            )
+            (blob,) = conn.execute(
+                f"SELECT group_concat({texts}, x'00') FROM marks WHERE IFNULL({_CANONICAL}, 0)"
+            ).fetchone()
+            try:
+                bytes(blob or b"").decode("utf-8")
+            except UnicodeDecodeError:  # damaged text somewhere: find the rows, one by one
+                canonical = f"SELECT seq, {_COLUMNS} FROM marks WHERE IFNULL({_CANONICAL}, 0)"
+                for row in conn.execute(canonical):
+                    self._convert(row)
         finally:
             conn.text_factory = str
 
@@ -451,16 +490,23 @@ class MarkStore:
         self._remember_verified(found)
         return conn
 
-    def _why_read_only(self, found: os.stat_result) -> str | None:
-        """Why the database cannot be written to, as far as the system says beforehand."""
+    def _disk_refuses(self) -> str | None:
+        """Why nobody can write to the state directory's disk (read-only, full), else None."""
         try:
             fs = os.statvfs(self.state_dir)
         except (OSError, AttributeError):
-            fs = None
-        if fs is not None and fs.f_flag & getattr(os, "ST_RDONLY", 1):
-            return f"marks cannot be saved: {self.state_dir} is on a read-only file system"
-        if fs is not None and fs.f_bavail == 0:
-            return f"marks cannot be saved: the disk holding {self.state_dir} is full"
+            return None
+        if fs.f_flag & getattr(os, "ST_RDONLY", 1):
+            return f"{self.state_dir} is on a read-only file system"
+        if fs.f_bavail == 0:
+            return f"the disk holding {self.state_dir} is full"
+        return None
+
+    def _why_read_only(self, found: os.stat_result) -> str | None:
+        """Why the database cannot be written to, as far as the system says beforehand."""
+        refused = self._disk_refuses()
+        if refused is not None:
+            return f"marks cannot be saved: {refused}"
         for where in (self.state_dir, self.path):
             if not os.access(where, os.W_OK):
                 return f"marks cannot be saved: no permission to write {where}"
@@ -468,11 +514,19 @@ class MarkStore:
 
     def _read_only(self, verdict: _Verdict) -> sqlite3.Connection:
         """A connection that only reads (it writes nothing, not even beside the file)."""
-        wal_exists = self.path.with_name(DB_NAME + "-wal").exists()
+        wal = self.path.with_name(DB_NAME + "-wal")
         last: sqlite3.Error | None = None
-        # With a WAL file, its marks must be read too (mode=ro); without one, a read-only
-        # disk may not let SQLite make the WAL index, and an immutable read needs none.
-        for immutable in (False,) if wal_exists else (False, True):
+        # With commits in a WAL file, they must be read too (mode=ro). Without any, on a
+        # disk nobody can write to, the main file is the whole database: read it as an
+        # immutable file, which makes nothing beside it (a WAL index half made on a full
+        # disk would stop every later opening until space is freed).
+        if wal.exists() and not (_size(wal) == 0 and self._disk_refuses() is not None):
+            attempts: tuple[bool, ...] = (False,)
+        elif self._disk_refuses() is not None:
+            attempts = (True, False)
+        else:
+            attempts = (False, True)
+        for immutable in attempts:
             try:
                 conn = _connect_uri(self.path, "ro", immutable=immutable)
                 conn.execute("PRAGMA busy_timeout = 10000")
@@ -649,7 +703,8 @@ class MarkStore:
         caller reports them instead of showing anything as saved.
         """
         if self.cannot_save is not None:
-            raise StoreError(f"{failure} ({self.cannot_save})")
+            # Trying again will not help here: say only why.
+            raise StoreError(f"{failure.removesuffix('; try again')} ({self.cannot_save})")
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -1063,6 +1118,14 @@ def _read_header(path: Path) -> bytes:
         return os.read(fd, 100)
     finally:
         os.close(fd)
+
+
+def _size(path: Path) -> int:
+    """The size of ``path`` (-1 when it cannot be had)."""
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return -1
 
 
 def _fingerprint(st: os.stat_result) -> dict[str, int]:

@@ -224,6 +224,7 @@ _FIELDS = frozenset({"_id", "type", "trip_id", "item_id", "done", "at", "who", "
 _COUCH_FIELDS = frozenset(
     {"_rev", "_revisions", "_conflicts", "_deleted_conflicts", "_local_seq", "_attachments"}
 )
+_ALLOWED_FIELDS = _FIELDS | _COUCH_FIELDS
 #: A mark id: tripdash makes 32 hex digits; any short id of these characters is accepted
 #: (CouchDB reserves a leading "_").
 _MARK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
@@ -248,8 +249,8 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
         return "not a document"
     if doc.get("type") != DOC_TYPE:
         return "not a mark"
-    extra = set(doc) - _FIELDS - _COUCH_FIELDS
-    if extra or not set(doc) >= _FIELDS:
+    keys = doc.keys()  # compared as sets without building any (this runs per change)
+    if not (keys >= _FIELDS and keys <= _ALLOWED_FIELDS):
         return "not the fields of a mark"
     ident, trip, item, done, at, who, hlc = (
         doc["_id"],
@@ -260,7 +261,13 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
         doc["who"],
         doc["hlc"],
     )
-    if not all(isinstance(v, str) for v in (ident, trip, item, at, who)):
+    if not (
+        isinstance(ident, str)
+        and isinstance(trip, str)
+        and isinstance(item, str)
+        and isinstance(at, str)
+        and isinstance(who, str)
+    ):
         return "a text field is not text"
     if not isinstance(done, bool) or not isinstance(hlc, int) or isinstance(hlc, bool):
         return "done or hlc of the wrong type"
@@ -351,6 +358,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 _STRUCTURE = re.compile(r'["{}\[\],:]')
 _IN_STRING = re.compile(r'["\\]')
 _DECODER = json.JSONDecoder()
+#: The comma between two changes, with the white space around it.
+_NEXT = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 #: Keys of a change whose values the skipper keeps (short ones only).
 _KEPT = frozenset({"seq", "id"})
 _KEPT_CHARS = 1024
@@ -641,20 +650,34 @@ class FeedParser:
         return None
 
     def _element(self, out: list[Change], final: bool) -> bool:
-        """Read one change at ``pos``; False when more text is needed first."""
-        try:
-            value, end = _DECODER.raw_decode(self.buf, self.pos)
-            if end - self.pos > self.change_chars:
-                raise ValueError("too large")
-            # A number at the end of the text may go on in the next chunk.
-            if isinstance(value, (dict, list, str)) or end < len(self.buf) or final:
-                seq = value.get("seq") if isinstance(value, dict) else None
-                out.append(Change(value, seq, value.get("id") if isinstance(value, dict) else None))
-                self.pos = end
-                self.state = "elem_sep"
+        """Read the change at ``pos`` (and those straight after it); False when more
+        text is needed first."""
+        buf = self.buf
+        # The changes of a chunk are read here one after another, past their commas,
+        # without a turn of the state machine each (a third of the parser's time).
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(buf, self.pos)
+                if end - self.pos > self.change_chars:
+                    raise ValueError("too large")
+                # A number at the end of the text may go on in the next chunk.
+                if not (isinstance(value, (dict, list, str)) or end < len(buf) or final):
+                    break
+            except (ValueError, RecursionError):
+                break
+            if isinstance(value, dict):
+                out.append(Change(value, value.get("seq"), value.get("id")))
+            else:
+                out.append(Change(value, None, None))
+            self.pos = end
+            self.state = "elem_sep"
+            after = _NEXT.match(buf, end)
+            if after is None:
                 return True
-        except (ValueError, RecursionError):
-            pass
+            self.pos = after.end()  # as "elem_sep" then "elem" would have read it
+            self.state = "elem"
+            if self.pos >= len(buf):
+                return False
         skipper = _Skipper()
         end, done = skipper.scan(self.buf, self.pos)
         if done:  # complete, but not JSON (or too deep or too large for parsing): skipped

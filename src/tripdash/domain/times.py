@@ -10,6 +10,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -88,11 +89,19 @@ def _known_zones() -> frozenset[str]:
     """tzdata's list of zone names (the ``tzdata`` package's, so that it does not depend on
     this machine's zoneinfo folder); the system's when that package is missing."""
     try:
-        from importlib.resources import files
+        import tzdata  # type: ignore[import-untyped]
 
-        listed = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
-    except (ImportError, OSError, ValueError):
-        listed = list(zoneinfo.available_timezones())
+        # The file beside the package's __init__: importlib.resources would cost 60 ms of
+        # imports on every first load of a trip; it is only needed for a zipped install.
+        with open(Path(tzdata.__file__).with_name("zones"), encoding="utf-8") as listing:
+            listed = listing.read().split()
+    except (ImportError, OSError, TypeError, ValueError):
+        try:
+            from importlib.resources import files
+
+            listed = files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+        except (ImportError, OSError, ValueError):
+            listed = list(zoneinfo.available_timezones())
     return frozenset(listed) - _NOT_PLACES
 
 
@@ -206,6 +215,41 @@ def _iso_offset(dt: datetime) -> str:
 def zone_abbrev(dt: datetime) -> str:
     """The zone abbreviation at that instant: ``EST``, ``GMT``, or ``+0545`` where IANA has none."""
     return dt.tzname() or format_offset(dt)
+
+
+#: The two ways a time of day is shown (the config's ``time_format``).
+TIME_FORMATS = (12, 24)
+
+
+def clock_time(
+    instant: datetime, time_format: int = 24, *, seconds: bool = False, pad: bool = False
+) -> str:
+    """The wall-clock time of ``instant`` as people read it: ``09:15`` or ``9:15 am``.
+
+    ``time_format`` is 24 (``00:30``, ``12:00``, ``15:30``) or 12 (``12:30 am``,
+    ``12:00 pm``, ``3:30 pm``). The 12-hour suffix is lower case so that it reads apart
+    from the zone abbreviation beside it (``9:15 am EST``). ``seconds`` adds them
+    (``3:30:05 pm``); ``pad`` right-aligns a 12-hour time to :func:`clock_width` (a space
+    before ``9:15 am``) so that a column of times lines up. The wall time is the one ``instant``
+    carries: in the repeated hour of a DST change, both 01:30s read ``1:30 am`` (the zone
+    abbreviation tells them apart).
+    """
+    if time_format == 24:
+        return f"{instant:%H:%M:%S}" if seconds else f"{instant:%H:%M}"
+    if time_format != 12:
+        raise ValueError(f"time format {time_format!r}: expected 12 or 24")
+    hour = instant.hour % 12 or 12
+    text = f"{hour}:{instant.minute:02d}"
+    if seconds:
+        text += f":{instant.second:02d}"
+    text += " am" if instant.hour < 12 else " pm"
+    return text.rjust(clock_width(12, seconds=seconds)) if pad else text
+
+
+def clock_width(time_format: int = 24, *, seconds: bool = False) -> int:
+    """The widest :func:`clock_time` of that format: 5 (``23:45``) or 8 (``12:45 pm``)."""
+    width = 5 if time_format == 24 else 8
+    return width + 3 if seconds else width
 
 
 def day_marker(shown: datetime, reference: date) -> str:

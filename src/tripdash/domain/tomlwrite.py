@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 
+from tripdash.domain.text import has_unsafe
+
 # TOML's basic strings must escape '"', '\\' and the control characters but tab.
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 
@@ -28,10 +30,13 @@ def toml_string(text: str) -> str:
         code = ord(ch)
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif (code < 0x20 and ch != "\t") or code == 0x7F:
-            out.append(f"\\u{code:04x}")
         elif 0xD800 <= code <= 0xDFFF:
             out.append("\ufffd")  # a lone surrogate cannot be written in UTF-8 at all
+        elif ch != "\t" and has_unsafe(ch):
+            # TOML allows C1 controls, bidi overrides and line separators raw in a string,
+            # but the file is printed to a terminal (`tripdash import` without -o): as
+            # \uXXXX escapes the string read back is the same.
+            out.append(f"\\u{code:04x}")
         else:
             out.append(ch)
     out.append('"')

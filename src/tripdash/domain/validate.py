@@ -1,8 +1,10 @@
 """Validation of a parsed trip file: every problem at once, each located by file and line.
 
-Used by :func:`tripdash.domain.loader.parse_trip_text`; pydantic checks the
-shape of each table (:mod:`tripdash.domain.schema`), and the functions here
-check what pydantic cannot: zones, references, duplicates, DST, order.
+Used by :func:`tripdash.domain.loader.parse_trip_text`; the shape of each table is
+checked by :mod:`tripdash.domain.shape` and, only for a table that fails there, by the
+pydantic models of :mod:`tripdash.domain.schema`, which word its problems (so a valid
+trip never imports pydantic). The functions here check what the models cannot: zones,
+references, duplicates, DST, order.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from tripdash.domain import ids, times
+from tripdash.domain import ids, shape, times
 from tripdash.domain.model import (
     EVENT_KINDS,
     EVENT_STATUSES,
@@ -36,21 +36,108 @@ from tripdash.domain.problems import (
     describe_toml_type,
     field_path,
 )
-from tripdash.domain.schema import (
-    RawCounterpart,
-    RawEvent,
-    RawPlace,
-    RawTalkingPoint,
-    RawTrip,
-)
 from tripdash.domain.times import utc as _utc
 from tripdash.domain.tomlpos import LineMap
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 TOP_LEVEL_KEYS = ("format", "trip", "places", "counterparts", "events")
 #: Problems kept per file (see :class:`Collector`).
 MAX_PROBLEMS = 500
 #: Years a trip's times may fall in: far beyond any trip, and far from datetime's limits.
 YEARS = range(1900, 2201)
+
+
+#: The most of each kind of list a trip may hold, and the longest texts: past them the
+#: dashboard stops answering a key within a frame. Measured with ``python bench/limits.py``
+#: (a key every 100 ms, CPU per key, through the timeline, the event box and the
+#: counterparts screen): each is the largest size measured whose keys cost at most one
+#: frame (16 ms) more than with a short list; the next size measured cost clearly more
+#: (talking points: +15 ms at 25, +23 at 50, +146 at 100). "attendees" are one event's
+#: counterparts, "points" one counterpart's talking points, "notes" the characters of
+#: notes and press lines, the trip's summary and source, "chars" those of any other text.
+LIMITS: dict[str, int] = {
+    "events": 10_000,
+    "places": 100,
+    "counterparts": 100,
+    "attendees": 10,
+    "points": 25,
+    "notes": 2_000,
+    "chars": 250,
+}
+
+
+def _over(out: Collector, path: PathT, count: int, what: str, kind: str) -> None:
+    limit = LIMITS[kind]
+    out.add(
+        path,
+        f"{count:,} {what}: at most {limit:,} are allowed, so that the dashboard stays "
+        "responsive; the rest were not checked",
+    )
+
+
+def _check_limits(doc: dict[str, Any], out: Collector) -> None:
+    """Refuse lists and strings past :data:`LIMITS`, naming the limit, and cut them to it.
+
+    Run first: what lies past a limit is not validated (it would cost time and problems
+    for a file that is refused anyway), and a string cut to the limit can be quoted by
+    later messages without flooding the terminal.
+    """
+    for section in ("events", "places", "counterparts"):
+        items = doc.get(section)
+        if isinstance(items, list) and len(items) > LIMITS[section]:
+            _over(out, (section, LIMITS[section]), len(items), section, section)
+            del items[LIMITS[section] :]
+    nested = (
+        ("events", "counterparts", "attendees", "counterparts of one event"),
+        ("counterparts", "talking_points", "points", "talking points of one counterpart"),
+    )
+    for section, key, kind, what in nested:
+        items = doc.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else ()):
+            listed = item.get(key) if isinstance(item, dict) else None
+            if isinstance(listed, list) and len(listed) > LIMITS[kind]:
+                _over(out, (section, i, key, LIMITS[kind]), len(listed), what, kind)
+                del listed[LIMITS[kind] :]
+    short, long = LIMITS["chars"], LIMITS["notes"]
+    # Every string of the document, however nested (iteratively: no recursion limit).
+    # Paths are made only for what is too long: a valid trip of 10,000 events has some
+    # 150,000 values, and this walk must cost little beside parsing them.
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        for slot, value in node.items() if type(node) is dict else enumerate(node):
+            of = type(value)
+            if of is str:
+                limit = long if slot in _NOTES else short
+                if len(value) > limit:
+                    what = "notes" if slot in _NOTES else "a text"
+                    out.add(
+                        (*_path_to(doc, node), slot),
+                        f"{len(value):,} characters: {what} may hold at most {limit:,}, so "
+                        "that the dashboard stays responsive",
+                    )
+                    node[slot] = value[:limit]
+            elif of is dict or of is list:
+                stack.append(value)
+
+
+#: The keys whose texts are notes (paragraphs, shown whole: the longer limit).
+_NOTES = frozenset({"notes", "press", "summary", "source"})
+
+
+def _path_to(doc: dict[str, Any], target: Any) -> PathT:
+    """The key path from ``doc`` to the container ``target`` (searched: only for a problem)."""
+    stack: list[tuple[Any, PathT]] = [(doc, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is target:
+            return path
+        for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(value, (dict, list)):
+                stack.append((value, (*path, key)))
+    return ()
 
 
 class Collector:
@@ -160,7 +247,7 @@ def _friendly(error: Any, model: type[BaseModel], value: Any, path: PathT) -> st
 
 def _model_keys(model: type[BaseModel], path: PathT) -> list[str]:
     if len(path) >= 3 and path[-3] == "talking_points":
-        return list(RawTalkingPoint.model_fields)
+        return list(shape.TALKING_POINT)
     return list(model.model_fields)
 
 
@@ -189,16 +276,27 @@ def _real_path(base: PathT, loc: Sequence[Any], value: Any) -> tuple[PathT, Any]
     return tuple(path), here
 
 
-def _validate(model: type[BaseModel], value: Any, path: PathT, out: Collector) -> Any:
-    """Validate one table; report its errors and return what can still be checked.
+def _validate(name: str, value: Any, path: PathT, out: Collector) -> Any:
+    """Validate one table against the model ``name``; report its errors and return what
+    can still be checked.
 
-    On failure this returns a partial model (``model_construct``) holding only
-    the fields that passed, so that the checks that follow (zones, references,
-    duplicates, DST) still run and every problem of the file is reported at
-    once, without one bad field cascading into false "unknown place" errors.
+    A table that passes :func:`shape.table` is returned from there, without pydantic.
+    Otherwise the model of :mod:`tripdash.domain.schema` validates it. On failure this
+    returns a partial model (``model_construct``) holding only the fields that passed,
+    so that the checks that follow (zones, references, duplicates, DST) still run and
+    every problem of the file is reported at once, without one bad field cascading
+    into false "unknown place" errors.
     Fields that failed are absent: read them with ``getattr(raw, name, None)``.
     Returns None when ``value`` is not a table at all.
     """
+    fast = shape.table(shape.MODELS[name], value)
+    if fast is not None:
+        return fast
+    from pydantic import ValidationError
+
+    from tripdash.domain import schema
+
+    model: type[BaseModel] = getattr(schema, name)
     try:
         return model.model_validate(value)
     except ValidationError as exc:
@@ -272,7 +370,10 @@ def _normalise_ids(doc: dict[str, Any], out: Collector) -> None:
         if isinstance(container, dict) and key not in container:
             continue
         value = container[key]
-        if not isinstance(value, str):
+        # An ASCII id is already NFC, holds no invisible character (ASCII controls are
+        # refused by the id rule) and has only Latin letters: nothing to do, and nearly
+        # every id is ASCII (a third of validating a 5,000-event trip went here).
+        if not isinstance(value, str) or value.isascii():
             continue
         fixed = ids.normalise(value)
         hidden = ids.invisible(fixed)
@@ -293,6 +394,7 @@ def _normalise_ids(doc: dict[str, Any], out: Collector) -> None:
 
 
 def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> Trip | None:
+    _check_limits(doc, out)
     _normalise_ids(doc, out)
     for key in doc:
         if key not in TOP_LEVEL_KEYS:
@@ -315,7 +417,7 @@ def build(doc: dict[str, Any], out: Collector, default_id: str, source: str) -> 
     if "trip" not in doc:
         out.add(("trip",), "the [trip] table is missing (it needs at least title and home_tz)")
     else:
-        raw_trip = _validate(RawTrip, doc["trip"], ("trip",), out)
+        raw_trip = _validate("RawTrip", doc["trip"], ("trip",), out)
         tz_name = getattr(raw_trip, "home_tz", None)
         if tz_name is not None:
             try:
@@ -352,7 +454,8 @@ _ID_RULE = re.compile(r"^[^/\s\x00-\x1f\x7f-\x9f]{1,200}$")
 
 def _check_default_id(default_id: str, out: Collector) -> None:
     """A trip without an id takes the file name's: it must be a valid id like any other."""
-    if _ID_RULE.match(default_id):
+    hidden = ids.invisible(default_id)
+    if _ID_RULE.match(default_id) and not hidden:
         return
     if not default_id:
         why = "is empty"
@@ -362,6 +465,9 @@ def _check_default_id(default_id: str, out: Collector) -> None:
         why = "holds '/'"
     elif any(c.isspace() for c in default_id):
         why = "holds spaces"
+    elif hidden and _ID_RULE.match(default_id):
+        names = ", ".join(dict.fromkeys(ids.describe(ch) for ch in hidden))
+        why = f"holds invisible or bidi characters ({names})"
     else:
         why = "holds control characters or escape sequences"
     out.add(
@@ -396,7 +502,7 @@ def _build_places(items: list[Any], out: Collector) -> dict[str, Place | None]:
     places: dict[str, Place | None] = {}
     ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
-        raw = _validate(RawPlace, item, ("places", i), out)
+        raw = _validate("RawPlace", item, ("places", i), out)
         ident = getattr(raw, "id", None)
         first = _first_seen(ids, ident, ("places", i, "id"), "place", out)
         zone = None
@@ -417,7 +523,7 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
     result: dict[str, Counterpart | None] = {}
     ids: dict[str, PathT] = {}
     for i, item in enumerate(items):
-        raw = _validate(RawCounterpart, item, ("counterparts", i), out)
+        raw = _validate("RawCounterpart", item, ("counterparts", i), out)
         ident = getattr(raw, "id", None)
         first = _first_seen(ids, ident, ("counterparts", i, "id"), "counterpart", out)
         points: list[TalkingPoint] = []
@@ -429,12 +535,14 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
             listed = []
         for j, tp in enumerate(listed):
             if isinstance(tp, dict):
-                try:
-                    tp = RawTalkingPoint.model_validate(tp)
-                except ValidationError:
+                point = _talking_point(tp)
+                if point is None:
                     continue  # already reported
-            if isinstance(tp, RawTalkingPoint):
-                pid, text, explicit = tp.id or slugify(tp.text), tp.text, tp.id is not None
+                pid, text, explicit = (
+                    point.id or slugify(point.text),
+                    point.text,
+                    point.id is not None,
+                )
             elif isinstance(tp, str):
                 pid, text, explicit = slugify(tp), tp, False
             else:
@@ -466,6 +574,21 @@ def _build_counterparts(items: list[Any], out: Collector) -> dict[str, Counterpa
     return result
 
 
+def _talking_point(value: dict[str, Any]) -> Any:
+    """A talking point given as a table, validated (None when invalid: already reported)."""
+    fast = shape.table(shape.TALKING_POINT, value)
+    if fast is not None:
+        return fast
+    from pydantic import ValidationError
+
+    from tripdash.domain.schema import RawTalkingPoint
+
+    try:
+        return RawTalkingPoint.model_validate(value)
+    except ValidationError:
+        return None
+
+
 def _in_years(value: date, path: PathT, out: Collector) -> bool:
     """Refuse dates no trip has (and that would overflow time arithmetic near year 1 or 9999)."""
     if value.year in YEARS:
@@ -474,16 +597,29 @@ def _in_years(value: date, path: PathT, out: Collector) -> bool:
     return False
 
 
-def _resolve_time(value: datetime, place: Place, path: PathT, out: Collector) -> datetime | None:
+def _resolve_time(
+    value: datetime,
+    place: Place,
+    path: PathT,
+    out: Collector,
+    seen: dict[tuple[datetime, Any], datetime],
+) -> datetime | None:
+    """``value`` in ``place``'s zone; ``seen`` keeps the wall times already resolved."""
     if not _in_years(value, path, out):
         return None
     if value.tzinfo is not None:
         return value.astimezone(place.tz)
+    # Programmes repeat their hours (every meeting at 09:00 in one city): each wall time
+    # is looked up in its zone's DST rules once.
+    found = seen.get((value, place.tz))
+    if found is not None:
+        return found
     try:
-        return times.resolve_wall_time(value, place.tz)
+        found = seen[value, place.tz] = times.resolve_wall_time(value, place.tz)
     except (times.NonexistentTimeError, times.AmbiguousTimeError) as exc:
         out.add(path, str(exc))
         return None
+    return found
 
 
 def _build_events(
@@ -494,10 +630,11 @@ def _build_events(
 ) -> list[Event]:
     events: list[Event] = []
     ids: dict[str, PathT] = {}
+    resolved: dict[tuple[datetime, Any], datetime] = {}
     for i, item in enumerate(items):
         base: PathT = ("events", i)
         before = len(out.problems)
-        raw = _validate(RawEvent, item, base, out)
+        raw = _validate("RawEvent", item, base, out)
         if raw is None:
             continue
         _first_seen(ids, getattr(raw, "id", None), base + ("id",), "event", out)
@@ -521,7 +658,7 @@ def _build_events(
         start: datetime | None
         confirmed = isinstance(raw_start, datetime)
         if isinstance(raw_start, datetime):
-            start = _resolve_time(raw_start, place, base + ("start",), out)
+            start = _resolve_time(raw_start, place, base + ("start",), out, resolved)
         elif _in_years(raw_start, (*base, "start"), out):
             try:
                 start = times.local_midnight(raw_start, place.tz)
@@ -540,7 +677,7 @@ def _build_events(
                     "or leave end out",
                 )
             elif raw.to is None or to is not None:
-                end = _resolve_time(raw_end, end_place, base + ("end",), out)
+                end = _resolve_time(raw_end, end_place, base + ("end",), out, resolved)
         if start is not None and end is not None and _utc(end) < _utc(start):
             where = f"{end:%H:%M} {end_place.tz.key}"
             if to is not None:

@@ -74,6 +74,11 @@ class TripScreen(_ScreenBase):
         """The trip's done items (kept current by the session)."""
         return self.session.done_ids(self.key)
 
+    @property
+    def time_format(self) -> int:
+        """12 or 24: how this screen shows a time of day (the session's options)."""
+        return self.session.options.time_format
+
     # -- marking ------------------------------------------------------------------------
 
     def mark(self, item_id: str) -> None:

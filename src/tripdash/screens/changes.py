@@ -13,12 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tripdash.domain.text import one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, zone_abbrev
 from tripdash.live import SeenChange
 from tripdash.widgets.keybar import KeyBar
 
 
-def changes_text(changes: Sequence[SeenChange]) -> Text:
+def changes_text(changes: Sequence[SeenChange], time_format: int = 24) -> Text:
     """Newest first, grouped by the moment each new version arrived."""
     if not changes:
         return Text("No changes to the schedule since tripdash started.", style="dim")
@@ -27,7 +27,8 @@ def changes_text(changes: Sequence[SeenChange]) -> Text:
     for seen in reversed(changes):
         if seen.seen_at != last_seen:
             last_seen = seen.seen_at
-            stamp = f"{seen.seen_at:%a %d %b %H:%M:%S} {zone_abbrev(seen.seen_at)}"
+            clock = clock_time(seen.seen_at, time_format, seconds=True)
+            stamp = f"{seen.seen_at:%a %d %b} {clock} {zone_abbrev(seen.seen_at)}"
             out.append(f"\nSeen {stamp} · {one_line(seen.trip_title)}\n", "bold")
         out.append(f"  • {seen.change}\n")
     return out
@@ -56,14 +57,15 @@ class ChangesScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, changes: Sequence[SeenChange]) -> None:
+    def __init__(self, changes: Sequence[SeenChange], time_format: int = 24) -> None:
         super().__init__()
         self._changes = list(changes)
+        self._time_format = time_format  # 12 or 24
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="changes-body"):
             yield Static(Text("Schedule changes this session", style="bold underline"))
-            yield Static(changes_text(self._changes), id="changes-list")
+            yield Static(changes_text(self._changes, self._time_format), id="changes-list")
         yield KeyBar()
 
     def on_mount(self) -> None:

@@ -153,9 +153,10 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
         for event in meetings:
             mark = "✓ " if event.id in self.done else ("→ " if event is upcoming else "  ")
             line = Text(mark)
-            line.append(f"{event.local_date:%a %d %b}  {local_time_label(event)}", "bold")
+            local = local_time_label(event, self.time_format)
+            line.append(f"{event.local_date:%a %d %b}  {local}", "bold")
             if event.time_confirmed:
-                line.append(f"  (home {home_time_label(event, home)})")
+                line.append(f"  (home {home_time_label(event, home, self.time_format)})")
             line.append("\n    ")
             line.append(one_line(event.title), "strike" if event.cancelled else "")
             line.append(f" · {one_line(event.venue or event.place.name)}\n", "dim")
@@ -213,7 +214,7 @@ class CounterpartsScreen(TripScreen, Screen[str | None]):
                 self.notify(f"{one_line(cp.name)} has no meetings in the programme")
                 return
             # Say it: the timeline is about to show a meeting that is over.
-            when = f"{event.local_date:%a %d %b} {local_time_label(event)}"
+            when = f"{event.local_date:%a %d %b} {local_time_label(event, self.time_format)}"
             self.notify(f"No meeting to come with {cp.name}: their last was {when}")
         self.dismiss(event.id)
 

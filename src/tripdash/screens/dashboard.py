@@ -120,16 +120,18 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         # The layout for the terminal's width from the first frame (on_resize keeps it).
         self._fit_width(self.app.size.width)
         now = self.clock.now()
-        yield TripHeader(self.schedule, now, id="header")
+        fmt = self.time_format
+        yield TripHeader(self.schedule, now, time_format=fmt, id="header")
         with Horizontal(id="panes"):
             yield Timeline(
                 self.schedule,
                 now,
                 done=self.done,
                 late=self.session.lateness(self.key),
+                time_format=fmt,
                 id="timeline",
             )
-            yield EventDetails(id="details")
+            yield EventDetails(time_format=fmt, id="details")
         yield self.reminder_notice()
         yield KeyBar()
 
@@ -166,7 +168,9 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header = self.query_one(TripHeader)
         real_now = self.clock.real_now()
         header.status = self._status(real_now)
-        header.sync_text = describe_sync(self.entry.sync, real_now, self.trip.home_tz)
+        header.sync_text = describe_sync(
+            self.entry.sync, real_now, self.trip.home_tz, self.time_format
+        )
         header.late_text = self._late_text(now)
         header.now = now
         self.timeline.set_now(now)
@@ -177,28 +181,33 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         """The header's status: freshness, a broken file, marks that cannot be saved."""
         home = self.trip.home_tz
         parts = [
-            describe_status(self.entry.status, real_now, home),
-            describe_broken(self.entry, home),
+            describe_status(self.entry.status, real_now, home, self.time_format),
+            describe_broken(self.entry, home, self.time_format),
             f"⚠ {self.session.cannot_save}" if self.session.cannot_save else "",
+            *self._late_warnings(),
         ]
         return " · ".join(p for p in parts if p)
 
     def _late_text(self, now: datetime) -> str:
         """``running 20 min late since CSIS speech`` · ``⚠ X now overlaps Y`` (else empty)."""
         late = self.session.lateness(self.key)
-        parts = []
-        if late.delays:
-            schedule = self.schedule
-            running = schedule.in_progress(now)
-            current = running[-1] if running else schedule.find_next(now)
-            parts.append(late.headline(current.id if current is not None else None))
-            parts.extend(f"⚠ {o}" for o in late.overlaps)
-        # A shift from an event a new version removed: kept (and in the log), not applied.
+        if not late.delays:
+            return ""
+        schedule = self.schedule
+        running = schedule.in_progress(now)
+        current = running[-1] if running else schedule.find_next(now)
+        return late.headline(current.id if current is not None else None)
+
+    def _late_warnings(self) -> list[str]:
+        """For the header's first line: overlaps with events that do not move, and shifts
+        from events a new version removed (kept, and in the log, but not applied)."""
+        late = self.session.lateness(self.key)
+        parts = [f"⚠ {o}" for o in late.overlaps]
         orphaned = [s for s in late.orphaned if s.minutes]
         if orphaned:
             events = ", ".join(sorted({one_line(s.from_event) for s in orphaned}))
             parts.append(f"⚠ running late from {events}, no longer in the programme: not applied")
-        return " · ".join(p for p in parts if p)
+        return parts
 
     def _show_details(self) -> None:
         selected = self.timeline.selected
@@ -253,6 +262,7 @@ class DashboardScreen(ReminderKeys, TripScreen, Screen[None]):
         header = self.query_one(TripHeader)
         header.schedule = schedule
         header.late_text = self._late_text(self.clock.now())
+        header.status = self._status(self.clock.real_now())
         header.refresh_lines()
         scroll_y = self.timeline.scroll_y
         self.timeline.set_schedule(schedule, keep=True, late=self.session.lateness(self.key))

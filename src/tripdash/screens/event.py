@@ -83,7 +83,15 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
         now = self.clock.now()
         extra = self.session.annotations(self.key, self.event.id)
         self.query_one("#event-text", Static).update(
-            describe_event(self.event, self.schedule, now, self.done, points=False, extra=extra)
+            describe_event(
+                self.event,
+                self.schedule,
+                now,
+                self.done,
+                points=False,
+                extra=extra,
+                time_format=self.time_format,
+            )
         )
         running = self.schedule.phase(self.event, now, None) is Phase.NOW
         started = self._in_progress is not None and running and not self._in_progress

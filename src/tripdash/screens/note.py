@@ -94,7 +94,9 @@ class NoteScreen(TripScreen, ModalScreen[None]):
         with Vertical():
             yield Static(f"Note: {self.label}", id="note-title", markup=False)
             if len(self._versions) == 1:
-                about = f"Last saved {written(self._versions[0], self.session.options.who, home)}"
+                options = self.session.options
+                saved = written(self._versions[0], options.who, home, options.time_format)
+                about = f"Last saved {saved}"
             elif not self._versions:
                 about = "No note yet. ctrl+s saves, escape closes."
             else:
@@ -128,7 +130,8 @@ class NoteScreen(TripScreen, ModalScreen[None]):
             self.dismiss(None)  # nothing changed: no new version
             return
         try:
-            self.session.save_note(self.key, self.item_id, text)
+            # Replacing only what the box showed: a version that arrived meanwhile stays.
+            self.session.save_note(self.key, self.item_id, text, [v.id for v in self._versions])
         except (RecordError, StoreError) as exc:
             self.notify(
                 f"{exc}. The note is still here.",
@@ -160,9 +163,8 @@ class NoteScreen(TripScreen, ModalScreen[None]):
         fresh = self.session.note(self.key, self.item_id)
         if [v.id for v in fresh] != [v.id for v in self._versions]:
             self.notify(
-                "Someone else saved this note meanwhile: saving now replaces their "
-                "version; close and reopen to see it",
+                "Someone else saved this note meanwhile: their version is kept beside "
+                "yours when you save (both are shown until merged)",
                 severity="warning",
                 timeout=8,
             )
-            self._versions = fresh

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from tripdash.domain.text import one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, zone_abbrev
 from tripdash.widgets.reminder import ReminderNotice
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ class ReminderKeys(_Base):
         if notice is not None and notice.reminder is not None and notice.snoozed_until:
             place = notice.reminder.event.place.tz
             back = notice.snoozed_until.astimezone(place)
-            self.notify(f"Snoozed until {back:%H:%M} {zone_abbrev(back)}", timeout=3)
+            until = clock_time(back, self.session.options.time_format)
+            self.notify(f"Snoozed until {until} {zone_abbrev(back)}", timeout=3)
 
     def action_open_reminder(self) -> None:
         """Open the event of the first notice (and take the notice away: it was seen)."""

@@ -22,7 +22,14 @@ from tripdash.domain.model import Counterpart, Event, TalkingPoint
 from tripdash.domain.people import covered_count
 from tripdash.domain.schedule import Phase, Schedule
 from tripdash.domain.text import one_line, safe_text
-from tripdash.domain.times import UTC, day_marker, format_offset, humanize_delta, zone_abbrev
+from tripdash.domain.times import (
+    UTC,
+    clock_time,
+    day_marker,
+    format_offset,
+    humanize_delta,
+    zone_abbrev,
+)
 from tripdash.recorded import Annotations
 from tripdash.widgets.strips import text_strip
 
@@ -31,16 +38,27 @@ from tripdash.widgets.strips import text_strip
 GLUE = "\u00a0"
 
 
-def _stamp(instant: datetime, reference_date: object | None = None) -> str:
+def _stamp(instant: datetime, reference_date: object | None = None, time_format: int = 24) -> str:
     """``Mon 23 May 23:30 EDT -1d (UTC-04:00)``: the day marker sits with the time it
     qualifies, and each group is glued so that wrapping never strands a piece of it."""
-    clock = f"{instant:%H:%M}{GLUE}{zone_abbrev(instant)}"
+    clock = f"{_clock(instant, time_format)}{GLUE}{zone_abbrev(instant)}"
     if reference_date is not None:
         marker = day_marker(instant, reference_date)  # type: ignore[arg-type]
         if marker:
             clock += f"{GLUE}{marker}"
     day = f"{instant:%a}{GLUE}{instant:%d}{GLUE}{instant:%b}"
     return f"{day} {clock} ({format_offset(instant)})"
+
+
+def _clock(instant: datetime, time_format: int) -> str:
+    """The time of day, glued: ``9:15 am`` never wraps between its two words."""
+    return clock_time(instant, time_format).replace(" ", GLUE)
+
+
+def _utc_stamp(instant: datetime, time_format: int) -> str:
+    """``Tue 17 Jan 14:15 UTC``."""
+    at = instant.astimezone(UTC)
+    return f"{at:%a %d %b} {_clock(at, time_format)} UTC"
 
 
 _LABEL = re.compile(r" *\S+(?: \S+)? {2,}")
@@ -123,6 +141,7 @@ def describe_event(
     *,
     points: bool = True,
     extra: Annotations | None = None,
+    time_format: int = 24,
 ) -> Text:
     """The details of ``event`` as one Rich Text (no markup is ever parsed).
 
@@ -131,7 +150,9 @@ def describe_event(
     leaves talking points out (the event screen lists them as a tickable list).
     ``extra`` is what the session recorded: the running-late shift that moves the
     event (``event`` then carries the expected times), overlaps, and the notes.
+    ``time_format`` (12 or 24) is how times of day are shown.
     """
+    fmt = time_format
     trip = schedule.trip
     extra = extra or Annotations()
     out = Text()
@@ -167,27 +188,45 @@ def describe_event(
         label = "Departs" if event.to else "Starts"
         out.append(f"{label}\n", "bold")
         planned = extra.planned
-        if isinstance(planned, Event) and extra.minutes:
+        if isinstance(planned, Event) and extra.minutes and planned.start != event.start:
             how = "late" if extra.minutes > 0 else "early"
             since = f" since {one_line(extra.since)}" if extra.since else ""
             was = planned.start
             out.append(
                 f"  {abs(extra.minutes)} min {how}{since}: planned "
-                f"{was:%H:%M}{GLUE}{zone_abbrev(was)} · "
-                f"{was.astimezone(home):%H:%M}{GLUE}{zone_abbrev(was.astimezone(home))}, "
+                f"{_clock(was, fmt)}{GLUE}{zone_abbrev(was)} · "
+                f"{_clock(was.astimezone(home), fmt)}{GLUE}{zone_abbrev(was.astimezone(home))}, "
                 "expected:\n",
                 "bold",
             )
-        out.append(f"  {'local':<7}{_stamp(event.start)}\n")
-        out.append(f"  {'home':<7}{_stamp(event.start.astimezone(home), event.local_date)}\n")
-        out.append(f"  {'UTC':<7}{event.start.astimezone(UTC):%a %d %b %H:%M} UTC\n")
+        out.append(f"  {'local':<7}{_stamp(event.start, None, fmt)}\n")
+        out.append(f"  {'home':<7}{_stamp(event.start.astimezone(home), event.local_date, fmt)}\n")
+        out.append(f"  {'UTC':<7}{_utc_stamp(event.start, fmt)}\n")
         if event.end is not None:
             label = "Arrives" if event.to else "Ends"
             end_local = event.end.astimezone(event.end_place.tz)
             out.append(f"{label}\n", "bold")
-            out.append(f"  {'local':<7}{_stamp(end_local)}\n")
-            out.append(f"  {'home':<7}{_stamp(event.end.astimezone(home), end_local.date())}\n")
-            out.append(f"  {'UTC':<7}{event.end.astimezone(UTC):%a %d %b %H:%M} UTC\n")
+            if (
+                isinstance(planned, Event)
+                and extra.minutes
+                and planned.start == event.start
+                and planned.end is not None
+            ):
+                # Began on time, runs over: the end is what moved.
+                was = planned.end.astimezone(event.end_place.tz)
+                how = "over" if extra.minutes > 0 else "short"
+                out.append(
+                    f"  runs {abs(extra.minutes)} min {how}: planned to end "
+                    f"{_clock(was, fmt)}{GLUE}{zone_abbrev(was)} · "
+                    f"{_clock(was.astimezone(home), fmt)}{GLUE}"
+                    f"{zone_abbrev(was.astimezone(home))}, "
+                    "expected:\n",
+                    "bold",
+                )
+            out.append(f"  {'local':<7}{_stamp(end_local, None, fmt)}\n")
+            end_home = event.end.astimezone(home)
+            out.append(f"  {'home':<7}{_stamp(end_home, end_local.date(), fmt)}\n")
+            out.append(f"  {'UTC':<7}{_utc_stamp(event.end, fmt)}\n")
             length = duration(event)
             if length is not None:
                 out.append(f"{'Duration':<9}{humanize_delta(length)}\n")
@@ -263,8 +302,11 @@ class EventDetails(ScrollView, can_focus=True):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, *, time_format: int = 24, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
+        self._time_format = time_format  # 12 or 24
         #: What the pane shows (Rich text built from plain strings; never markup).
         self.content: Text = Text()
         self._event_id: str | None = None
@@ -285,7 +327,9 @@ class EventDetails(ScrollView, can_focus=True):
         if event is None:
             content = Text("No event selected.", style="dim")
         else:
-            content = describe_event(event, schedule, now, done, extra=extra)
+            content = describe_event(
+                event, schedule, now, done, extra=extra, time_format=self._time_format
+            )
         new_event = (event.id if event is not None else None) != self._event_id
         self._event_id = event.id if event is not None else None
         if content == self.content and not new_event:

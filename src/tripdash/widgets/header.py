@@ -21,19 +21,19 @@ from textual.widget import Widget
 
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.text import one_line
-from tripdash.domain.times import format_offset, zone_abbrev
+from tripdash.domain.times import clock_time, format_offset, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, text_strip
 
 #: The header's height: title, clocks, now/next.
 LINES = 3
 
 
-def _clock(label: str, instant: datetime, wide: bool) -> Text:
+def _clock(label: str, instant: datetime, wide: bool, time_format: int = 24) -> Text:
     """``Home Tue 17 Jan 14:31:05 GMT UTC+00:00`` (``Tue 17`` when narrow)."""
     text = Text()
     text.append(f"{label} ", "bold")
     text.append(f"{instant:%a %d %b} " if wide else f"{instant:%a %d} ")
-    text.append(f"{instant:%H:%M:%S}", "bold")
+    text.append(clock_time(instant, time_format, seconds=True), "bold")
     text.append(f" {zone_abbrev(instant)} {format_offset(instant)}")
     return text
 
@@ -74,9 +74,12 @@ class TripHeader(Widget):
     #: A short confirmation ("Done: ...") shown for a few seconds in the third line.
     flash_text: reactive[str] = reactive("", repaint=False)
 
-    def __init__(self, schedule: Schedule, now: datetime, **kwargs: object) -> None:
+    def __init__(
+        self, schedule: Schedule, now: datetime, *, time_format: int = 24, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
+        self._time_format = time_format  # 12 or 24
         self._flash_timer: Timer | None = None
         #: The lines shown, and each one's strip with the width and style it was drawn for.
         self._lines: list[Text] = []
@@ -183,12 +186,14 @@ class TripHeader(Widget):
         if self.status:
             warn = self.get_component_rich_style("header--status")
             parts.append(Part("  " if parts else "", None, KEEP))
-            parts.append(Part(self.status, warn, LAST))
+            # The status quotes a file name or an address ("⚠ NAME is not valid"), the
+            # sync state a server's message: outside text, like the title.
+            parts.append(Part(one_line(self.status), warn, LAST))
         if self.sync_text:
             failing = not self.sync_text.startswith("⇅ synced")
             sync_style = self.get_component_rich_style("header--status") if failing else "dim"
             parts.append(Part("  " if parts else "", None, KEEP))
-            parts.append(Part(self.sync_text, sync_style, LAST))
+            parts.append(Part(one_line(self.sync_text), sync_style, LAST))
         parts.append(Part("  " if parts else "", None, KEEP))
         parts.append(Part(one_line(self.schedule.trip.title), "bold", CUT))
         return fit(parts, width)
@@ -197,12 +202,12 @@ class TripHeader(Widget):
         home = self.schedule.trip.home_tz
         place = self.schedule.current_place(now)
         wide = width >= 100
-        out = _clock("Home", now.astimezone(home), wide)
+        out = _clock("Home", now.astimezone(home), wide, self._time_format)
         if place is not None:
             name = one_line(place.name)
             label = name if wide or len(name) <= 6 else "Here"
             out.append("  │  ", "dim")
-            out.append_text(_clock(label, now.astimezone(place.tz), wide))
+            out.append_text(_clock(label, now.astimezone(place.tz), wide, self._time_format))
             if label != name:
                 out.append(f" {name}", "dim")
         return out

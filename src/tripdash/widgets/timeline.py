@@ -27,7 +27,7 @@ from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
 from tripdash.domain.text import one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, clock_width, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, text_strip
 
 # Row kinds in the line model.
@@ -146,12 +146,14 @@ class Timeline(ScrollView, can_focus=True):
         *,
         done: Collection[str] = (),
         late: Lateness | None = None,
+        time_format: int = 24,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._done: Collection[str] = done
+        self._time_format = time_format  # 12 or 24
         self._now = now
         # Rendered lines, keyed by everything that shows in them: moving the cursor or
         # ticking the clock redraws only lines whose key changed.
@@ -216,12 +218,13 @@ class Timeline(ScrollView, can_focus=True):
         instants = [e.start for e in trip.events[:1] + trip.events[-1:]]
         zones = {p.tz.key: p.tz for p in trip.places}
         local_w, home_w, marker = 3, 3, 0
+        clock_w = clock_width(self._time_format) + 1
         for instant in instants:
             at_home = instant.astimezone(trip.home_tz)
-            home_w = max(home_w, 6 + len(zone_abbrev(at_home)))
+            home_w = max(home_w, clock_w + len(zone_abbrev(at_home)))
             for zone in zones.values():
                 here = instant.astimezone(zone)
-                local_w = max(local_w, 6 + len(zone_abbrev(here)))
+                local_w = max(local_w, clock_w + len(zone_abbrev(here)))
                 if here.utcoffset() != at_home.utcoffset():
                     marker = 4
         self._local_w = local_w
@@ -535,10 +538,11 @@ class Timeline(ScrollView, can_focus=True):
     def _now_text(self, width: int) -> Text:
         home = self.schedule.trip.home_tz
         place = self.schedule.current_place(self._now)
-        label = f"{self._now.astimezone(home):%H:%M} {zone_abbrev(self._now.astimezone(home))}"
+        at_home = self._now.astimezone(home)
+        label = f"{clock_time(at_home, self._time_format)} {zone_abbrev(at_home)}"
         if place is not None and place.tz.key != home.key:
             here = self._now.astimezone(place.tz)
-            label = f"{here:%H:%M} {zone_abbrev(here)} · {label}"
+            label = f"{clock_time(here, self._time_format)} {zone_abbrev(here)} · {label}"
         core = f" now {label} "
         left = 3
         right = max(0, width - left - len(core))
@@ -553,9 +557,10 @@ class Timeline(ScrollView, can_focus=True):
         """
         state_w = STATE_WIDTH
         fixed = 2 + self._local_w + 2 + self._home_w + 2 + 1 + state_w
-        show_planned = bool(self._delays) and width - fixed - 12 >= 30
+        planned_w = 2 * (clock_width(self._time_format) + 1)  # "09:15 " at local and home
+        show_planned = bool(self._delays) and width - fixed - planned_w >= 30
         if show_planned:
-            fixed += 12
+            fixed += planned_w
         show_kind = width - fixed >= 50 + 9
         if show_kind:
             fixed += 9
@@ -593,22 +598,32 @@ class Timeline(ScrollView, can_focus=True):
         text = Text(end="")
         text.append(mark, done_fg if done else next_fg)
         text.append(" ")
-        local = local_time_label(event)
-        home = home_time_label(event, trip.home_tz)
+        local = local_time_label(event, self._time_format, pad=True)
+        home = home_time_label(event, trip.home_tz, self._time_format, pad=True)
         time_style = tbc if not event.time_confirmed else plain
         delay = self._delays.get(event.id, 0)
         planned = self._late.trip.events[index] if delay and self._late is not None else None
+        if planned is not None and planned.start == event.start:
+            planned = None  # it began on time and overruns: only its end moved (+20 says so)
         struck = muted + Style(strike=True)
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
+        slot = clock_width(self._time_format) + 1
         if show_planned:
-            was = f"{planned.start:%H:%M} " if planned is not None else " " * 6
+            was = (
+                f"{clock_time(planned.start, self._time_format, pad=True)} "
+                if planned is not None
+                else " " * slot
+            )
             text.append(was, struck if planned is not None else plain)
         text.append(f"{local:<{self._local_w}}  ", time_style)
         if show_planned:
             was_home = (
-                f"{planned.start.astimezone(trip.home_tz):%H:%M} " if planned is not None else ""
+                clock_time(planned.start.astimezone(trip.home_tz), self._time_format, pad=True)
+                + " "
+                if planned is not None
+                else ""
             )
-            text.append(f"{was_home:<6}", struck if planned is not None else plain)
+            text.append(f"{was_home:<{slot}}", struck if planned is not None else plain)
         text.append(f"{home:<{self._home_w}}  ", time_style)
 
         # One column for the flags, the same width on every row, so titles stay aligned.

@@ -1,0 +1,121 @@
+"""12-hour times on every screen of the dashboard (the config's ``time_format``).
+
+The options carry the setting (never a global): timeline, details, event box, header,
+counterparts, reminder notice and changes screen all show ``9:15 am``. Snapshots at 80x24
+and 120x40 show the columns still aligned with ``12:00 am`` and ``1:00 pm`` in them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tripdash import cli
+from tripdash.app import TripDashApp
+from tripdash.domain.diff import Change
+from tripdash.domain.times import parse_instant
+from tripdash.live import SeenChange
+from tripdash.screens.changes import changes_text
+from tripdash.session import DashboardOptions, Session
+from tripdash.widgets.details import EventDetails
+from tripdash.widgets.header import TripHeader
+from tripdash.widgets.reminder import ReminderNotice
+from tripdash.widgets.timeline import Timeline
+
+from .conftest import FS_TRIP, SEOUL_TRIP, FakeClock, at, trip
+
+
+def _app(
+    tmp_path: Path,
+    when: str,
+    path: Path = FS_TRIP,
+    time_format: int = 12,
+    clock: FakeClock | None = None,
+) -> TripDashApp:
+    options = DashboardOptions(
+        state_dir=tmp_path / "state", clock=clock or FakeClock(at(when)), time_format=time_format
+    )
+    return TripDashApp(Session([trip(path)], options))
+
+
+def _lines(timeline: Timeline) -> list[str]:
+    return [timeline.render_line(y).text for y in range(timeline.size.height)]
+
+
+async def test_every_screen_shows_12_hour_times(tmp_path: Path) -> None:
+    clock = FakeClock(at("2023-01-17T09:09:58 America/New_York"))
+    app = _app(tmp_path, "", clock=clock)
+    async with app.run_test(size=(200, 40)) as pilot:  # wide: the details unwrapped
+        await pilot.pause()
+        screen = app.screen
+        lines = _lines(screen.query_one(Timeline))
+        speech = next(line for line in lines if "Speech on UK" in line)
+        press = next(line for line in lines if "Joint press" in line)
+        assert speech.startswith("→  9:15 am EST   2:15 pm GMT  ")
+        assert press.startswith("   3:30 pm EST   8:30 pm GMT  ")
+        assert speech.index("Speech") == press.index("Joint")  # the titles line up
+        assert any("now 9:09 am EST · 2:09 pm GMT" in line for line in lines)
+        header = str(screen.query_one(TripHeader).text())
+        assert "2:09:58 pm GMT UTC+00:00" in header and "9:09:58 am EST UTC-05:00" in header
+        await pilot.pause(0.2)  # the details pane follows the selection a moment later
+        details = screen.query_one(EventDetails).text()
+        assert "local  Tue 17 Jan 9:15 am EST (UTC-05:00)" in details
+        assert "home   Tue 17 Jan 2:15 pm GMT (UTC+00:00)" in details
+        assert "UTC    Tue 17 Jan 2:15 pm UTC" in details
+        assert "09:15 EST" not in details and "14:15 GMT" not in details  # (notes say 09:15)
+        # The 5-minute reminder of the speech, due at 09:10, in the notice under the timeline.
+        clock.at = at("2023-01-17T09:10 America/New_York")
+        app.check_reminders()
+        await pilot.pause()
+        (notice,) = screen.query_one(ReminderNotice).lines
+        assert notice.startswith("In 5 min, 9:15 am EST / 2:15 pm GMT: Speech on UK")
+
+        await pilot.press("enter")
+        await pilot.pause()
+        body = str(app.screen.query_one("#event-text").render()).replace("\N{NO-BREAK SPACE}", " ")
+        assert "Tue 17 Jan 9:15 am EST" in body
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("down", "c")  # the bilateral: Antony Blinken
+        await pilot.pause()
+        info = str(app.screen.query_one("#cp-info").render())
+        assert "Tue 17 Jan  3:30 pm EST  (home 8:30 pm GMT)" in info, info
+
+
+async def test_24_hours_is_still_the_default(tmp_path: Path) -> None:
+    app = _app(tmp_path, "2023-01-17T09:10 America/New_York", time_format=24)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.pause()
+        lines = _lines(app.screen.query_one(Timeline))
+        assert next(line for line in lines if "Speech" in line).startswith("→ 09:15 EST  14:15 GMT")
+        assert "14:10:00 GMT" in str(app.screen.query_one(TripHeader).text())
+
+
+def test_the_changes_screen_at_12_hours() -> None:
+    seen = parse_instant("2023-01-17T19:02:09 Europe/London")
+    change = Change("moved", "x", "Moved: X")
+    text = changes_text([SeenChange(seen, "Trip", change)], 12).plain
+    assert "Seen Tue 17 Jan 7:02:09 pm GMT · Trip" in text
+    assert "Seen Tue 17 Jan 19:02:09 GMT" in changes_text([SeenChange(seen, "Trip", change)]).plain
+
+
+def test_the_config_and_the_flag_reach_the_options(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("time_format = 12\n", encoding="utf-8")
+    seen: list[DashboardOptions] = []
+    monkeypatch.setattr("tripdash.app.run_dashboard", lambda o: seen.append(o) or 0)
+    monkeypatch.setattr(cli, "_full_screen_terminal", lambda: True)
+    argv = [str(FS_TRIP), "--config", str(config), "--state-dir", str(tmp_path)]
+    assert cli.main(argv) == 0
+    assert cli.main([*argv, "--time-format", "24"]) == 0
+    assert [o.time_format for o in seen] == [12, 24]
+
+
+def test_12_hour_timeline_at_80x24(tmp_path: Path, snap) -> None:
+    # 09:10 in Washington: the speech next at 9:15 am, the press conference at 3:30 pm.
+    snap(_app(tmp_path, "2023-01-17T09:10 America/New_York"), terminal_size=(80, 24))
+
+
+def test_12_hour_date_line_trip_at_120x40(tmp_path: Path, snap) -> None:
+    # 12:58 pm in Seoul is 11:58 pm the day before in Washington; the next event, at
+    # 1:00 pm KST, is 12:00 am EDT at home: both widths of hour in both columns.
+    snap(_app(tmp_path, "2021-03-18T12:58 Asia/Seoul", SEOUL_TRIP), terminal_size=(120, 40))
