@@ -295,6 +295,29 @@ def test_remind_lists_at_the_expected_times(run: Runner, state_dir: Path) -> Non
     assert "15:30 EST" not in lines
 
 
+def test_an_unreadable_record_is_said_once_and_the_rest_shown(run: Runner, state_dir: Path) -> None:
+    import sqlite3
+
+    from tripdash.domain.store import DB_NAME
+
+    sd = ("--state-dir", str(state_dir))
+    ok(run("note", FS, "joly", "Readable.", *sd))
+    raw = sqlite3.connect(state_dir / DB_NAME)
+    raw.execute(
+        "INSERT INTO records (id, kind, trip_id, item_id, body, at, who, hlc) VALUES "
+        "('bad', 'note', ?, 'joly', 'not json', '2023-01-17T14:00:00+00:00', 'x', 1673964000000)",
+        (FS_ID,),
+    )
+    raw.commit()
+    raw.close()
+    for verb in (("log", FS), ("agenda", FS, "--json"), ("readout", FS, "--day", "2023-01-17")):
+        r = run(*verb, *sd)
+        assert r.err.count("cannot be read (its body is not JSON): left out") == 1, r.err
+    log = run("log", FS, *sd)
+    assert log.code == 1 and "Readable." in log.out  # the history printed is not all of it
+    assert ok(run("note", FS, "joly", "--show", *sd)).out.count("Readable.") == 1
+
+
 def test_late_during_an_event_means_it_overruns(run: Runner, state_dir: Path) -> None:
     """Recorded while the speech is on: it began on time; its end and what follows move."""
     day = str(Path(__file__).parent / "data" / "late-day.toml")

@@ -350,10 +350,12 @@ def cmd_agenda(args: argparse.Namespace) -> int:
     from tripdash.domain.times import system_clock
 
     with open_store(args) as store:
-        done = read_marks(store, lambda: store.done_ids(trip.id))
         records = RecordStore(store, clock=system_clock)  # reads only
-        notes = read_marks(store, lambda: records.notes(trip.id))
-        late = lateness(trip, read_marks(store, lambda: records.shifts(trip.id)))
+        done, notes, shifts = read_marks(
+            store,
+            lambda: (store.done_ids(trip.id), records.notes(trip.id), records.shifts(trip.id)),
+        )
+        late = lateness(trip, shifts)
     day = _agenda_day(args.day, trip)
     if args.json:
         sys.stdout.write(agenda_json(trip, done, day, late=late, notes=notes) + "\n")
@@ -425,10 +427,13 @@ def cmd_log(args: argparse.Namespace) -> int:
     fmt = time_format(args)
     items = trip.items()
     with open_store(args) as store:
-        history = read_marks(store, lambda: store.history(trip.id))
-        # Notes and shifts beside the marks, in the one order every laptop agrees on.
+        # Notes and shifts beside the marks, in the one order every laptop agrees on (one
+        # read_marks: each unreadable row is said once).
+        history, records = read_marks(
+            store, lambda: (store.history(trip.id), log_entries(store, trip))
+        )
         entries: list[tuple[tuple[int, str, str], Mark | Record]] = [(m.order, m) for m in history]
-        entries += read_marks(store, lambda: log_entries(store, trip))
+        entries += records
         incomplete = bool(store.unreadable_rows)
     if not entries:
         say(f"No marks yet for {trip.id}.")

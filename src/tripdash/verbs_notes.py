@@ -322,9 +322,10 @@ def cmd_readout(args: argparse.Namespace) -> int:
         day = now.astimezone(place.tz if place is not None else trip.home_tz).date()
     with open_store(args) as store:
         records = _records(store)
-        done = read_marks(store, lambda: store.done_ids(trip.id))
-        notes = read_marks(store, lambda: records.notes(trip.id))
-        shifts = read_marks(store, lambda: records.shifts(trip.id))
+        done, notes, shifts = read_marks(
+            store,
+            lambda: (store.done_ids(trip.id), records.notes(trip.id), records.shifts(trip.id)),
+        )
     text = readout(trip, day, done, notes, lateness(trip, shifts), time_format(args))
     if out is None:
         sys.stdout.write(text)

@@ -469,7 +469,8 @@ class RecordStore:
                     self._bad_seqs.add(seq)
                     message = f"{self.path}: record #{seq} cannot be read ({exc}): left out"
                     self.unreadable_rows.append(message)
-                    self.marks.unreadable_rows.append(message)
+                    if message not in self.marks.unreadable_rows:  # said once per store
+                        self.marks.unreadable_rows.append(message)
         return found
 
     def records(
