@@ -669,6 +669,8 @@ SCREEN_BINDINGS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "tripdash.screens.overview:OverviewGrid",
         ),
         "jump": ("tripdash.screens.jump:JumpScreen",),
+        "note": ("tripdash.screens.note:NoteScreen",),
+        "late": ("tripdash.screens.late:LateScreen",),
         "picker": ("tripdash.screens.picker:PickerScreen",),
         "help": ("tripdash.screens.help:HelpScreen",),
         "changes": ("tripdash.screens.changes:ChangesScreen",),
