@@ -76,6 +76,12 @@ def test_snapshot_palette_events_and_counterparts(build_app, snap) -> None:
     # "blinken": his two events (15:30 EST = 20:30 GMT; the bilateral is TBC) and himself.
     async def type_and_wait(pilot) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("ctrl+p", *"blinken")
-        await pilot.pause(0.3)  # the palette searches in a worker
+        # The palette searches in a worker: wait for its three hits (a busy machine is slow).
+        for _ in range(200):
+            await pilot.pause(0.05)
+            found = pilot.app.screen.query(OptionList)
+            if found and found.first().option_count == 3:
+                break
+        await pilot.pause(0.2)
 
     snap(build_app(trip(), MORNING), terminal_size=WIDE, run_before=type_and_wait)
