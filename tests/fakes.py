@@ -1,8 +1,14 @@
-"""Test doubles shared by every test folder: ``from fakes import FakeClock``."""
+"""Test doubles and runners shared by every test folder: ``from fakes import FakeClock``,
+``from fakes import run_tripdash``."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 
 
 class FakeClock:
@@ -17,3 +23,32 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.at = self.at + timedelta(**delta)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_tripdash(
+    *args: str,
+    cwd: Path = REPO,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m tripdash ARGS`` as a user starts it, from the repository root.
+
+    The machine's zone is an unusual one (Pacific/Chatham, UTC+13:45) so that a time
+    read in the machine's zone shows; output is UTF-8; nothing is read from a terminal.
+    It never ends in a traceback (asserted here, for every caller).
+    """
+    proc = subprocess.run(
+        [sys.executable, "-m", "tripdash", *args],
+        cwd=cwd,
+        env={**os.environ, "TZ": "Pacific/Chatham", "PYTHONIOENCODING": "utf-8", **(env or {})},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc

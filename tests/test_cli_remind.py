@@ -6,7 +6,6 @@ process, to see SIGTERM end it cleanly and the record shared across runs).
 from __future__ import annotations
 
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import FakeClock
+from fakes import FakeClock, run_tripdash
 
 from tripdash.domain.clock import TripClock
 from tripdash.domain.reminders import ReminderSettings, apply_remind_options
@@ -56,15 +55,7 @@ kind = "travel"
 
 
 def run(*args: str, state: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tripdash", *args, "--state-dir", str(state)],
-        cwd=REPO,
-        env={**os.environ, "TZ": "Pacific/Chatham", "PYTHONIOENCODING": "utf-8"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_tripdash(*args, "--state-dir", str(state), timeout=timeout)
 
 
 def test_listing_the_coming_reminders(tmp_path: Path) -> None:

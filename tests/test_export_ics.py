@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ from textwrap import dedent
 from typing import Any
 
 import pytest
+from fakes import run_tripdash
 from icalendar import Calendar
 
 from tripdash.domain.handouts import Expected, HandoutError
@@ -359,16 +359,7 @@ def main(argv: list[str]) -> int:
 def run(
     *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "tripdash", *args],
-        cwd=cwd,
-        env={**os.environ, "TZ": "Pacific/Chatham", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+    return run_tripdash(*args, cwd=cwd, env=env)
 
 
 def test_bad_input_messages_and_no_file(tmp_path: Path) -> None:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from fakes import run_tripdash
 
 from tripdash.domain.handouts import HandoutError
 from tripdash.domain.loader import load_trip
@@ -328,17 +327,7 @@ def test_expected_times_and_planned_flag() -> None:
 
 
 def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "tripdash", *args],
-        cwd=cwd,
-        env={**os.environ, "TZ": "Pacific/Chatham"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
+    return run_tripdash(*args, cwd=cwd)
 
 
 def test_cli_default_name_fingerprint_and_marks(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ import random
 import shutil
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fakes import run_tripdash
 
 from tripdash.domain.store import (
     APPLICATION_ID,
@@ -389,16 +389,7 @@ def test_a_new_database_carries_the_marker(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tripdash", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_tripdash(*args, env=env)
 
 
 @pytest.mark.parametrize("verb", ["log", "agenda", "mark"])
