@@ -132,6 +132,7 @@ class OverviewGrid(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     OverviewGrid {
         background: $surface;
+        scrollbar-gutter: stable;
         scrollbar-size-vertical: 1;
         overflow-x: hidden;
     }
@@ -177,9 +178,14 @@ class OverviewGrid(ScrollView, can_focus=True):
         self._columns = columns
         self._column_w = width // columns
         bands, top = [], 0
+        now_day = self._now_at[0] if self._now_at is not None else -1
         for first in range(0, len(days), columns):
             count = min(columns, len(days) - first)
-            tallest = max(len(self._cells(d)) for d in range(first, first + count))
+            # Each day's lines, counted rather than listed: a trip can have thousands of days.
+            tallest = max(
+                days[d].last - days[d].first + 1 + (now_day == d)
+                for d in range(first, first + count)
+            )
             height = HEADING + tallest + 1  # a blank line under each band
             bands.append(Band(top, first, count, height))
             top += height
@@ -259,7 +265,6 @@ class OverviewGrid(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, target), animate=False, immediate=True)
 
     def on_resize(self) -> None:
-        self._laid_for = -1
         self._layout(self.scrollable_content_region.width)
         self.scroll_to_cursor()
 
