@@ -830,6 +830,13 @@ def main() -> int:
             for label, key in (("p99", "idle_p99_us"), ("mean", "mean_per_second_us")):
                 name = f"reminder check per second, {label} (10,000 events)"
                 row(rows, name, remind[key] / 1e3, "ms", budget, ".3f")
+            print("hand-outs (export, day sheet) ...", flush=True)
+            from handouts import SHEET_BUNDLED_BUDGET_S
+            from handouts import measure as measure_handouts
+
+            for name, seconds in measure_handouts([str(installed.tripdash)], tmp, runs).items():
+                budget_s = SHEET_BUNDLED_BUDGET_S if name.startswith("sheet, bundled") else None
+                row(rows, f"tripdash {name}", seconds, "s", budget_s)
             print("big inputs ...", flush=True)
             for name, cpu in big_input_cpu(installed, tmp).items():
                 row(rows, f"check CPU, {name}", cpu, "s", None)
