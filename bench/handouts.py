@@ -62,7 +62,7 @@ def measure(tripdash: list[str], tmp: Path, runs: int = 5) -> dict[str, float]:
                 str(out / "bundled.pdf"),
             ],
             runs,
-        ),  # fmt: skip
+        ),
         "export, 10,000 events": _median_s(
             [*tripdash, "export", str(big), "--at", AT, *state, "-o", str(out / "big.ics")],
             max(1, runs // 2),
@@ -81,7 +81,7 @@ def measure(tripdash: list[str], tmp: Path, runs: int = 5) -> dict[str, float]:
                 str(out / "big-day.pdf"),
             ],
             max(1, runs // 2),
-        ),  # fmt: skip
+        ),
     }
 
 
