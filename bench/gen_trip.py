@@ -191,7 +191,7 @@ def main() -> None:
     parser.add_argument("-o", "--output", type=Path, required=True)
     args = parser.parse_args()
     if args.dense:
-        text = generate_dense(args.events, args.days, min(args.counterparts, 200), args.seed)
+        text = generate_dense(args.events, args.days, min(args.counterparts, 100), args.seed)
     else:
         text = generate(args.events, args.counterparts, args.places, args.seed)
     args.output.write_text(text, encoding="utf-8")

@@ -36,7 +36,7 @@ SUMMARY = re.compile(
 @pytest.fixture(scope="module")
 def dense(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("dense") / "dense-5000.toml"
-    path.write_text(generate_dense(5_000, 5, 200, seed=1), encoding="utf-8")
+    path.write_text(generate_dense(5_000, 5, 100, seed=1), encoding="utf-8")
     return path
 
 
@@ -50,7 +50,7 @@ def test_check_of_the_dense_trip_is_a_short_grouped_report(
     for attempt in ("parsed", "from the parsed-trip cache"):
         assert cli.main(["check", str(dense)]) == 0, attempt
         out, err = capsys.readouterr()
-        assert out == f"ok  {dense}  5000 events, 200 counterparts, 3 places\n"
+        assert out == f"ok  {dense}  5000 events, 100 counterparts, 3 places\n"
         lines = err.splitlines()
         assert len(lines) == MAX_OVERLAP_WARNINGS + 1, attempt
         assert len(err.encode()) < 200 * len(lines)  # short lines, not a flood

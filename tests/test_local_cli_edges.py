@@ -54,7 +54,8 @@ BAD_TIMES = {
     "year-1-zone": ("0001-01-01T00:00 America/New_York", "is in the year 1"),
     "year-9999": ("9999-12-31T23:59Z", "is in the year 9999"),
     "year-9999-zone": ("9999-12-31T23:59 Pacific/Kiritimati", "is in the year 9999"),
-    "not-a-time": ("yesterday", "--at:"),
+    # Not a time, nor a phrase the dashboard reads ("yesterday 08:00" is one).
+    "not-a-time": ("25:99", "--at:"),
 }
 
 

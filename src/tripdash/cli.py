@@ -533,9 +533,15 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if args.at is not None and at_phrase is None:
         try:
             at = resolve(args.at, None, system_clock()).instant
-            year = at.astimezone(UTC).year if at is not None else AT_YEARS[0]
-        except (PhraseError, OverflowError) as exc:
+        except OverflowError as exc:
+            parse_at(args.at)  # an instant out of the calendar: says which year it is in
             raise UsageError(f"--at: {one_line(str(exc))}") from None
+        except PhraseError as exc:
+            raise UsageError(f"--at: {one_line(str(exc))}") from None
+        try:
+            year = at.astimezone(UTC).year if at is not None else AT_YEARS[0]
+        except OverflowError:  # before 0001-01-01 UTC (year 1, ahead of UTC), as parse_at
+            year = at.year if at is not None else AT_YEARS[0]
         if not AT_YEARS[0] <= year <= AT_YEARS[1]:
             raise UsageError(
                 f"--at: {one_line(args.at)!r} is in the year {year}; a rehearsal starts "
