@@ -186,7 +186,7 @@ def _trips(tmp: Path) -> dict[str, Path]:
     dense = tmp / "dense-5000.toml"
     dense.write_text(generate_dense(5_000), encoding="utf-8")
     big = tmp / "gen-10000.toml"
-    big.write_text(generate(10_000, 500, 20, seed=1), encoding="utf-8")
+    big.write_text(generate(10_000, 100, 20, seed=1), encoding="utf-8")
     return {"bundled": BUNDLED, "dense 5,000": dense, "10,000": big}
 
 

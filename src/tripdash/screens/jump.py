@@ -20,11 +20,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tripdash.domain.model import Trip
-from tripdash.domain.phrases import EXAMPLES, Jump, PhraseError, resolve
 from tripdash.domain.times import zone_abbrev
 
+if TYPE_CHECKING:
+    # Imported when the box is used: the phrases are not needed for the first frame.
+    from tripdash.domain.phrases import Jump
 
-class JumpScreen(ModalScreen[Jump | None]):
+
+class JumpScreen(ModalScreen["Jump | None"]):
     """A one-line prompt over the dashboard."""
 
     HELP_GROUP = "Jump to a time"
@@ -74,6 +77,8 @@ class JumpScreen(ModalScreen[Jump | None]):
         with Vertical():
             yield Static("Move the rehearsal clock to…", id="jump-title")
             yield Input(placeholder="09:00", id="jump-input")
+            from tripdash.domain.phrases import EXAMPLES  # with the box: not at start-up
+
             yield Static(Text(f"e.g. {EXAMPLES}"), id="jump-help")
             yield Static("", id="jump-error")
 
@@ -86,6 +91,8 @@ class JumpScreen(ModalScreen[Jump | None]):
         return str(self.query_one("#jump-error", Static).content)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from tripdash.domain.phrases import PhraseError, resolve
+
         event.stop()
         try:
             jump = resolve(event.value, self._trip, self._now())
