@@ -207,3 +207,20 @@ async def test_the_users_own_notes_are_searched(build_app) -> None:
         assert app.screen.query_one(SearchBar).count_text == "1 of 1"
         assert timeline.selected.id == "blinken-press-conference"
         assert "Zanzibar" in app.screen.query_one(EventDetails).text()
+
+
+async def test_letters_typed_at_once_after_the_slash_are_all_in_the_query(build_app) -> None:
+    """'/melanie' typed in one go (as tmux or a fast typist sends it): no letter is lost to
+    the timeline's keys while the line takes the focus."""
+    from textual import events
+
+    app = build_app(trip(), MORNING)
+    async with app.run_test(size=WIDE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        before = timeline.selected.id
+        for key, char in [("slash", "/"), *((c, c) for c in "jmelanie")]:
+            app.post_message(events.Key(key, char))  # no pause between them
+        await pilot.pause(0.3)
+        assert app.screen.query_one(SearchBar).input.value == "jmelanie"
+        await pilot.press("backspace" if False else "escape")
+        assert timeline.selected.id == before  # 'j' moved nothing

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 
 from tripdash.domain.search import FilteredSchedule, Match, Result, SearchIndex, find_span
@@ -122,8 +123,57 @@ class SearchKeys(_Base):
         self._search_origin = selected.id if selected is not None else None
         SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
         self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
+        self._take_typeahead()
         if not self._search_query:
             self.search_bar.show_count("")
+
+    #: Letters typed after `/` before the line has the focus; None when not in that window.
+    _typeahead: list[str] | None = None
+
+    def on_key(self, event: events.Key) -> None:
+        """Letters typed right after `/` in one go (a fast typist, a paste, tmux) reach the
+        screen before the line is open and focused: they are kept for the query instead of
+        acting as the timeline's keys (`j` would move the cursor)."""
+        bar = self.search_bar
+        field = bar.input
+        if field.has_focus:
+            self._typeahead = None
+            return
+        if event.key in self._search_keys():
+            self._typeahead = []
+            # Should the key open nothing (a modal in front), stop keeping letters soon.
+            self.set_timer(0.5, self._typeahead_expire)
+            return
+        if self._typeahead is None or not (event.is_printable and event.character):
+            return
+        if bar.is_open:
+            field.insert_text_at_cursor(event.character)
+        else:
+            self._typeahead.append(event.character)
+        event.stop()
+        event.prevent_default()
+
+    def _search_keys(self) -> set[str]:
+        """The keys that open the search here (the user's keymap applied)."""
+        return {
+            key
+            for key, bindings in self._bindings.key_to_bindings.items()
+            if any(b.action in ("search", "filter") for b in bindings)
+        }
+
+    def _typeahead_expire(self) -> None:
+        if not self.search_bar.is_open:
+            self._typeahead = None
+
+    def _take_typeahead(self) -> None:
+        """The line just opened: what was typed since `/` is the query."""
+        typed = self._typeahead
+        if typed:
+            field = self.search_bar.input
+            field.value = "".join(typed)
+            field.cursor_position = len(field.value)
+            typed.clear()
+        # Until the line has the focus, later letters are inserted into it (see on_key).
 
     def on_search_bar_changed(self, message: SearchBar.Changed) -> None:
         message.stop()
