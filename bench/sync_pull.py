@@ -363,16 +363,18 @@ def pull_cli(url: str, tmp: Path) -> dict[str, Any]:
 
 def check_store(state: Path, url: str, n: int) -> None:
     """Every mark is in the laptop's database once, and recorded as held by the server."""
+    from tripdash.domain.store import MarkStore
+
     with contextlib.closing(sqlite3.connect(state / "marks.sqlite3")) as conn:
         marks, distinct = conn.execute(
             "SELECT COUNT(*), COUNT(DISTINCT id) FROM marks WHERE trip_id = ?", (TRIP_ID,)
         ).fetchone()
-        known = conn.execute("SELECT COUNT(*) FROM sync_known WHERE server = ?", (url,)).fetchone()[
-            0
-        ]
-    if not marks == distinct == known == n:
+    with MarkStore(state, clock=lambda: PULL_AT) as store:
+        waiting = store.count_unsynced(TRIP_ID, url)
+    if not (marks == distinct == n and waiting == 0):
         raise RuntimeError(
-            f"the laptop holds {marks} marks ({distinct} distinct, {known} known held), not {n}"
+            f"the laptop holds {marks} marks ({distinct} distinct, {waiting} not known held), "
+            f"not {n}"
         )
 
 

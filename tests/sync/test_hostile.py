@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+import tripdash.domain.sync as sync_module
 from tripdash.domain.store import HLC_CEILING, HLC_LIMIT, MarkStore
 from tripdash.domain.sync import (
     PAGE,
@@ -173,8 +174,13 @@ def test_a_server_answering_full_pages_forever_stops_at_the_page_limit(
 
 
 def test_an_endless_page_that_ignores_limit_is_cut_into_pages_with_flat_memory(
-    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+    hostile: HostileCouch,
+    trip_id: str,
+    laptops: Callable[..., Laptop],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(sync_module, "PAGE", 500)  # pages of 500: 3 + 12 of them
+
     def endless_changes(feed: Feed) -> None:
         start = feed.since
         endless((change(n, mark_doc(trip_id, n)) for n in range(start + 1, 10**9)), feed)

@@ -638,9 +638,13 @@ def test_a_feed_that_never_moves_on_does_not_loop_forever(
 
 
 def test_more_than_a_page_of_marks_pushes_and_pulls_in_pages(
-    couch: PouchServer, trip_id: str, laptops: Callable[..., Laptop]
+    couch: PouchServer,
+    trip_id: str,
+    laptops: Callable[..., Laptop],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert sync_module.PAGE == 500
+    # A smaller page than the real one (2,000), so that three pages take 1,201 marks.
+    monkeypatch.setattr(sync_module, "PAGE", 500)
     a, b = laptops("alice"), laptops("bob")
     for n in range(1201):
         a.mark(trip_id, f"item-{n % 40}", n % 3 != 0, after=0.001)

@@ -107,6 +107,7 @@ def test_notes_and_shifts_both_ways_and_a_retry_changes_nothing(
     assert count == 6
     # Stable ids: pushing everything again (its sync state lost) adds nothing.
     a.marks.connection.execute("DELETE FROM sync_known")
+    a.marks.connection.execute("DELETE FROM sync_held")
     again = a.sync(trip_id, couch.url)
     assert (again.pushed, again.records_pushed, again.records_waiting) == (0, 0, 0)
     assert couch.doc_count(db) == count

@@ -72,6 +72,20 @@ CREATE TABLE IF NOT EXISTS sync_known (
     mark_id TEXT NOT NULL,
     PRIMARY KEY (server, mark_id)
 );
+-- Which marks a server holds, by the mark's row and a small number for the server:
+-- keys that only grow, so pulling a million marks appends to this index instead of
+-- inserting at random into one keyed by text (which cost as much as the marks
+-- themselves). sync_known still answers for records, and for marks it recorded
+-- before this table existed (it is read as well, never rewritten).
+CREATE TABLE IF NOT EXISTS sync_servers (
+    no     INTEGER PRIMARY KEY,
+    server TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS sync_held (
+    server_no INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    PRIMARY KEY (server_no, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sync_checkpoints (
     server     TEXT NOT NULL,
     db         TEXT NOT NULL,
@@ -187,6 +201,14 @@ def _sane_marks(rows: Iterable[tuple[object, ...]]) -> Iterator[Mark]:
 
 
 _COLUMNS = "id, trip_id, item_id, done, at, who, hlc"
+#: The tables added after the first release (additive: see :func:`_set_up`).
+_SYNC_TABLES = frozenset({"sync_known", "sync_servers", "sync_held", "sync_checkpoints", "records"})
+#: A mark row ``m`` that the server numbered ``?`` (:meth:`MarkStore._server_no`, then
+#: the server's URL) has shown it holds.
+_HELD = (
+    "(EXISTS (SELECT 1 FROM sync_held h WHERE h.server_no = ? AND h.seq = m.seq) "
+    "OR EXISTS (SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id))"
+)
 #: A row in exactly the form tripdash writes (``_iso``: UTC, microseconds), so that
 #: :func:`_strict_mark` reads it whenever its text is UTF-8: checked by SQLite, fast.
 #: (NULL for some damage: callers wrap it in IFNULL.)
@@ -405,10 +427,8 @@ class MarkStore:
             self._scan_rows(conn)
         mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
         return _Verdict(
-            setup=app_id != APPLICATION_ID
-            or not {"sync_known", "sync_checkpoints", "records"} <= tables
-            or mode != "wal",
-            sync_tables={"sync_known", "sync_checkpoints", "records"} <= tables,
+            setup=app_id != APPLICATION_ID or not tables >= _SYNC_TABLES or mode != "wal",
+            sync_tables=tables >= _SYNC_TABLES,
         )
 
     def _scan_rows(self, conn: sqlite3.Connection) -> None:
@@ -852,33 +872,34 @@ class MarkStore:
         hlc, who, ident = after if after is not None else (HLC_FLOOR - 1, "", "")
         rows = self._conn.execute(
             f"SELECT {_COLUMNS} FROM marks m WHERE trip_id = ? AND {_SANE} "
-            "AND (hlc, who, id) > (?, ?, ?) AND NOT EXISTS "
-            "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id) "
+            f"AND (hlc, who, id) > (?, ?, ?) AND NOT {_HELD} "
             "ORDER BY hlc, who, id LIMIT ?",
-            (trip_id, hlc, who, ident, server, limit),
+            (trip_id, hlc, who, ident, self._server_no(server), server, limit),
         ).fetchall()
         return list(_sane_marks(rows))
 
     def count_unsynced(self, trip_id: str, server: str) -> int:
         """How many of a trip's marks ``server`` has not shown it holds ("waiting")."""
         row = self._conn.execute(
-            f"SELECT COUNT(*) FROM marks m WHERE trip_id = ? AND {_SANE} AND NOT EXISTS "
-            "(SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id)",
-            (trip_id, server),
+            f"SELECT COUNT(*) FROM marks m WHERE trip_id = ? AND {_SANE} AND NOT {_HELD}",
+            (trip_id, self._server_no(server), server),
         ).fetchone()
         return int(row[0]) if row else 0
 
     def not_known(self, server: str, mark_ids: list[str]) -> list[str]:
         """Those of ``mark_ids`` that ``server`` has not shown it holds."""
         known: set[str] = set()
+        number = self._server_no(server)
         for start in range(0, len(mark_ids), 500):
             chunk = mark_ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             known.update(
                 str(r[0])
                 for r in self._conn.execute(
-                    f"SELECT mark_id FROM sync_known WHERE server = ? AND mark_id IN ({marks})",
-                    (server, *chunk),
+                    f"SELECT mark_id FROM sync_known WHERE server = ? AND mark_id IN ({marks}) "
+                    "UNION ALL SELECT m.id FROM marks m JOIN sync_held h "
+                    f"ON h.server_no = ? AND h.seq = m.seq WHERE m.id IN ({marks})",
+                    (server, *chunk, number, *chunk),
                 )
             )
         return [m for m in mark_ids if m not in known]
@@ -888,10 +909,35 @@ class MarkStore:
         return int(self._clock().astimezone(UTC).timestamp() * 1000)
 
     def record_synced(self, server: str, mark_ids: Iterable[str]) -> None:
-        """Remember that ``server`` has these marks (after it said so)."""
-        self._write_many(
-            "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
-            [(server, mark_id) for mark_id in mark_ids],
+        """Remember that ``server`` has these marks or records (after it said so)."""
+        ids = list(mark_ids)
+        if not ids:
+            return
+        with self._transaction("sync state was not saved") as conn:
+            number = self._server_no(server, conn)
+            conn.executemany(
+                "INSERT OR IGNORE INTO sync_held (server_no, seq) "
+                "SELECT ?, seq FROM marks WHERE id = ?",
+                [(number, ident) for ident in ids],
+            )
+            conn.executemany(  # records (not marks) are kept by id
+                "INSERT OR IGNORE INTO sync_known (server, mark_id) "
+                "SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM marks WHERE id = ?)",
+                [(server, ident, ident) for ident in ids],
+            )
+
+    def _server_no(self, server: str, conn: sqlite3.Connection | None = None) -> int:
+        """The small number :data:`sync_held` knows ``server`` by; given a write
+        transaction's ``conn``, one is given to a server that has none (else -1: no
+        mark is held by it)."""
+        db = conn if conn is not None else self._conn
+        row = db.execute("SELECT no FROM sync_servers WHERE server = ?", (server,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        if conn is None:
+            return -1
+        return int(
+            conn.execute("INSERT INTO sync_servers (server) VALUES (?)", (server,)).lastrowid or 0
         )
 
     def add_pulled(
@@ -915,29 +961,58 @@ class MarkStore:
         """
         added = conflicting = 0
         with self._transaction("pulled marks were not saved") as conn:
-            held: list[tuple[str, str]] = []
             if also is not None:
                 _new, refused, held_ids = also(conn)
                 conflicting += refused
-                held.extend((server, ident) for ident in held_ids)
+                conn.executemany(
+                    "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)",
+                    [(server, ident) for ident in held_ids],
+                )
+            # The page's marks already here, read at once: in a pull they are few (our
+            # own, come back), and one query per mark cost a third of the pull.
+            page: dict[str, Mark] = {}
             for m in marks:
-                new = self._insert(conn, [m])
-                if not new:
-                    row = conn.execute(
-                        f"SELECT {_COLUMNS} FROM marks WHERE id = ?", (m.id,)
-                    ).fetchone()
+                first = page.setdefault(m.id, m)
+                if first is not m and first != m:
+                    conflicting += 1  # one id, two contents, in one page: the first stays
+            here: dict[str, tuple[int, Mark | None]] = {}
+            ids = list(page)
+            for offset in range(0, len(ids), 500):
+                chunk = ids[offset : offset + 500]
+                query = (
+                    f"SELECT seq, {_COLUMNS} FROM marks WHERE id IN ({', '.join('?' * len(chunk))})"
+                )
+                for row in conn.execute(query, chunk):
                     try:
-                        same = row is not None and _row_to_mark(row) == m
+                        mark: Mark | None = _row_to_mark(row[1:])
                     except (ValueError, TypeError):
-                        same = False
-                    if not same:
-                        conflicting += 1
-                        continue
-                added += new
-                held.append((server, m.id))
-            conn.executemany(
-                "INSERT OR IGNORE INTO sync_known (server, mark_id) VALUES (?, ?)", held
-            )
+                        mark = None
+                    here[str(row[1])] = (int(row[0]), mark)
+            number = self._server_no(server, conn)
+            held: list[tuple[int, int]] = []
+            for ident, (seq, mark) in here.items():
+                if mark == page[ident]:
+                    held.append((number, seq))
+                else:
+                    conflicting += 1  # a forgery: the one here stays, not taken as held
+            new = [m for ident, m in page.items() if ident not in here]
+            if new:
+                (before,) = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM marks").fetchone()
+                conn.executemany(
+                    f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc)
+                        for m in new
+                    ],
+                )
+                added = len(new)
+                # The rows just added are the ones after ``before`` (ids only grow).
+                conn.execute(
+                    "INSERT OR IGNORE INTO sync_held (server_no, seq) "
+                    "SELECT ?, seq FROM marks WHERE seq > ?",
+                    (number, before),
+                )
+            conn.executemany("INSERT OR IGNORE INTO sync_held (server_no, seq) VALUES (?, ?)", held)
             conn.execute(
                 "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) VALUES (?, ?, ?)",
                 (server, db, checkpoint),
@@ -949,11 +1024,6 @@ class MarkStore:
             "SELECT checkpoint FROM sync_checkpoints WHERE server = ? AND db = ?", (server, db)
         ).fetchone()
         return str(row[0]) if row else None
-
-    def _write_many(self, sql: str, rows: list[tuple[object, ...]]) -> None:
-        if rows:
-            with self._transaction("sync state was not saved") as conn:
-                conn.executemany(sql, rows)
 
     def changed_elsewhere(self) -> bool:
         """True once after another connection (process) committed marks. Cheap to poll."""

@@ -74,8 +74,9 @@ from tripdash.domain.store import HLC_CEILING, HLC_FLOOR, Mark, MarkStore, Store
 from tripdash.domain.text import escaped
 from tripdash.domain.times import UTC
 
-#: Changes asked for per page (``limit=``), and marks pushed per request.
-PAGE = 500
+#: Changes asked for per page (``limit=``), and marks pushed per request. Each page is
+#: one transaction: at 500 a pull of 100,000 marks spent half its time committing.
+PAGE = 2000
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 20.0
 DOC_TYPE = "tripdash.mark"
