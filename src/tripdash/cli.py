@@ -591,9 +591,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _password_in_sync_option(args: argparse.Namespace) -> bool:
+    if not getattr(args, "sync", None):
+        return False  # and httpx (with the sync module) is not imported: 60-100 ms a start
     from tripdash.domain.sync import url_has_password
 
-    return bool(getattr(args, "sync", None)) and url_has_password(args.sync)
+    return url_has_password(args.sync)
 
 
 def _full_screen_terminal() -> bool:
