@@ -94,3 +94,54 @@ def test_a_trip_already_cached_needs_no_child(tmp_path: Path) -> None:
         "results": ["fs-north-america-2023-01"],
         "parsed_here": [],
     }
+
+
+DASHBOARD = """
+import json, sys
+import textual.app
+import tripdash.cli as cli
+
+run = textual.app.App.run
+
+
+async def first_frame_then_quit(pilot):
+    await pilot.pause()
+    pilot.app.exit()
+
+
+# The real start-up path of `tripdash TRIP`, headless, quitting after the first frame.
+textual.app.App.run = lambda self, **kw: run(self, headless=True, auto_pilot=first_frame_then_quit)
+cli._full_screen_terminal = lambda: True
+code = cli.main(sys.argv[1:])
+print(json.dumps({"code": code, "imported": sorted(
+    m for m in ("httpx", "tripdash.domain.sync", "tripdash.domain.fetch") if m in sys.modules
+)}))
+"""
+
+
+def dashboard_imports(tmp_path: Path, *args: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIPDASH_", "XDG_"))}
+    env.update(HOME=str(tmp_path), TEXTUAL_THEME="textual-dark")
+    out = subprocess.run(
+        [sys.executable, "-c", DASHBOARD, str(BUNDLED), "--state-dir", str(tmp_path / "s"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_a_dashboard_on_a_local_trip_without_sync_imports_no_http_client(tmp_path: Path) -> None:
+    # httpx and its kin cost 60-100 ms of CPU before the first frame.
+    assert dashboard_imports(tmp_path) == {"code": 0, "imported": []}
+
+
+def test_with_sync_the_dashboard_imports_it(tmp_path: Path) -> None:
+    # The control: the same start with --sync does import them (the test can fail).
+    got = dashboard_imports(tmp_path, "--sync", "http://127.0.0.1:9/tripdash")
+    assert got["code"] == 0
+    assert got["imported"] == ["httpx", "tripdash.domain.fetch", "tripdash.domain.sync"]
