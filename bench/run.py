@@ -651,9 +651,10 @@ def write_results(path: Path, results: str) -> None:
     os.replace(tmp, path)
 
 
-def sync_pull_section(marks: int) -> tuple[str, bool]:
+def sync_pull_section(marks: int, server_dir: Path | None = None) -> tuple[str, bool]:
     """The team-sync pull from pouchdb-server (bench/sync_pull.py), or why it is skipped:
-    (its table, whether a budget was missed)."""
+    (its table, whether a budget was missed). With ``server_dir`` the loaded server's
+    data is kept there and reused by the next run (loading 1,000,000 marks takes minutes)."""
     from sync_pull import available, measure, report
 
     why = available()
@@ -665,7 +666,7 @@ def sync_pull_section(marks: int) -> tuple[str, bool]:
     missed = False
     lines = [f"### Team sync: pull {marks:,} marks from pouchdb-server", ""]
     lines += ["| measurement | value | budget | verdict |", "| --- | --- | --- | --- |"]
-    for name, value, unit, budget, minimum in report(measure(marks)):
+    for name, value, unit, budget, minimum in report(measure(marks, server_dir=server_dir)):
         shown = f"{value:,.0f} {unit}" if unit == "marks/s" else f"{value:,.1f} {unit}"
         if budget is None:
             lines.append(f"| {name} | {shown} | report | |")
@@ -718,6 +719,13 @@ def main() -> int:
         default=None,
         metavar="N",
         help="marks pulled in the team-sync section (default 1,000,000; --quick 100,000; 0: skip)",
+    )
+    parser.add_argument(
+        "--sync-server-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep pouchdb-server's loaded data in DIR and reuse it (see bench/sync_pull.py)",
     )
     parser.add_argument(
         "--find-only",
@@ -846,7 +854,7 @@ def main() -> int:
             if sync_marks is None:
                 sync_marks = 100_000 if args.quick else 1_000_000
             if sync_marks > 0:
-                text, sync_missed = sync_pull_section(sync_marks)
+                text, sync_missed = sync_pull_section(sync_marks, args.sync_server_dir)
                 tables.append(text)
                 missed |= sync_missed
 

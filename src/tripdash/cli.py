@@ -523,13 +523,16 @@ def parse_at(text: str) -> datetime:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    from tripdash.domain.phrases import PhraseError, needs_trip, resolve
     from tripdash.domain.times import UTC, system_clock
 
     at: datetime | None = None
-    # A wall time, a place or an event ("09:00", "tomorrow 08:00 Toronto") is read once the
-    # trip is loaded (see run_dashboard); an instant or "+2h" now.
-    at_phrase = args.at if args.at is not None and needs_trip(args.at) else None
+    at_phrase: str | None = None
+    if args.at is not None:  # the phrases module is imported only for an --at
+        from tripdash.domain.phrases import PhraseError, needs_trip, resolve
+
+        # A wall time, a place or an event ("09:00", "tomorrow 08:00 Toronto") is read
+        # once the trip is loaded (see run_dashboard); an instant or "+2h" now.
+        at_phrase = args.at if needs_trip(args.at) else None
     if args.at is not None and at_phrase is None:
         try:
             at = resolve(args.at, None, system_clock()).instant

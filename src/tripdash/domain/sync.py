@@ -917,7 +917,8 @@ def sync_once(
             _ensure_database(server, rnd, db)
             pushed, sent = _push(server, rnd, store, trip_id, key)
             records_pushed, sent_records = _push_records(server, rnd, records, trip_id, key)
-            _pull(server, rnd, store, trip_id, key, db, pull)
+            with store.bulk_writes():
+                _pull(server, rnd, store, trip_id, key, db, pull)
             _confirm(server, rnd, store, key, sent)
             _confirm_records(server, rnd, store, key, sent_records)
         except _Stop as stop:
