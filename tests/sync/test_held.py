@@ -10,11 +10,13 @@ gains the new tables when this release opens it.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fakes import FakeClock
 
 from tripdash.domain.store import DB_NAME, Mark, MarkStore
@@ -116,3 +118,53 @@ def test_a_database_of_the_previous_release_keeps_what_it_knew_held(tmp_path: Pa
         assert [m.id for m in store.unsynced(TRIP, HONEST)] == [kept[3]]
         store.record_synced(HONEST, [kept[3]])
         assert store.count_unsynced(TRIP, HONEST) == 0
+
+
+def test_waiting_marks_are_found_after_a_row_up_to_which_all_are_held(tmp_path: Path) -> None:
+    # The shortcut (sync_upto) must never pass a mark that is not held: one made here
+    # before a pull stays waiting however many pulled marks come after it.
+    clock = FakeClock(T0)
+    with MarkStore(tmp_path, clock=clock) as store:
+        unsent = store.mark(TRIP, "speech", True, "alice")
+        store.add_pulled(HONEST, theirs(3_000), "db", "1")
+        assert store.count_unsynced(TRIP, HONEST) == 1
+        assert store.unsynced(TRIP, HONEST) == [unsent]
+        # Stuck before the unsent mark (nothing to save: it is still at the start).
+        assert store.connection.execute("SELECT seq FROM sync_upto").fetchall() == []
+        store.record_synced(HONEST, [unsent.id])
+        assert store.count_unsynced(TRIP, HONEST) == 0
+        (last,) = store.connection.execute("SELECT MAX(seq) FROM marks").fetchone()
+        assert store.connection.execute("SELECT seq FROM sync_upto").fetchall() == [(last,)]
+        # Marks made after it, and another trip's, are found after the row.
+        clock.advance(seconds=1)
+        later = store.mark(TRIP, "speech", False, "alice")
+        other = store.mark("another-trip", "x", True, "alice")
+        assert store.unsynced(TRIP, HONEST) == [later]
+        assert store.count_unsynced("another-trip", HONEST) == 1
+        assert store.unsynced("another-trip", HONEST) == [other]
+        assert store.count_unsynced(TRIP, OTHER) == 3_002  # per server
+
+
+class _ReadOnlyFs:
+    f_flag = getattr(os, "ST_RDONLY", 1)
+    f_bavail = 1000
+
+
+@pytest.mark.parametrize("before_these_tables", [False, True])
+def test_a_store_that_cannot_write_still_counts_the_waiting_marks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before_these_tables: bool
+) -> None:
+    clock = FakeClock(T0)
+    with MarkStore(tmp_path, clock=clock) as store:
+        store.add_pulled(HONEST, theirs(10), "db", "1")
+        store.mark(TRIP, "speech", True, "alice")
+    if before_these_tables:  # a database of the previous release, on a read-only disk
+        raw = sqlite3.connect(tmp_path / DB_NAME)
+        raw.executescript("DROP TABLE sync_held; DROP TABLE sync_servers; DROP TABLE sync_upto;")
+        raw.close()
+    monkeypatch.setattr(os, "statvfs", lambda _path: _ReadOnlyFs())
+    with MarkStore(tmp_path, clock=clock) as store:
+        assert store.cannot_save is not None
+        expected = 11 if before_these_tables else 1  # what the old tables said is held
+        assert store.count_unsynced(TRIP, HONEST) == expected
+        assert len(store.unsynced(TRIP, HONEST, 100)) == expected
