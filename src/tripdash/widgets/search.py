@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -34,6 +35,14 @@ class SearchInput(Input):
 
     def action_step(self, step: int) -> None:
         self.post_message(SearchBar.Step(step))
+
+    def _watch_value(self, value: str) -> None:
+        # The line is one row of a fixed width: a longer query scrolls inside it and lays
+        # nothing out. Input grows its virtual size through a reactive that lays the whole
+        # screen out again (every row redrawn) at each keystroke; set it quietly first, so
+        # Input's own assignment finds it unchanged.
+        self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
 
 
 class MatchCount(Widget):
