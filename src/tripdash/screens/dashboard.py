@@ -374,10 +374,12 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         selected = self.timeline.selected
         events = self.trip.events
         at = next((i for i, e in enumerate(events) if e is selected), 0) if selected else 0
-        self.app.push_screen(
-            OverviewScreen(
-                self.schedule, clock=self.clock.now, done=lambda: self.done, selected=at
-            ),
+        OverviewScreen.open(
+            self.app,
+            self.schedule,
+            clock=self.clock.now,
+            done=lambda: self.done,
+            selected=at,
             callback=self.select_event,
         )
 
