@@ -423,7 +423,7 @@ def _pending(screen: Any, widgets: Iterable[Any]) -> bool:
     # (The screen's dirty widgets are those this frame has just drawn: it clears them after.)
     if screen._layout_required:
         return True
-    queued = getattr(screen._message_queue, "_queue", ())
+    queued = screen._message_queue.values  # Textual's own queue: a deque of messages
     if any(
         isinstance(m, (messages.Update, messages.Layout, messages.UpdateScroll)) for m in queued
     ):

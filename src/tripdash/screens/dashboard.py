@@ -251,7 +251,7 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         and holding `j` (or marking) should change the timeline at once, not wait for it."""
         if self._details_timer is not None:
             self._details_timer.stop()
-        self._details_timer = self.set_timer(DETAILS_DELAY, self._show_details)
+        self._details_timer = self.set_timer(self.details_delay(DETAILS_DELAY), self._show_details)
 
     def confirm(self, text: str) -> None:
         # In the header, under whatever box is open over the timeline.

@@ -43,6 +43,8 @@ class SearchInput(Input):
         # Input's own assignment finds it unchanged.
         self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
         super()._watch_value(value)
+        if isinstance(self.parent, SearchBar):
+            self.parent._report(value)
 
 
 class MatchCount(Widget):
@@ -165,11 +167,12 @@ class SearchBar(Horizontal):
         self.filter_on_enter = filter_on_enter
         self.add_class("-open")
         field = self.input
+        same = field.value == query  # a new value reports itself (see on_input_changed)
         field.value = query
         field.cursor_position = len(query)
         field.focus()
-        if query:
-            self.post_message(self.Changed(query))
+        if query and same:
+            self._report(query)
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -179,8 +182,22 @@ class SearchBar(Horizontal):
         self.query_one(MatchCount).set(one_line(text), none=none)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.post_message(self.Changed(event.value))
+        event.stop()  # reported already, as the value changed (see SearchInput._watch_value)
+
+    def _report(self, query: str) -> None:
+        """Tell the screen the query is now ``query``.
+
+        In this turn, not by a message: a message reaches the screen after the line has
+        been drawn with the new letter, so the count and the timeline's highlight would
+        come a frame (or three) later than the letter. A screen without a handler gets
+        the message.
+        """
+        message = self.Changed(query)
+        handler = getattr(self.screen, "on_search_bar_changed", None)
+        if handler is None:
+            self.post_message(message)
+        else:
+            handler(message)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
