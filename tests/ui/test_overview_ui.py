@@ -239,3 +239,19 @@ def test_midnight_offsets_as_local_midnight_gives_them() -> None:
                 assert _midnight_offset(day, zone, seen) == expected, (name, day, hour)
                 checked += 1
     assert checked > 20_000
+
+
+async def test_the_dashboard_works_out_the_blocks_before_the_first_opening(build_app) -> None:
+    from tripdash.screens import overview
+
+    app = build_app(trip(SEOUL_TRIP), "2021-03-18T21:30Z")
+    async with app.run_test(size=SIZE) as pilot:
+        schedule = app.screen.schedule
+        overview._BLOCKS.pop(id(schedule), None)
+        overview._SHAPES.pop(id(schedule), None)
+        app.screen._prepare_overview()  # as after the first frame
+        await app.workers.wait_for_complete()
+        found = overview._BLOCKS.get(id(schedule))
+        assert found is not None and found[0] is schedule
+        await pilot.press("w")
+        assert app.screen.query_one(OverviewGrid).days is found[1]

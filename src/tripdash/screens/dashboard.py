@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -165,6 +166,14 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         self.timeline.jump_to_now()  # scrolls once the timeline has its first size
         # The header's status (offline...) from the first frame, not a second later.
         self.tick(details=False)
+        self.call_after_refresh(self._prepare_overview)
+
+    def _prepare_overview(self) -> None:
+        """After the first frame, work out the overview's blocks in a thread: on a trip of
+        thousands of days they are most of what opening it would cost (issue 17)."""
+        from tripdash.screens.overview import prepare
+
+        self.run_worker(partial(prepare, self.schedule), thread=True, name="overview-blocks")
         self.title = one_line(self.trip.title)
         # At start-up the details pane fills in just after the first frame: wrapping its
         # text costs milliseconds the timeline (what people look for first) need not wait.

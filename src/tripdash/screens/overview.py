@@ -137,6 +137,13 @@ def blocks(schedule: Schedule) -> list[Day]:
     return out
 
 
+def prepare(schedule: Schedule) -> None:
+    """Work out the blocks of ``schedule`` before the overview is first opened (the
+    dashboard runs this in a thread after its first frame): the overview then opens with
+    only its screen to lay out and the lines on it to draw."""
+    shape(schedule)
+
+
 def _midnight_offset(day: date, zone: ZoneInfo, seen: datetime) -> timedelta | None:
     """The UTC offset of the first instant of ``day`` in ``zone`` (:func:`local_midnight`'s).
 
