@@ -583,7 +583,10 @@ class OverviewScreen(Screen[str | None]):
         # A day here is a block: the delegation that crosses the date line lives a date twice.
         days = len(blocks(self._schedule))
         marked = self._done()
-        done = sum(1 for e in trip.events if e.id in marked)
+        if self._event_ids is None:
+            self._event_ids = frozenset(e.id for e in trip.events)
+        # Event ids are unique; the intersection walks the smaller set (the marks, mostly).
+        done = len(self._event_ids & marked)
         return Text(
             f"Overview · {one_line(trip.title)} · {days} day{'s' * (days != 1)}, "
             f"{len(trip.events)} events, {done} done"
@@ -609,6 +612,8 @@ class OverviewScreen(Screen[str | None]):
         grid.move_to(selected)
 
     _timer: Timer | None = None
+    #: The trip's event ids, for the title's done count (made once).
+    _event_ids: frozenset[str] | None = None
 
     def on_mount(self) -> None:
         self.grid.focus()
@@ -622,7 +627,8 @@ class OverviewScreen(Screen[str | None]):
     def on_screen_resume(self) -> None:
         if self._timer is not None:
             self._timer.resume()
-        self.grid.focus()
+        if not self.grid.has_focus:
+            self.grid.focus()
 
     def _tick(self) -> None:
         # The clock's minute and the marks (made elsewhere while this is open).
