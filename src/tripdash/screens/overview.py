@@ -29,6 +29,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -227,8 +228,9 @@ class OverviewGrid(ScrollView, can_focus=True):
         self.days, self._firsts, self._sizes = shape(schedule)
         self._now_at = now_cells(schedule, self.days, now, self._firsts)
         #: Drawn lines by virtual line, for the width laid out and the state shown: the
-        #: opening's second layout and scrolling back draw nothing again.
-        self._strips: dict[int, Strip] = {}
+        #: opening's second layout and scrolling back draw nothing again (a few screens'
+        #: worth kept: a trip of thousands of days is tens of thousands of lines).
+        self._strips: LRUCache[int, Strip] = LRUCache(1024)
         #: Each block's cells (see :meth:`_cells`), made once per position of the now line.
         self._cell_lists: dict[int, list[int]] = {}
         #: The widget's own style and the styles over it, looked up once per theme.
@@ -346,7 +348,7 @@ class OverviewGrid(ScrollView, can_focus=True):
     def _forget_line(self, index: int) -> None:
         if self._bands and 0 <= index < len(self.schedule.trip.events):
             band, _column, line = self._where(index)
-            self._strips.pop(band.top + line, None)
+            self._strips.discard(band.top + line)
 
     def scroll_to_cursor(self) -> None:
         """Bring the selected event (and its day's heading) into view."""
