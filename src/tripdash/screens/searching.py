@@ -134,6 +134,9 @@ class SearchKeys(_Base):
         self._search_origin = selected.id if selected is not None else None
         SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
         self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
+        # The rows on screen drawn underlined ahead, once the line is shown: the first letter
+        # then only swaps lines already drawn.
+        self.call_after_refresh(self.timeline.prepare_matched)
         self._take_typeahead()
         if not self._search_query:
             self.search_bar.show_count("")
