@@ -166,6 +166,11 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         self.timeline.jump_to_now()  # scrolls once the timeline has its first size
         # The header's status (offline...) from the first frame, not a second later.
         self.tick(details=False)
+        self.title = one_line(self.trip.title)
+        # At start-up the details pane fills in just after the first frame: wrapping its
+        # text costs milliseconds the timeline (what people look for first) need not wait.
+        if self._painted():
+            self._show_details()
         self.call_after_refresh(self._prepare_overview)
 
     def _prepare_overview(self) -> None:
@@ -174,11 +179,6 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         from tripdash.screens.overview import prepare
 
         self.run_worker(partial(prepare, self.schedule), thread=True, name="overview-blocks")
-        self.title = one_line(self.trip.title)
-        # At start-up the details pane fills in just after the first frame: wrapping its
-        # text costs milliseconds the timeline (what people look for first) need not wait.
-        if self._painted():
-            self._show_details()
 
     def on_first_frame_painted(self, message: FirstFramePainted) -> None:
         self._show_details()
