@@ -81,6 +81,19 @@ def test_a_longer_query_searches_only_the_last_matches_and_agrees_with_a_fresh_o
     ]
 
 
+def test_typed_a_key_at_a_time_every_query_agrees_with_a_fresh_search() -> None:
+    # Words kept whole from the last query are not looked for again: each step must still
+    # find exactly what a fresh search finds (a new word, a grown one, a space, a letter
+    # taken back, the same word twice).
+    index = SearchIndex(FS)
+    typed = ["t", "to", "tor", "tor ", "tor j", "tor jo", "tor joly", "tor jol", "tor",
+             "pension", "pension fund", "pension funds pension", "press", "press bl"]  # fmt: skip
+    for query in typed:
+        stepped = [m.event.id for m in index.search(query).matches]
+        assert stepped == [m.event.id for m in SearchIndex(FS).search(query).matches], query
+    assert index.search("press bl").matches  # (not a test of empty results)
+
+
 def test_blank_query_matches_nothing() -> None:
     assert len(search(FS, "   ")) == 0
 

@@ -149,3 +149,109 @@ async def test_narrow_terminals_get_one_block_per_day(build_app) -> None:
         wednesday = next(i for i, row in enumerate(shown) if row.startswith(" Wed 18 Jan"))
         # Tuesday's heading, places, four lines (three events and now), a blank line.
         assert wednesday == tuesday + 2 + 4 + 1
+
+
+def cursor_cells(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The text of every reversed event cell on screen (the cursor's, and no other)."""
+    grid = app.screen.query_one(OverviewGrid)
+    found = []
+    for y in range(grid.size.height):
+        for segment in grid.render_line(y):
+            style = segment.style
+            if style is not None and style.reverse and not style.italic and "│" not in segment.text:
+                text = segment.text.strip()
+                if text and "✓" not in text[-3:]:  # not a day's heading (also reversed)
+                    found.append(text)
+    return found
+
+
+async def test_the_overview_is_kept_between_openings_and_shown_as_it_is_now(build_app) -> None:
+    app = build_app(trip(), "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        dashboard = app.screen
+        await pilot.press("w")
+        first = app.screen
+        assert isinstance(first, OverviewScreen)
+        before = cursor_cells(app)
+        assert len(before) == 1 and "Joint press conference" in before[0]
+        await pilot.press("up")  # the old cursor line is drawn again, not left reversed
+        moved = cursor_cells(app)
+        assert len(moved) == 1 and "Bilateral" in moved[0]
+        await pilot.press("escape")
+        assert app.screen is dashboard
+        # Marked on the dashboard, and the cursor moved there, while the overview is hidden.
+        app.session.toggle(app.session.keys[0], "csis-speech")
+        await pilot.press("G")
+        await pilot.press("w")
+        assert app.screen is first  # the same screen, its widgets kept
+        shown = cursor_cells(app)
+        assert len(shown) == 1 and "Canadian pen" in shown[0]  # the pension funds meeting
+        text = "\n".join(grid_lines(app))
+        assert "✓09:15 Speech on UK foreign policy" in text
+        assert "1 done" in str(app.screen.query_one("#ov-title").content)
+        await pilot.press("escape")
+        assert app._exception is None
+
+
+async def test_a_mark_made_elsewhere_while_open_is_drawn(build_app) -> None:
+    app = build_app(trip(), "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        assert "✓09:15 Speech" not in "\n".join(grid_lines(app))
+        # Another writer's mark: the session's done set changes in place.
+        app.session.toggle(app.session.keys[0], "csis-speech")
+        screen._tick()  # the overview's once-a-second check
+        await pilot.pause()
+        assert "✓09:15 Speech on UK foreign policy" in "\n".join(grid_lines(app))
+
+
+def test_midnight_offsets_as_local_midnight_gives_them() -> None:
+    # Zones whose clocks change at midnight (Havana, Santiago, Beirut, Asuncion) or skip
+    # a whole day (Apia), and ordinary ones, over two years: the quick answer is the search's.
+    from datetime import date, time, timezone
+    from zoneinfo import ZoneInfo
+
+    from tripdash.domain.times import NonexistentTimeError, local_midnight
+    from tripdash.screens.overview import _midnight_offset
+
+    zones = ["America/Havana", "America/Santiago", "Asia/Beirut", "America/Asuncion",
+             "Pacific/Apia", "Europe/London", "America/New_York", "Asia/Seoul"]  # fmt: skip
+    checked = 0
+    for name in zones:
+        zone = ZoneInfo(name)
+        for n in range(0, 730):
+            day = date(2011, 1, 1) + timedelta(days=n)
+            try:
+                expected = local_midnight(day, zone).utcoffset()
+            except NonexistentTimeError:
+                continue  # Apia's 30 December 2011: no event can be on it
+            for hour in (0, 1, 12, 23):
+                # An instant, as an event's start is: a wall time the clocks skipped is not one.
+                seen = (
+                    datetime.combine(day, time(hour, 30), zone)
+                    .astimezone(timezone.utc)
+                    .astimezone(zone)
+                )
+                if seen.date() != day:
+                    continue
+                assert _midnight_offset(day, zone, seen) == expected, (name, day, hour)
+                checked += 1
+    assert checked > 20_000
+
+
+async def test_the_dashboard_works_out_the_blocks_before_the_first_opening(build_app) -> None:
+    from tripdash.screens import overview
+
+    app = build_app(trip(SEOUL_TRIP), "2021-03-18T21:30Z")
+    async with app.run_test(size=SIZE) as pilot:
+        schedule = app.screen.schedule
+        overview._BLOCKS.pop(id(schedule), None)
+        overview._SHAPES.pop(id(schedule), None)
+        app.screen._prepare_overview()  # as after the first frame
+        await app.workers.wait_for_complete()
+        found = overview._BLOCKS.get(id(schedule))
+        assert found is not None and found[0] is schedule
+        await pilot.press("w")
+        assert app.screen.query_one(OverviewGrid).days is found[1]

@@ -224,3 +224,34 @@ async def test_letters_typed_at_once_after_the_slash_are_all_in_the_query(build_
         assert app.screen.query_one(SearchBar).input.value == "jmelanie"
         await pilot.press("backspace" if False else "escape")
         assert timeline.selected.id == before  # 'j' moved nothing
+
+
+async def test_the_rows_on_screen_are_drawn_underlined_ahead_of_the_first_letter(
+    build_app, monkeypatch
+) -> None:
+    app = build_app(trip(), MORNING)
+    async with app.run_test(size=WIDE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        before = lines(timeline)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert lines(timeline)[: len(before) - 1] == before[: len(before) - 1]  # unchanged
+        drawn: list[tuple[int, int]] = []
+        original = Timeline._render_row
+
+        def counting(self, row, width):  # type: ignore[no-untyped-def]
+            drawn.append(row)
+            return original(self, row, width)
+
+        monkeypatch.setattr(Timeline, "_render_row", counting)
+        await pilot.press("e")  # nearly every title has an e
+        await pilot.pause()
+        top = round(timeline.scroll_y)
+        on_screen = [timeline._row_at(line) for line in range(top, top + timeline.size.height)]
+        underlined = [
+            row for row in on_screen if row and row[0] == 1 and row[1] in timeline._matches
+        ]
+        assert len(underlined) > 5
+        lines(timeline)  # draws whatever is not drawn yet
+        # Only the rows whose selection changed are drawn again (at most two).
+        assert len([row for row in drawn if row[0] == 1]) <= 2

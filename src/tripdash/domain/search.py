@@ -284,10 +284,14 @@ class SearchIndex:
         candidates: Sequence[int] = range(len(self._blobs))
         last = self._last
         notes_now = {k: tuple(v) for k, v in notes.items()}
+        to_check: Sequence[str] = words
         # A query extending the last one can only match among its matches (each old word
-        # is still there, the last one grown); the notes must be the same ones too.
+        # is still there, the last one grown); the notes must be the same ones too. Its
+        # words that are the last query's, whole and in place, hold in them already.
         if last is not None and folded.startswith(last[0]) and last[2] == notes_now:
             candidates = last[1]
+            before = last[0].split(" ")
+            to_check = [w for n, w in enumerate(words) if n >= len(before) or before[n] != w]
         blobs = self._blobs
         if note_fields:
             blobs = list(blobs)
@@ -295,7 +299,7 @@ class SearchIndex:
                 blobs[i] = blobs[i] + "\n" + "\n".join(f.folded for f in extra)
         found = list(candidates)
         who = self._who
-        for word in words:  # one pass a word: a comprehension, no per-event generator
+        for word in to_check:  # one pass a word: a comprehension, no per-event generator
             hits = {cid for cid, blob in self._people_blobs.items() if word in blob}
             if hits:
                 found = [i for i in found if word in blobs[i] or not hits.isdisjoint(who[i])]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -170,6 +171,14 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         # text costs milliseconds the timeline (what people look for first) need not wait.
         if self._painted():
             self._show_details()
+        self.call_after_refresh(self._prepare_overview)
+
+    def _prepare_overview(self) -> None:
+        """After the first frame, work out the overview's blocks in a thread: on a trip of
+        thousands of days they are most of what opening it would cost (issue 17)."""
+        from tripdash.screens.overview import prepare
+
+        self.run_worker(partial(prepare, self.schedule), thread=True, name="overview-blocks")
 
     def on_first_frame_painted(self, message: FirstFramePainted) -> None:
         self._show_details()
@@ -251,7 +260,7 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         and holding `j` (or marking) should change the timeline at once, not wait for it."""
         if self._details_timer is not None:
             self._details_timer.stop()
-        self._details_timer = self.set_timer(DETAILS_DELAY, self._show_details)
+        self._details_timer = self.set_timer(self.details_delay(DETAILS_DELAY), self._show_details)
 
     def confirm(self, text: str) -> None:
         # In the header, under whatever box is open over the timeline.
@@ -374,10 +383,12 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
         selected = self.timeline.selected
         events = self.trip.events
         at = next((i for i, e in enumerate(events) if e is selected), 0) if selected else 0
-        self.app.push_screen(
-            OverviewScreen(
-                self.schedule, clock=self.clock.now, done=lambda: self.done, selected=at
-            ),
+        OverviewScreen.open(
+            self.app,
+            self.schedule,
+            clock=self.clock.now,
+            done=lambda: self.done,
+            selected=at,
             callback=self.select_event,
         )
 

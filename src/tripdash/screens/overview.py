@@ -15,20 +15,26 @@ opens as fast as a short one.
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import ClassVar
+from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widgets import Static
 
 from tripdash.domain.model import Event
@@ -36,7 +42,7 @@ from tripdash.domain.schedule import Day, Phase, Schedule
 from tripdash.domain.text import one_line
 from tripdash.domain.times import local_midnight, zone_abbrev
 from tripdash.widgets.keybar import KeyBar
-from tripdash.widgets.strips import cut_end, text_strip
+from tripdash.widgets.strips import cut_end
 
 #: The narrowest a day's column may be; below two of these, days are blocks one above another.
 MIN_COLUMN = 22
@@ -59,6 +65,23 @@ class Band:
 
 
 _BLOCKS: dict[int, tuple[Schedule, list[Day]]] = {}
+_UNKNOWN = object()
+#: Each schedule's blocks' first event indexes and sizes (events), beside _BLOCKS.
+_SHAPES: dict[int, tuple[list[Day], list[int], list[int]]] = {}
+
+
+def shape(schedule: Schedule) -> tuple[list[Day], list[int], list[int]]:
+    """The blocks of ``schedule`` (see :func:`blocks`), the index of each one's first event
+    and each one's number of events: worked out once per schedule, as the blocks are."""
+    days = blocks(schedule)
+    found = _SHAPES.get(id(schedule))
+    if found is not None and found[0] is days:
+        return found
+    made = (days, [d.first for d in days], [d.last - d.first + 1 for d in days])
+    if len(_SHAPES) >= 4:
+        _SHAPES.pop(next(iter(_SHAPES)))
+    _SHAPES[id(schedule)] = made
+    return made
 
 
 def blocks(schedule: Schedule) -> list[Day]:
@@ -74,33 +97,78 @@ def blocks(schedule: Schedule) -> list[Day]:
     out: list[Day] = []
     offsets: dict[tuple[date, str], timedelta | None] = {}
 
-    def offset(day: Day, event: Event) -> timedelta | None:
-        key = (day.date, event.place.tz.key)
-        if key not in offsets:
-            offsets[key] = local_midnight(day.date, event.place.tz).utcoffset()
-        return offsets[key]
+    def offset(day: date, event: Event) -> timedelta | None:
+        zone = event.place.tz
+        key = (day, zone.key)
+        if key in offsets:
+            return offsets[key]
+        found = offsets[key] = _midnight_offset(day, zone, event.start)
+        return found
 
     for day in schedule.days:
         start = day.first
-        for i in range(day.first + 1, day.last + 2):
-            if i > day.last or offset(day, events[i]) != offset(day, events[start]):
-                names: list[str] = []
-                for e in events[start:i]:
-                    if e.place.name not in names:
-                        names.append(e.place.name)
-                out.append(Day(day.date, start, i - 1, tuple(names)))
-                start = i
+        here = events[start].place.tz
+        here_offset: timedelta | object | None = _UNKNOWN
+        cuts: list[int] = []
+        for i in range(day.first + 1, day.last + 1):
+            event = events[i]
+            zone = event.place.tz
+            # One zone, one offset (the common case): only two zones need their offsets.
+            if zone is here or zone.key == here.key:
+                continue
+            if here_offset is _UNKNOWN:
+                here_offset = offset(day.date, events[start])
+            there = offset(day.date, event)
+            if there != here_offset:
+                cuts.append(i)
+                start, here, here_offset = i, zone, there
+        if not cuts:
+            out.append(day)  # the timeline's own day: the same events, the same places
+            continue
+        bounds = [day.first, *cuts, day.last + 1]
+        for first, after in itertools.pairwise(bounds):
+            names: list[str] = []
+            for e in events[first:after]:
+                if e.place.name not in names:
+                    names.append(e.place.name)
+            out.append(Day(day.date, first, after - 1, tuple(names)))
     if len(_BLOCKS) >= 4:
         _BLOCKS.pop(next(iter(_BLOCKS)))
     _BLOCKS[id(schedule)] = (schedule, out)
     return out
 
 
-def now_cells(schedule: Schedule, days: list[Day], now: datetime) -> tuple[int, int] | None:
+def prepare(schedule: Schedule) -> None:
+    """Work out the blocks of ``schedule`` before the overview is first opened (the
+    dashboard runs this in a thread after its first frame): the overview then opens with
+    only its screen to lay out and the lines on it to draw."""
+    shape(schedule)
+
+
+def _midnight_offset(day: date, zone: ZoneInfo, seen: datetime) -> timedelta | None:
+    """The UTC offset of the first instant of ``day`` in ``zone`` (:func:`local_midnight`'s).
+
+    ``seen`` is an instant of that local day there (an event's start, never a wall time
+    the clocks skipped: an event cannot be at one). When the offset
+    of the wall time 00:00 is the one in force at ``seen``, no change of the clocks lies
+    between them: midnight is an ordinary time (neither skipped nor repeated, each of
+    which would put a change after it) and that is its offset. Otherwise the search.
+    """
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+    offset = midnight.utcoffset()
+    if seen.tzinfo is zone and seen.utcoffset() == offset:
+        return offset
+    return local_midnight(day, zone).utcoffset()
+
+
+def now_cells(
+    schedule: Schedule, days: list[Day], now: datetime, firsts: list[int] | None = None
+) -> tuple[int, int] | None:
     """(block, position among its events) of the now line, or None for an empty trip.
 
     As on the timeline: before the first event that is not over; in the block before
     when that block's first event is on a date that has not begun where it is.
+    ``firsts``: each block's first event index, when already known.
     """
     events = schedule.trip.events
     if not events or not days:
@@ -108,7 +176,9 @@ def now_cells(schedule: Schedule, days: list[Day], now: datetime) -> tuple[int, 
     index = schedule.now_position(now)
     if index >= len(events):
         return len(days) - 1, len(events) - days[-1].first
-    d = bisect.bisect_right([b.first for b in days], index) - 1
+    if firsts is None:
+        firsts = [b.first for b in days]
+    d = bisect.bisect_right(firsts, index) - 1
     day = days[d]
     if index == day.first and d > 0:
         event = events[index]
@@ -144,6 +214,8 @@ class OverviewGrid(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
         self.done = done
+        #: The done items as last drawn (``done`` itself changes in place).
+        self._done_shown = frozenset(done)
         self.now = now
         self.cursor = max(0, min(cursor, len(schedule.trip.events) - 1))
         self._bands: list[Band] = []
@@ -153,24 +225,36 @@ class OverviewGrid(ScrollView, can_focus=True):
         self._laid_for = -1
         self._next = schedule.find_next(now)
         #: The blocks shown: the timeline's days, cut where the clocks' offset changes.
-        self.days = blocks(schedule)
-        self._firsts = [d.first for d in self.days]
-        self._now_at = now_cells(schedule, self.days, now)
+        self.days, self._firsts, self._sizes = shape(schedule)
+        self._now_at = now_cells(schedule, self.days, now, self._firsts)
+        #: Drawn lines by virtual line, for the width laid out and the state shown: the
+        #: opening's second layout and scrolling back draw nothing again (a few screens'
+        #: worth kept: a trip of thousands of days is tens of thousands of lines).
+        self._strips: LRUCache[int, Strip] = LRUCache(1024)
+        #: Each block's cells (see :meth:`_cells`), made once per position of the now line.
+        self._cell_lists: dict[int, list[int]] = {}
+        #: The widget's own style and the styles over it, looked up once per theme.
+        self._base: Style | None = None
+        self._over: dict[Style, Style] = {}
 
     # -- layout -------------------------------------------------------------------------
 
     def _cells(self, day_index: int) -> list[int]:
         """The day's rows: event indexes, and NOW where the now line goes."""
-        day = self.days[day_index]
-        cells = list(range(day.first, day.last + 1))
-        if self._now_at is not None and self._now_at[0] == day_index:
-            cells.insert(self._now_at[1], NOW)
+        cells = self._cell_lists.get(day_index)
+        if cells is None:
+            day = self.days[day_index]
+            cells = list(range(day.first, day.last + 1))
+            if self._now_at is not None and self._now_at[0] == day_index:
+                cells.insert(self._now_at[1], NOW)
+            self._cell_lists[day_index] = cells
         return cells
 
     def _layout(self, width: int) -> None:
         if width == self._laid_for:
             return
         self._laid_for = width
+        self._strips.clear()
         days = self.days
         columns = max(1, min(len(days), width // MIN_COLUMN)) if days else 1
         if columns == 1 or width < 2 * MIN_COLUMN:
@@ -179,13 +263,13 @@ class OverviewGrid(ScrollView, can_focus=True):
         self._column_w = width // columns
         bands, top = [], 0
         now_day = self._now_at[0] if self._now_at is not None else -1
+        sizes = self._sizes
         for first in range(0, len(days), columns):
             count = min(columns, len(days) - first)
             # Each day's lines, counted rather than listed: a trip can have thousands of days.
-            tallest = max(
-                days[d].last - days[d].first + 1 + (now_day == d)
-                for d in range(first, first + count)
-            )
+            tallest = max(sizes[first : first + count])
+            if first <= now_day < first + count:
+                tallest = max(tallest, sizes[now_day] + 1)  # and the now line
             height = HEADING + tallest + 1  # a blank line under each band
             bands.append(Band(top, first, count, height))
             top += height
@@ -203,11 +287,14 @@ class OverviewGrid(ScrollView, can_focus=True):
     def set_now(self, now: datetime, done: set[str]) -> None:
         """A new minute (or new marks): move the now line and the marks."""
         minute = now.replace(second=0, microsecond=0)
-        if minute == self.now.replace(second=0, microsecond=0) and done == self.done:
+        # The session keeps one done set current in place: compared with what is drawn.
+        if minute == self.now.replace(second=0, microsecond=0) and done == self._done_shown:
             return
         self.now, self.done = now, done
+        self._done_shown = frozenset(done)
         self._next = self.schedule.find_next(now)
-        self._now_at = now_cells(self.schedule, self.days, now)
+        self._now_at = now_cells(self.schedule, self.days, now, self._firsts)
+        self._cell_lists.clear()
         self._laid_for = -1
         self.refresh()
 
@@ -246,9 +333,22 @@ class OverviewGrid(ScrollView, can_focus=True):
         count = len(self.schedule.trip.events)
         if not count:
             return
-        self.cursor = max(0, min(count - 1, index))
+        old, self.cursor = self.cursor, max(0, min(count - 1, index))
+        # Only the two lines whose cursor changed are drawn again.
+        self._forget_line(old)
+        self._forget_line(self.cursor)
         self.scroll_to_cursor()
         self.refresh()
+
+    def move_to(self, index: int) -> None:
+        """Put the cursor on event ``index`` (the overview opened again)."""
+        if self.schedule.trip.events:
+            self._select(index)
+
+    def _forget_line(self, index: int) -> None:
+        if self._bands and 0 <= index < len(self.schedule.trip.events):
+            band, _column, line = self._where(index)
+            self._strips.discard(band.top + line)
 
     def scroll_to_cursor(self) -> None:
         """Bring the selected event (and its day's heading) into view."""
@@ -270,11 +370,52 @@ class OverviewGrid(ScrollView, can_focus=True):
 
     # -- drawing ------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        # Styles were applied again (a theme change, or only the screen shown again): the
+        # drawn lines are stale only if the widget's own style changed, seen at next use.
+        self._restyled = True
+        super().notify_style_update()
+
+    _restyled = False
+
+    def _base_style(self) -> Style:
+        """The widget's own style, looked up once per theme (Textual works it out from the
+        ancestors on every call)."""
+        if self._restyled:
+            self._restyled = False
+            style = self.rich_style
+            if style != self._base:
+                self._base = style
+                self._over.clear()
+                self._strips.clear()
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
+
+    def _styled(self, text: str, style: Style) -> Segment:
+        """``text`` drawn in ``style`` over the widget's own."""
+        full = self._over.get(style)
+        if full is None:
+            full = self._over[style] = self._base_style() + style
+        return Segment(text, full)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width or self.size.width
-        base = self.rich_style
+        self._base_style()  # drops the drawn lines when the style changed
         self._layout(width)
         line = y + round(self.scroll_y)
+        strip = self._strips.get(line)
+        if strip is None:
+            strip = self._strips[line] = self._draw_line(line, width)
+        return strip
+
+    def _draw_line(self, line: int, width: int) -> Strip:
+        """Virtual line ``line``: a cell of each day of its band, side by side.
+
+        Drawn as segments of plain strings (trip text is never read as markup), each cell
+        cut or padded to its column.
+        """
+        base = self._base_style()
         at = bisect.bisect_right(self._tops, line) - 1
         if at < 0 or not self._bands:
             return Strip.blank(width, base)
@@ -282,67 +423,92 @@ class OverviewGrid(ScrollView, can_focus=True):
         row = line - band.top
         if row >= band.height - 1:
             return Strip.blank(width, base)
-        text = Text(end="")
+        segments: list[Segment] = []
+        cell_w = self._column_w - 1
+        used = 0
         for column in range(band.count):
-            cell = self._cell_text(band.first_day + column, row, self._column_w - 1)
-            text.append_text(cell)
+            text, style = self._cell(band.first_day + column, row, cell_w)
+            segments.append(self._styled(text, style))
+            used += cell_len(text)
             if column < self._columns - 1:
-                text.append("│", "dim")
-        return text_strip(text, self.app.console, base, width)
+                segments.append(self._styled("│", _SEPARATOR))
+                used += 1
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+            used = width
+        strip = Strip(segments, used)
+        return strip if used == width else strip.crop(0, width)
 
-    def _cell_text(self, day_index: int, row: int, width: int) -> Text:
-        """Line ``row`` of a day's column, exactly ``width`` cells."""
+    def _cell(self, day_index: int, row: int, width: int) -> tuple[str, Style]:
+        """Line ``row`` of a day's column, exactly ``width`` cells, and its style."""
         schedule = self.schedule
         day = self.days[day_index]
-        events = schedule.trip.events[day.first : day.last + 1]
         if row == 0:
+            events = schedule.trip.events[day.first : day.last + 1]
             done = sum(1 for e in events if e.id in self.done)
             count = f"{done}/{len(events)} ✓"
             date = f" {day.date:%a %d %b}"
             room = width - cell_len(count) - 1
-            heading = Text(cut_end(date, room).ljust(room) + " " + count, "bold reverse")
-            return self._fit(heading, width)
+            return _fit(cut_end(date, room).ljust(room) + " " + count, width), _HEADING
         if row == 1:
-            first = events[0]
+            first = schedule.trip.events[day.first]
             zone = zone_abbrev(first.start)  # a TBC event's start is its day's start
             places = one_line(" · ".join(day.places))
-            return self._fit(Text(cut_end(f" {places} ({zone})", width), "italic"), width)
+            return _fit(cut_end(f" {places} ({zone})", width), width), _PLACES
         cells = self._cells(day_index)
         index = row - HEADING
         if index >= len(cells):
-            return Text(" " * width, end="")
+            return " " * max(0, width), _PLAIN
         if cells[index] == NOW:
             place = schedule.current_place(self.now)
             here = self.now.astimezone(place.tz if place is not None else schedule.trip.home_tz)
             core = f" now {here:%H:%M} "
-            return self._fit(Text(("──" + core).ljust(width, "─"), "bold"), width)
+            return _fit(("──" + core).ljust(width, "─"), width), _NOW_LINE
         return self._event_cell(cells[index], width)
 
-    def _event_cell(self, index: int, width: int) -> Text:
+    def _event_cell(self, index: int, width: int) -> tuple[str, Style]:
         event = self.schedule.trip.events[index]
         phase = self.schedule.phase(event, self.now, self._next)
         done = event.id in self.done
         mark = _MARKS.get(phase) or ("✓" if done else " ")
         clock = f"{event.start:%H:%M}" if event.time_confirmed else "TBC  "
-        style = Style(
-            strike=event.cancelled,
-            italic=event.tentative,
-            dim=phase is Phase.PAST and index != self.cursor,
-            bold=phase in (Phase.NOW, Phase.NEXT),
+        style = _event_style(
+            event.cancelled,
+            event.tentative,
+            phase is Phase.PAST and index != self.cursor,
+            phase in (Phase.NOW, Phase.NEXT),
+            index == self.cursor,
         )
-        if index == self.cursor:
-            style += Style(reverse=True, bold=True)
         title = one_line(event.title)
         if event.cancelled:
             title = f"{title} (cancelled)"
-        body = cut_end(f"{mark}{clock} {title}", width)
-        return self._fit(Text(body, style), width)
+        return _fit(cut_end(f"{mark}{clock} {title}", width), width), style
 
-    @staticmethod
-    def _fit(text: Text, width: int) -> Text:
-        text.truncate(width, overflow="ellipsis", pad=True)
-        text.end = ""
-        return text
+
+_HEADING = Style.parse("bold reverse")
+_PLACES = Style.parse("italic")
+_NOW_LINE = Style.parse("bold")
+_SEPARATOR = Style.parse("dim")
+_PLAIN = Style()
+
+
+@lru_cache(maxsize=64)
+def _event_style(cancelled: bool, tentative: bool, dim: bool, bold: bool, cursor: bool) -> Style:
+    """An event's style in the overview: struck through when cancelled, italic when
+    tentative, dim when past, bold when now or next, reversed under the cursor."""
+    style = Style(strike=cancelled, italic=tentative, dim=dim, bold=bold)
+    if cursor:
+        style += Style(reverse=True, bold=True)
+    return style
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut (with an ellipsis) or padded to ``width`` cells, as Rich's
+    ``Text.truncate(width, overflow="ellipsis", pad=True)`` does."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…"
+    return text + " " * (width - length)
 
 
 class OverviewScreen(Screen[str | None]):
@@ -381,27 +547,90 @@ class OverviewScreen(Screen[str | None]):
         self._done = done
         self._selected = selected
 
-    def compose(self) -> ComposeResult:
+    #: The name the overview is installed under: kept between openings (see :meth:`open`).
+    INSTALLED = "tripdash-overview"
+
+    @classmethod
+    def open(
+        cls,
+        app: App[object],
+        schedule: Schedule,
+        *,
+        clock: Callable[[], datetime],
+        done: Callable[[], set[str]],
+        selected: int,
+        callback: Callable[[str | None], None],
+    ) -> None:
+        """Push the overview of ``schedule`` with event ``selected`` under the cursor.
+
+        The screen is kept between openings, with its widgets and the lines it drew: the
+        second opening only moves the cursor and the now line (a new version of the trip,
+        a new schedule, makes a new screen).
+        """
+        kept = app.get_screen(cls.INSTALLED) if app.is_screen_installed(cls.INSTALLED) else None
+        if isinstance(kept, OverviewScreen) and kept._schedule is schedule:
+            kept._clock, kept._done = clock, done
+            kept.reopen(selected)
+            app.push_screen(kept, callback=callback)
+            return
+        if kept is not None:
+            app.uninstall_screen(cls.INSTALLED)
+            kept.remove()
+        screen = cls(schedule, clock=clock, done=done, selected=selected)
+        app.install_screen(screen, cls.INSTALLED)
+        app.push_screen(screen, callback=callback)
+
+    def _title(self) -> Text:
         trip = self._schedule.trip
         # A day here is a block: the delegation that crosses the date line lives a date twice.
         days = len(blocks(self._schedule))
         marked = self._done()
-        done = sum(1 for e in trip.events if e.id in marked)
-        title = (
+        if self._event_ids is None:
+            self._event_ids = frozenset(e.id for e in trip.events)
+        # Event ids are unique; the intersection walks the smaller set (the marks, mostly).
+        done = len(self._event_ids & marked)
+        return Text(
             f"Overview · {one_line(trip.title)} · {days} day{'s' * (days != 1)}, "
             f"{len(trip.events)} events, {done} done"
         )
-        yield Static(Text(title), id="ov-title")
-        yield OverviewGrid(self._schedule, self._clock(), marked, self._selected)
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="ov-title")
+        yield OverviewGrid(self._schedule, self._clock(), self._done(), self._selected)
         yield KeyBar()
 
     @property
     def grid(self) -> OverviewGrid:
         return self.query_one(OverviewGrid)
 
+    def reopen(self, selected: int) -> None:
+        """Shown again: the title's count, the clock and marks, the cursor on ``selected``."""
+        title = self._title()
+        shown = self.query_one("#ov-title", Static)
+        if title != shown.content:
+            shown.update(title)
+        grid = self.grid
+        grid.set_now(self._clock(), self._done())
+        grid.move_to(selected)
+
+    _timer: Timer | None = None
+    #: The trip's event ids, for the title's done count (made once).
+    _event_ids: frozenset[str] | None = None
+
     def on_mount(self) -> None:
         self.grid.focus()
-        self.set_interval(1.0, self._tick, name="overview-clock")
+        self._timer = self.set_interval(1.0, self._tick, name="overview-clock")
+
+    def on_screen_suspend(self) -> None:
+        # Kept while hidden: its clock must not tick (idle CPU) until it is shown again.
+        if self._timer is not None:
+            self._timer.pause()
+
+    def on_screen_resume(self) -> None:
+        if self._timer is not None:
+            self._timer.resume()
+        if not self.grid.has_focus:
+            self.grid.focus()
 
     def _tick(self) -> None:
         # The clock's minute and the marks (made elsewhere while this is open).

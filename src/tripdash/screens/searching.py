@@ -48,6 +48,12 @@ else:
 #: How much of a long matching line the details pane shows around the match.
 EXCERPT = 70
 
+#: How long the details pane waits, while a query is typed, before following the match:
+#: about a fast typist's gap between two keys, so that re-wrapping it (a layout of the
+#: screen) comes in a pause rather than on the next keystroke's frame. The highlight and
+#: the count follow each key at once.
+TYPING_DETAILS_DELAY = 0.15
+
 
 def search_bindings(screen: str) -> list[Binding]:
     """The dashboard's search keys, with ids ``<screen>.search`` and so on."""
@@ -98,6 +104,11 @@ class SearchKeys(_Base):
     def search_bar(self) -> SearchBar:
         return self.query_one(SearchBar)
 
+    def details_delay(self, usual: float) -> float:
+        """How long the details pane waits before following the selection: longer while
+        the search line is open (the user is typing), ``usual`` otherwise."""
+        return TYPING_DETAILS_DELAY if self.search_bar.is_open else usual
+
     def search_notes(self) -> Mapping[str, Sequence[str]]:
         """The user's own notes and readouts (item id -> texts) that search matches too.
 
@@ -123,6 +134,9 @@ class SearchKeys(_Base):
         self._search_origin = selected.id if selected is not None else None
         SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
         self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
+        # The rows on screen drawn underlined ahead, once the line is shown: the first letter
+        # then only swaps lines already drawn.
+        self.call_after_refresh(self.timeline.prepare_matched)
         self._take_typeahead()
         if not self._search_query:
             self.search_bar.show_count("")

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -34,6 +35,16 @@ class SearchInput(Input):
 
     def action_step(self, step: int) -> None:
         self.post_message(SearchBar.Step(step))
+
+    def _watch_value(self, value: str) -> None:
+        # The line is one row of a fixed width: a longer query scrolls inside it and lays
+        # nothing out. Input grows its virtual size through a reactive that lays the whole
+        # screen out again (every row redrawn) at each keystroke; set it quietly first, so
+        # Input's own assignment finds it unchanged.
+        self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
+        super()._watch_value(value)
+        if isinstance(self.parent, SearchBar):
+            self.parent._report(value)
 
 
 class MatchCount(Widget):
@@ -156,11 +167,12 @@ class SearchBar(Horizontal):
         self.filter_on_enter = filter_on_enter
         self.add_class("-open")
         field = self.input
+        same = field.value == query  # a new value reports itself (see on_input_changed)
         field.value = query
         field.cursor_position = len(query)
         field.focus()
-        if query:
-            self.post_message(self.Changed(query))
+        if query and same:
+            self._report(query)
 
     def close(self) -> None:
         self.remove_class("-open")
@@ -170,8 +182,22 @@ class SearchBar(Horizontal):
         self.query_one(MatchCount).set(one_line(text), none=none)
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.post_message(self.Changed(event.value))
+        event.stop()  # reported already, as the value changed (see SearchInput._watch_value)
+
+    def _report(self, query: str) -> None:
+        """Tell the screen the query is now ``query``.
+
+        In this turn, not by a message: a message reaches the screen after the line has
+        been drawn with the new letter, so the count and the timeline's highlight would
+        come a frame (or three) later than the letter. A screen without a handler gets
+        the message.
+        """
+        message = self.Changed(query)
+        handler = getattr(self.screen, "on_search_bar_changed", None)
+        if handler is None:
+            self.post_message(message)
+        else:
+            handler(message)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -372,6 +372,27 @@ class Timeline(ScrollView, can_focus=True):
             if row is not None and row[0] == EVENT and (row[1] in old) != (row[1] in indexes):
                 self.refresh_line(line)
 
+    def prepare_matched(self) -> None:
+        """Draw ahead, and keep, the event rows on screen as a search's match shows them.
+
+        Called when the search line opens: the first letter of a query matches most rows,
+        and drawing them all then would land on that keystroke. Nothing on screen changes.
+        """
+        width = self.scrollable_content_region.width or self.size.width
+        top = round(self.scroll_y)
+        rows = [self._row_at(line) for line in range(top, top + self.size.height)]
+        shown = [row for row in rows if row is not None and row[0] == EVENT]
+        kept = self._matches
+        # Drawn as matches: every row's index in the set the drawing code reads.
+        self._matches = kept | {index for _kind, index in shown}
+        try:
+            for row in shown:
+                key = self._line_key(row, width)
+                if self._strips.get(key) is None:
+                    self._strips[key] = self._render_row(row, width)
+        finally:
+            self._matches = kept
+
     def index_of(self, event_id: str) -> int | None:
         """The index of an event among those shown (None when it is not shown)."""
         return self._index_of.get(event_id)
