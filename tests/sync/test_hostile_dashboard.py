@@ -10,14 +10,16 @@ a server shows it holds them.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from fakes import FakeClock
 
 from tripdash.domain.loader import load_trip
-from tripdash.domain.sync import SyncConfig
+from tripdash.domain.sync import SyncConfig, SyncLimits
 
 from .hostile import Feed, HostileCouch, change, mark_doc
 from .test_sync import SIZE, T0, eventually, header_text, synced, trip_file
@@ -107,4 +109,48 @@ async def test_marks_a_lying_server_drops_stay_waiting_in_the_header(
         await eventually(pilot, lambda: "waiting" not in header_text(app))
         assert app.session.open_trips[0].sync.waiting == 0
         assert len(hostile.docs) == 1
+    assert app._exception is None
+
+
+async def test_keys_are_answered_while_a_round_waits_on_a_server_that_trickles(
+    hostile: HostileCouch, trip_id: str, tmp_path: Path
+) -> None:
+    # The slow server (a byte at a time): the round runs in a worker thread, so
+    # the cursor moves and a mark is committed and shown while it is still reading.
+    from tripdash.app import make_app
+    from tripdash.widgets.timeline import Timeline
+
+    reading, finished = threading.Event(), threading.Event()
+
+    def trickle(feed: Feed) -> None:
+        reading.set()
+        try:
+            feed.write('{"results":[')
+            while True:  # until the round's time limit closes the connection
+                feed.pause(0.2)
+                feed.write(" ")
+        finally:
+            finished.set()
+
+    hostile.feed = trickle
+    trip = load_trip(trip_file(tmp_path, trip_id)).trip
+    config = replace(SyncConfig.from_url(hostile.url, env={}), limits=SyncLimits(seconds=6.0))
+    app = make_app(
+        [trip], state_dir=tmp_path / "state", clock=FakeClock(T0), who="alice", sync=config
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(pilot, reading.is_set)
+        timeline = app.screen.query_one(Timeline)
+        first = timeline.selected.id
+        await pilot.press("j")
+        moved = timeline.selected.id
+        assert moved != first
+        await pilot.press("space")
+        assert app.session.marks.done_ids(trip_id) == {moved}
+        assert not finished.is_set()  # all of it while the round was still reading
+        await synced(app, pilot)  # the time limit ends the round; the app goes on
+        assert finished.is_set()
+        # What was read is kept, the rest comes next round; alice's mark is still to send.
+        await eventually(pilot, lambda: "in part: more next round" in header_text(app))
+        assert "1 mark waiting" in header_text(app)
     assert app._exception is None
