@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 
 class FakeClock:
@@ -52,3 +53,19 @@ def run_tripdash(
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
+
+
+class _Fs:
+    """What os.statvfs says of a read-only or a full file system (as root, permissions
+    do not bite, so the tests say it this way)."""
+
+    def __init__(self, flag: int, available: int) -> None:
+        self.f_flag = flag
+        self.f_bavail = available
+
+
+def read_only_disk(monkeypatch: Any, *, full: bool = False) -> None:
+    """Make the store see a read-only (or, with ``full``, a full) disk, through
+    ``monkeypatch`` (pytest's fixture)."""
+    fs = _Fs(0, 0) if full else _Fs(getattr(os, "ST_RDONLY", 1), 1000)
+    monkeypatch.setattr(os, "statvfs", lambda _path: fs)

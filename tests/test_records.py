@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from fakes import FakeClock
+from fakes import FakeClock, read_only_disk
 
 from tripdash.domain.records import (
     MAX_NOTE_CHARS,
@@ -245,20 +244,6 @@ def test_a_bad_row_is_reported_not_raised(stores, tmp_path) -> None:  # type: ig
     assert set(records.unreadable_rows) <= set(marks.unreadable_rows)
     # A forged row at the limit does not move the clock.
     assert records.save_note(TRIP, "joly", "next", "ps").hlc == good.hlc + 4
-
-
-class _Fs:
-    """What os.statvfs says of a read-only or a full file system (as root, permissions
-    do not bite, so the tests say it this way)."""
-
-    def __init__(self, flag: int, available: int) -> None:
-        self.f_flag = flag
-        self.f_bavail = available
-
-
-def read_only_disk(monkeypatch: pytest.MonkeyPatch, *, full: bool = False) -> None:
-    fs = _Fs(0, 0) if full else _Fs(getattr(os, "ST_RDONLY", 1), 1000)
-    monkeypatch.setattr(os, "statvfs", lambda _path: fs)
 
 
 @pytest.mark.parametrize(("full", "reason"), [(False, "read-only"), (True, "is full")])

@@ -10,14 +10,13 @@ gains the new tables when this release opens it.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import FakeClock
+from fakes import FakeClock, read_only_disk
 
 from tripdash.domain.store import DB_NAME, Mark, MarkStore
 from tripdash.domain.times import UTC
@@ -145,11 +144,6 @@ def test_waiting_marks_are_found_after_a_row_up_to_which_all_are_held(tmp_path: 
         assert store.count_unsynced(TRIP, OTHER) == 3_002  # per server
 
 
-class _ReadOnlyFs:
-    f_flag = getattr(os, "ST_RDONLY", 1)
-    f_bavail = 1000
-
-
 @pytest.mark.parametrize("before_these_tables", [False, True])
 def test_a_store_that_cannot_write_still_counts_the_waiting_marks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before_these_tables: bool
@@ -162,7 +156,7 @@ def test_a_store_that_cannot_write_still_counts_the_waiting_marks(
         raw = sqlite3.connect(tmp_path / DB_NAME)
         raw.executescript("DROP TABLE sync_held; DROP TABLE sync_servers; DROP TABLE sync_upto;")
         raw.close()
-    monkeypatch.setattr(os, "statvfs", lambda _path: _ReadOnlyFs())
+    read_only_disk(monkeypatch)
     with MarkStore(tmp_path, clock=clock) as store:
         assert store.cannot_save is not None
         expected = 11 if before_these_tables else 1  # what the old tables said is held
