@@ -920,7 +920,7 @@ def sync_once(
             with store.bulk_writes():
                 _pull(server, rnd, store, trip_id, key, db, pull)
             _confirm(server, rnd, store, key, sent)
-            _confirm_records(server, rnd, store, key, sent_records)
+            _confirm(server, rnd, store, key, sent_records)
         except _Stop as stop:
             stopped = stop.reason
     except StoreError as exc:
@@ -1182,9 +1182,14 @@ def _classify(
 
 
 def _confirm(
-    server: _Server, rnd: _Round, store: MarkStore, key: str, sent: dict[str, Mark]
+    server: _Server,
+    rnd: _Round,
+    store: MarkStore,
+    key: str,
+    sent: Mapping[str, Mark] | Mapping[str, Record],
 ) -> None:
-    """Ask for the marks sent this round that did not come back in the feed."""
+    """Ask for the marks or records sent this round that did not come back in the feed:
+    held once the server's copy has exactly the fields that were sent."""
     unseen = store.not_known(key, list(sent))
     for start in range(0, len(unseen), PAGE):
         ids = unseen[start : start + PAGE]
@@ -1199,35 +1204,15 @@ def _confirm(
             doc = row.get("doc") if isinstance(row, dict) else None
             if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
                 continue
-            mark = sent.get(doc["_id"])
-            if mark is not None and {k: doc.get(k) for k in _FIELDS} == _doc(mark):
-                held.append(mark.id)
-        store.record_synced(key, held)
-
-
-def _confirm_records(
-    server: _Server, rnd: _Round, store: MarkStore, key: str, sent: dict[str, Record]
-) -> None:
-    """Ask for the records sent this round that did not come back in the feed."""
-    unseen = store.not_known(key, list(sent))
-    for start in range(0, len(unseen), PAGE):
-        ids = unseen[start : start + PAGE]
-        answer = server.request(
-            rnd, "POST", "/_all_docs", params={"include_docs": "true"}, json={"keys": ids}
-        )
-        rows = answer.get("rows") if isinstance(answer, dict) else None
-        if not isinstance(rows, list):
-            raise SyncError("the server's answer to a read is not in the expected form")
-        held = []
-        for row in rows:
-            doc = row.get("doc") if isinstance(row, dict) else None
-            if not isinstance(doc, dict) or not isinstance(doc.get("_id"), str):
+            one = sent.get(doc["_id"])
+            if isinstance(one, Mark):
+                fields, expected = _FIELDS, _doc(one)
+            elif isinstance(one, Record):
+                fields, expected = _RECORD_FIELDS, _record_doc(one)
+            else:
                 continue
-            record = sent.get(doc["_id"])
-            if record is not None and {k: doc.get(k) for k in _RECORD_FIELDS} == _record_doc(
-                record
-            ):
-                held.append(record.id)
+            if {k: doc.get(k) for k in fields} == expected:
+                held.append(one.id)
         store.record_synced(key, held)
 
 
