@@ -151,8 +151,12 @@ def pouchdb_server(workdir: Path, *, on_disk: bool = False) -> Iterator[tuple[st
 
 
 def _marks(n: int, seed: int = 1) -> Iterator[Any]:
-    """``n`` marks of a delegation of twelve, in the order they were made (seeded)."""
-    from tripdash.domain.store import Mark
+    """``n`` marks of a delegation of twelve, in the order they were made (seeded).
+
+    Each id is made as :func:`tripdash.domain.store.new_id` makes it (the clock value,
+    then random bits), from the seeded generator so that a run can be repeated.
+    """
+    from tripdash.domain.store import HLC_FLOOR, Mark
 
     rng = random.Random(seed)
     t0_ms = int(T0.timestamp() * 1000)
@@ -162,15 +166,44 @@ def _marks(n: int, seed: int = 1) -> Iterator[Any]:
         item = f"event-{rng.randrange(3000)}"
         if rng.random() < 0.4:  # a talking point of a counterpart
             item = f"counterpart-{rng.randrange(400)}/point-{rng.randrange(8)}"
+        hlc = at_ms + rng.randrange(3)
         yield Mark(
-            f"{rng.getrandbits(128):032x}",
+            f"{hlc - HLC_FLOOR:012x}{rng.getrandbits(80):020x}",
             TRIP_ID,
             item,
             rng.random() < 0.8,
             at,
             WHO[rng.randrange(len(WHO))],
-            at_ms + rng.randrange(3),
+            hlc,
         )
+
+
+#: The version of what :func:`load` puts on the server: a ``--server-dir`` loaded by an
+#: earlier version (other ids, another order) is loaded again, not measured.
+LOAD_VERSION = 2
+#: How often each laptop reaches the server in the load: once an hour, all its marks of
+#: the hour at once (a laptop offline between meetings), not each mark as it is made.
+PUSH_EVERY_MS = 3_600_000
+
+
+def _pushed(n: int) -> Iterator[Any]:
+    """The marks of :func:`_marks` in the order the server receives them.
+
+    Every laptop pushes its hour's marks together, one laptop after another, so the
+    server's feed (and so a pull) is not in the order the marks were made: within each
+    hour it runs through twelve laptops' marks in turn, each laptop's in time order.
+    """
+    t0_ms = int(T0.timestamp() * 1000)
+    hour: list[Any] = []
+    current = 0
+    for mark in _marks(n):
+        slot = (int(mark.at.timestamp() * 1000) - t0_ms) // PUSH_EVERY_MS
+        if slot != current and hour:
+            yield from sorted(hour, key=lambda m: (WHO.index(m.who), m.hlc))
+            hour.clear()
+        current = slot
+        hour.append(mark)
+    yield from sorted(hour, key=lambda m: (WHO.index(m.who), m.hlc))
 
 
 def load(url: str, db: str, n: int, batch: int = 5_000) -> float:
@@ -202,7 +235,7 @@ def load(url: str, db: str, n: int, batch: int = 5_000) -> float:
             if sent % 100_000 == 0:
                 print(f"  loaded {sent:,} marks", flush=True)
 
-        for mark in _marks(n):
+        for mark in _pushed(n):
             docs.append(_doc(mark))
             if len(docs) == batch:
                 flush()
@@ -417,7 +450,8 @@ def measure(
     """Load ``marks`` into pouchdb-server and pull them each of ``ways`` into empty laptops.
 
     With ``server_dir`` the server keeps its data there (LevelDB) and a later run that
-    finds the same number of marks in it pulls them without loading them again.
+    finds the same marks in it (their number and :data:`LOAD_VERSION`) pulls them without
+    loading them again.
     """
     import httpx
 
@@ -430,13 +464,18 @@ def measure(
         workdir = server_dir if server_dir is not None else tmp / "server"
         with pouchdb_server(workdir, on_disk=on_disk or server_dir is not None) as (url, _pid):
             held = _holds(url, db)
-            if held == marks and server_dir is not None:
+            stamp = server_dir / "loaded.json" if server_dir is not None else None
+            loaded = {"marks": marks, "version": LOAD_VERSION}
+            same = stamp is not None and stamp.is_file() and json.loads(stamp.read_text()) == loaded
+            if held == marks and same:
                 print(f"the server in {server_dir} already holds the {marks:,} marks", flush=True)
             else:
                 if held is not None:
                     httpx.delete(f"{url}/{db}", trust_env=False, timeout=600.0)
                 print(f"loading {marks:,} marks into pouchdb-server ...", flush=True)
                 results["load_seconds"] = load(url, db, marks)
+                if stamp is not None:
+                    stamp.write_text(json.dumps(loaded))
             print(f"the server's own pace over {min(marks, ceiling_marks):,} marks ...", flush=True)
             results["server_per_second"] = server_ceiling(url, db, min(marks, ceiling_marks))
             for way in ways:

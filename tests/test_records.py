@@ -47,6 +47,17 @@ def count_rows(state: Path) -> int:
         raw.close()
 
 
+def test_record_ids_grow_with_the_clock(stores, clock) -> None:  # type: ignore[no-untyped-def]
+    marks, records = stores
+    first = records.save_note(TRIP, "csis-speech", "One.", "ps")
+    clock.advance(minutes=-5)  # the clock set back: the ids still follow the HLC
+    mark = marks.mark(TRIP, "csis-speech", True, "ps")
+    second = records.save_note(TRIP, "csis-speech", "Two.", "ps")
+    ids = [first.id, mark.id, second.id]
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)
+
+
 # -- notes: versions, conflicts, merges, deletion ---------------------------------------
 
 

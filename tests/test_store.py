@@ -20,12 +20,16 @@ from fakes import FakeClock
 
 from tripdash.domain.store import (
     DB_NAME,
+    HLC_CEILING,
+    HLC_FLOOR,
+    HLC_LIMIT,
     SCHEMA_VERSION,
     Mark,
     MarkStore,
     StoreError,
     default_author,
     default_state_dir,
+    new_id,
 )
 from tripdash.domain.times import UTC
 
@@ -199,6 +203,30 @@ def test_hlc_orders_after_a_mark_from_a_fast_clock(store: MarkStore, clock: Fake
     # Not only the item it marked: any later mark orders after everything seen.
     other = store.mark(FS_ID, "blinken-press-conference", True, "alice")
     assert other.hlc > ours.hlc
+
+
+def test_ids_grow_with_the_clock_and_are_32_hex_digits(store: MarkStore, clock: FakeClock) -> None:
+    # Time-ordered ids (the clock value first) keep a pull's inserts into the id index
+    # near its end; random ids cost a page read and write each once the index is large.
+    made = []
+    for step in (0, 1, 1, -60, 0, 3600):  # the clock going back still orders (the HLC does)
+        clock.advance(seconds=step)
+        made.append(store.mark(FS_ID, "csis-speech", True, "alice"))
+    ids = [m.id for m in made]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)
+    # The first 12 digits are the clock value; the rest is random, so two marks in the
+    # same millisecond on two laptops still differ.
+    assert int(ids[0][:12], 16) == made[0].hlc - HLC_FLOOR
+    assert len({new_id(made[0].hlc)[12:] for _ in range(1000)}) == 1000
+
+
+def test_ids_are_never_negative_or_too_long_across_the_clock_range() -> None:
+    # The years 1900-2200 and the room above them all fit in the 12 digits, in order.
+    values = [HLC_FLOOR, ms(T0), HLC_CEILING, HLC_LIMIT]
+    ids = [new_id(v) for v in values]
+    assert all(len(i) == 32 and not i.startswith("-") for i in ids)
+    assert ids == sorted(ids)
 
 
 def test_hlc_is_across_trips(store: MarkStore) -> None:

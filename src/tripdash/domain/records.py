@@ -29,13 +29,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tripdash.domain.store import HLC_FLOOR, HLC_LIMIT, MarkStore, StoreError
+from tripdash.domain.store import HLC_FLOOR, HLC_LIMIT, MarkStore, StoreError, new_id
 from tripdash.domain.times import UTC, Clock
 
 #: A note longer than this is refused (a readout is a few thousand characters).
@@ -333,7 +332,7 @@ class RecordStore:
         with self.marks.write(f"the {kind} was not saved") as conn:
             text = json.dumps(body(conn), ensure_ascii=False, separators=(",", ":"))
             hlc = self.marks.next_hlc(conn)
-            record = Record(uuid.uuid4().hex, kind, trip_id, item_id, text, now, who, hlc)
+            record = Record(new_id(hlc), kind, trip_id, item_id, text, now, who, hlc)
             conn.execute(
                 _INSERT.replace("OR IGNORE ", ""),
                 (

@@ -37,7 +37,6 @@ import os
 import sqlite3
 import stat
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -129,6 +128,24 @@ HLC_CEILING = _epoch_ms(2200)
 #: Never passed: twice the ceiling (room for 7 * 10**12 marks beyond it), 620 times
 #: below 2**53.
 HLC_LIMIT = 2 * HLC_CEILING
+
+
+def new_id(hlc: int) -> str:
+    """A new mark's or record's id: 32 hex digits, its clock value first, then 80 random bits.
+
+    Ids that grow with time, as UUIDv7's do, instead of random ones (uuid4): every laptop
+    keeps an index of mark ids, and a pull inserts each pulled id into it. Random ids
+    land anywhere in an index larger than the cache, so each one costs a page read and a
+    page written at commit (37 µs a mark past 600,000, against 10 µs in time order, timed
+    alone); ids in time order land near the end, where the last ones did. The team's
+    marks reach a server roughly in the order they were made, so they come back so too.
+    Older releases' ids (uuid4) stay as they are; both are 32 hex digits, which every
+    release accepts. The clock value is shifted by the floor so that it is never negative
+    (the years 1900-2200 and the room above, :data:`HLC_LIMIT`, fit in 12 hex digits).
+    """
+    return f"{hlc - HLC_FLOOR:012x}{os.urandom(10).hex()}"
+
+
 #: The rows every reader uses; any other (an older tripdash's forged pull) is ignored.
 _SANE = (
     f"hlc BETWEEN {HLC_FLOOR} AND {HLC_LIMIT} AND at >= '1900-' AND at < '2200-' "
@@ -763,7 +780,7 @@ class MarkStore:
             hlc = max(wall_ms, largest + 1)
             if hlc > HLC_LIMIT:  # 7 * 10**12 marks after the year 2200: never, but never past
                 raise sqlite3.DataError(f"the marks' clock is at its limit ({HLC_LIMIT})")
-            mark = Mark(uuid.uuid4().hex, trip_id, item_id, bool(done), now, who, hlc)
+            mark = Mark(new_id(hlc), trip_id, item_id, bool(done), now, who, hlc)
             conn.execute(
                 f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
