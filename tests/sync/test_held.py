@@ -144,6 +144,31 @@ def test_waiting_marks_are_found_after_a_row_up_to_which_all_are_held(tmp_path: 
         assert store.count_unsynced(TRIP, OTHER) == 3_002  # per server
 
 
+def test_pulled_pages_move_the_row_on_as_they_are_stored(tmp_path: Path) -> None:
+    # The next round's count of waiting marks then reads nothing of what was pulled.
+    clock = FakeClock(T0)
+    with MarkStore(tmp_path, clock=clock) as store:
+        upto = store.connection.execute
+        store.add_pulled(HONEST, theirs(1_000), "db", "1")
+        store.add_pulled(HONEST, theirs(1_000, 1_000), "db", "2")
+        assert upto("SELECT server_no, seq FROM sync_upto").fetchall() == [(1, 2_000)]
+        # A mark made here between pages is not held: the row stops before it.
+        unsent = store.mark(TRIP, "speech", True, "alice")
+        store.add_pulled(HONEST, theirs(1_000, 2_000), "db", "3")
+        assert upto("SELECT seq FROM sync_upto").fetchall() == [(2_000,)]
+        assert store.unsynced(TRIP, HONEST) == [unsent]
+        # So does a page from another server: its marks are not held by this one.
+        store.record_synced(HONEST, [unsent.id])
+        assert store.count_unsynced(TRIP, HONEST) == 0  # (works the row out to the end)
+        assert upto("SELECT seq FROM sync_upto").fetchall() == [(3_001,)]
+        store.add_pulled(OTHER, theirs(10, 5_000), "db", "1")
+        store.add_pulled(HONEST, theirs(10, 6_000), "db", "4")
+        rows = dict(upto("SELECT server_no, seq FROM sync_upto").fetchall())
+        assert rows == {1: 3_001}  # OTHER holds none of the first 3,001: no row for it
+        assert store.count_unsynced(TRIP, HONEST) == 10
+        assert store.count_unsynced(TRIP, OTHER) == 3_011
+
+
 @pytest.mark.parametrize("before_these_tables", [False, True])
 def test_a_store_that_cannot_write_still_counts_the_waiting_marks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, before_these_tables: bool

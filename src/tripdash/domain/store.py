@@ -199,7 +199,11 @@ def default_author(env: Mapping[str, str] | None = None) -> str:
 
 
 def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+    # A pulled mark's time is UTC already (validated so): not converted again, a pull
+    # formats a million of them.
+    if dt.tzinfo is not UTC:
+        dt = dt.astimezone(UTC)
+    return dt.isoformat(timespec="microseconds")
 
 
 def _by_id(mark: Mark) -> str:
@@ -1110,6 +1114,19 @@ class MarkStore:
                     else:
                         conflicting += 1
             conn.executemany("INSERT OR IGNORE INTO sync_held (server_no, seq) VALUES (?, ?)", held)
+            trips = {m.trip_id for m in page.values()}
+            if added and len(trips) == 1:
+                # Every row after ``before`` is a mark this server holds: when every mark
+                # of the trip up to ``before`` was held as well, the row up to which they
+                # all are moves past this page, so that the next round's count of waiting
+                # marks does not read the page again (5 % of a large pull's time).
+                conn.execute(
+                    "INSERT INTO sync_upto (server_no, trip_id, seq) SELECT ?, ?, "
+                    "(SELECT MAX(seq) FROM marks) WHERE IFNULL((SELECT seq FROM sync_upto "
+                    "WHERE server_no = ? AND trip_id = ?), 0) >= ? "
+                    "ON CONFLICT (server_no, trip_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                    (number, *trips, number, *trips, before),
+                )
             conn.execute(
                 "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) VALUES (?, ?, ?)",
                 (server, db, checkpoint),
