@@ -12,8 +12,9 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fakes import FakeClock
@@ -27,6 +28,7 @@ from tripdash.domain.store import (
     Mark,
     MarkStore,
     StoreError,
+    _iso,
     default_author,
     default_state_dir,
     new_id,
@@ -641,3 +643,18 @@ def test_default_author() -> None:
     assert default_author({"USER": "u", "USERNAME": "w"}) == "u"
     assert default_author({"USERNAME": "w"}) == "w"
     assert isinstance(default_author({}), str) and default_author({})
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2023, 1, 17, 14, 15, tzinfo=UTC),  # no microseconds: still written out
+        datetime(2023, 1, 17, 14, 15, 9, 123456, tzinfo=UTC),
+        datetime(1900, 1, 1, tzinfo=UTC),
+        datetime(2199, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2023, 3, 12, 3, 30, 1, 5, tzinfo=ZoneInfo("America/New_York")),
+        datetime(2023, 1, 18, 5, 45, tzinfo=timezone(timedelta(hours=5, minutes=45))),
+    ],
+)
+def test_stored_times_are_what_isoformat_gives_in_utc(when: datetime) -> None:
+    assert _iso(when) == when.astimezone(UTC).isoformat(timespec="microseconds")

