@@ -666,7 +666,7 @@ SCREEN_BINDINGS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
         "overview": (
             "tripdash.screens.overview:OverviewScreen",
-            "tripdash.screens.overview:OverviewGrid",
+            "tripdash.widgets.overview_grid:OverviewGrid",
         ),
         "jump": ("tripdash.screens.jump:JumpScreen",),
         "note": ("tripdash.screens.note:NoteScreen",),

@@ -9,7 +9,8 @@ from pathlib import Path
 from tripdash.domain.loader import load_trip
 from tripdash.domain.model import Trip
 from tripdash.screens.dashboard import DashboardScreen
-from tripdash.screens.overview import OverviewGrid, OverviewScreen
+from tripdash.screens.overview import OverviewScreen
+from tripdash.widgets.overview_grid import OverviewGrid
 from tripdash.widgets.timeline import Timeline
 
 from .conftest import SEOUL_TRIP, trip
@@ -213,8 +214,8 @@ def test_midnight_offsets_as_local_midnight_gives_them() -> None:
     from datetime import date, time, timezone
     from zoneinfo import ZoneInfo
 
+    from tripdash.domain.blocks import _midnight_offset
     from tripdash.domain.times import NonexistentTimeError, local_midnight
-    from tripdash.screens.overview import _midnight_offset
 
     zones = ["America/Havana", "America/Santiago", "Asia/Beirut", "America/Asuncion",
              "Pacific/Apia", "Europe/London", "America/New_York", "Asia/Seoul"]  # fmt: skip
@@ -242,7 +243,7 @@ def test_midnight_offsets_as_local_midnight_gives_them() -> None:
 
 
 async def test_the_dashboard_works_out_the_blocks_before_the_first_opening(build_app) -> None:
-    from tripdash.screens import overview
+    from tripdash.domain import blocks as overview
 
     app = build_app(trip(SEOUL_TRIP), "2021-03-18T21:30Z")
     async with app.run_test(size=SIZE) as pilot:

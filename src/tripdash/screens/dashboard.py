@@ -176,7 +176,7 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
     def _prepare_overview(self) -> None:
         """After the first frame, work out the overview's blocks in a thread: on a trip of
         thousands of days they are most of what opening it would cost (issue 17)."""
-        from tripdash.screens.overview import prepare
+        from tripdash.domain.blocks import prepare
 
         self.run_worker(partial(prepare, self.schedule), thread=True, name="overview-blocks")
 
