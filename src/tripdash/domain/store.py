@@ -218,6 +218,24 @@ def _by_id(mark: Mark) -> str:
     return mark.id
 
 
+def _stored_upto(conn: sqlite3.Connection, server_no: int, trip_id: str) -> int:
+    """The row saved in ``sync_upto`` for a server and trip (0 when none is)."""
+    row = conn.execute(
+        "SELECT seq FROM sync_upto WHERE server_no = ? AND trip_id = ?", (server_no, trip_id)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _move_upto(conn: sqlite3.Connection, server_no: int, trip_id: str, seq: int) -> None:
+    """Save ``seq`` as the row up to which ``server_no`` holds every mark of ``trip_id``
+    (inside a write transaction); the saved row only ever moves on."""
+    conn.execute(
+        "INSERT INTO sync_upto (server_no, trip_id, seq) VALUES (?, ?, ?) "
+        "ON CONFLICT (server_no, trip_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+        (server_no, trip_id, seq),
+    )
+
+
 def _row_to_mark(row: tuple[object, ...]) -> Mark:
     ident, trip_id, item_id, done, at, who, hlc = row
     return Mark(
@@ -945,10 +963,7 @@ class MarkStore:
         if number < 0:
             return 0
         conn = self._conn
-        row = conn.execute(
-            "SELECT seq FROM sync_upto WHERE server_no = ? AND trip_id = ?", (number, trip_id)
-        ).fetchone()
-        upto = int(row[0]) if row else 0
+        upto = _stored_upto(conn, number, trip_id)
         # One statement, so one snapshot: a mark added meanwhile is after both answers.
         first, newest = conn.execute(
             "SELECT (SELECT seq FROM marks m NOT INDEXED WHERE seq > ? AND trip_id = ? "
@@ -963,12 +978,7 @@ class MarkStore:
                 contextlib.suppress(StoreError),
                 self._transaction("sync state was not saved") as write,
             ):
-                write.execute(
-                    "INSERT INTO sync_upto (server_no, trip_id, seq) VALUES (?, ?, ?) "
-                    "ON CONFLICT (server_no, trip_id) "
-                    "DO UPDATE SET seq = MAX(seq, excluded.seq)",
-                    (number, trip_id, moved),
-                )
+                _move_upto(write, number, trip_id, moved)
         return max(moved, upto)
 
     def not_known(self, server: str, mark_ids: list[str]) -> list[str]:
@@ -1029,10 +1039,11 @@ class MarkStore:
     def bulk_writes(self) -> Iterator[None]:
         """Settings of this connection for writing many marks (a pull), restored after.
 
-        A page of pulled marks inserts at random into the index of mark ids; once it is
-        larger than SQLite's default cache (2 MiB, reached at about 40,000 marks), every
-        page re-read that index from the file and wrote a checkpoint of the log, and a
-        pull of 1,000,000 marks spent twice as long in the kernel as in Python. A cache
+        A page of pulled marks made by an older release (random ids, before
+        :func:`new_id`) inserts at random into the index of mark ids; once it is larger
+        than SQLite's default cache (2 MiB, reached at about 40,000 marks), every page
+        re-read that index from the file and wrote a checkpoint of the log, and a pull of
+        1,000,000 such marks spent twice as long in the kernel as in Python. A cache
         of up to 32 MiB (only what is used is allocated) and a checkpoint every 10,000
         pages (40 MiB of log) instead of 1,000 keep that work once per page. Every
         commit is still made durable as ever (synchronous=FULL).
@@ -1132,13 +1143,10 @@ class MarkStore:
                 # of the trip up to ``before`` was held as well, the row up to which they
                 # all are moves past this page, so that the next round's count of waiting
                 # marks does not read the page again (5 % of a large pull's time).
-                conn.execute(
-                    "INSERT INTO sync_upto (server_no, trip_id, seq) SELECT ?, ?, "
-                    "(SELECT MAX(seq) FROM marks) WHERE IFNULL((SELECT seq FROM sync_upto "
-                    "WHERE server_no = ? AND trip_id = ?), 0) >= ? "
-                    "ON CONFLICT (server_no, trip_id) DO UPDATE SET seq = MAX(seq, excluded.seq)",
-                    (number, *trips, number, *trips, before),
-                )
+                (trip,) = trips
+                if _stored_upto(conn, number, trip) >= before:
+                    (last,) = conn.execute("SELECT MAX(seq) FROM marks").fetchone()
+                    _move_upto(conn, number, trip, int(last))
             conn.execute(
                 "INSERT OR REPLACE INTO sync_checkpoints (server, db, checkpoint) VALUES (?, ?, ?)",
                 (server, db, checkpoint),
