@@ -62,6 +62,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -70,7 +71,14 @@ import httpx
 from tripdash.domain import records as records_module
 from tripdash.domain.fetch import FetchError, check_allowed, redact
 from tripdash.domain.records import KIND, MAX_BODY_CHARS, Record, RecordStore, body_problem
-from tripdash.domain.store import HLC_CEILING, HLC_FLOOR, Mark, MarkStore, StoreError
+from tripdash.domain.store import (
+    HLC_CEILING,
+    HLC_FLOOR,
+    Mark,
+    MarkFields,
+    MarkStore,
+    StoreError,
+)
 from tripdash.domain.text import escaped
 from tripdash.domain.times import UTC
 
@@ -236,6 +244,25 @@ _UNSAFE_WHO = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _AHEAD = "ahead"
 
 
+#: The longest item id :data:`_ITEM_ID` accepts (two parts of 200 and the "/").
+_MAX_ITEM = 401
+#: A pulled document's keys in the usual case: the mark's fields and CouchDB's ``_rev``.
+_USUAL_KEYS = len(_FIELDS) + 1
+
+
+@lru_cache(maxsize=8192)
+def _item_ok(item: str) -> bool:
+    # A round's marks name a few thousand items again and again: each is checked once.
+    # Only short strings reach here (the cache keeps what it is given).
+    return _ITEM_ID.fullmatch(item) is not None
+
+
+@lru_cache(maxsize=1024)
+def _who_ok(who: str) -> bool:
+    # A delegation's dozen authors: each checked once (short strings only, as above).
+    return _UNSAFE_WHO.search(who) is None
+
+
 def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
     """A mark from a pulled document, or why it is refused.
 
@@ -246,22 +273,32 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
     ``newest_ms`` (this laptop's wall clock plus the margin). A refusal for that last
     reason is ``"ahead"``.
     """
+    found = mark_fields_of(doc, trip_id, newest_ms)
+    return found if isinstance(found, str) else Mark(*found)
+
+
+def mark_fields_of(doc: Any, trip_id: str, newest_ms: int) -> MarkFields | str:
+    """:func:`validate_mark` giving the mark's fields as a tuple (a pull's million)."""
     if not isinstance(doc, dict):
         return "not a document"
     if doc.get("type") != DOC_TYPE:
         return "not a mark"
-    keys = doc.keys()  # compared as sets without building any (this runs per change)
-    if not (keys >= _FIELDS and keys <= _ALLOWED_FIELDS):
+    try:
+        ident, trip, item, done, at, who, hlc = (
+            doc["_id"],
+            doc["trip_id"],
+            doc["item_id"],
+            doc["done"],
+            doc["at"],
+            doc["who"],
+            doc["hlc"],
+        )
+    except KeyError:
         return "not the fields of a mark"
-    ident, trip, item, done, at, who, hlc = (
-        doc["_id"],
-        doc["trip_id"],
-        doc["item_id"],
-        doc["done"],
-        doc["at"],
-        doc["who"],
-        doc["hlc"],
-    )
+    # Every field of a mark is there; the usual document has just ``_rev`` besides,
+    # seen without comparing its keys as sets.
+    if not (len(doc) == _USUAL_KEYS and "_rev" in doc) and not doc.keys() <= _ALLOWED_FIELDS:
+        return "not the fields of a mark"
     if not (
         isinstance(ident, str)
         and isinstance(trip, str)
@@ -274,9 +311,9 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
         return "done or hlc of the wrong type"
     if trip != trip_id:
         return "a mark of another trip"
-    if not _MARK_ID.fullmatch(ident) or not _ITEM_ID.fullmatch(item):
+    if not _MARK_ID.fullmatch(ident) or len(item) > _MAX_ITEM or not _item_ok(item):
         return "an id that is not well formed"
-    if not 0 < len(who) <= MAX_WHO or _UNSAFE_WHO.search(who):
+    if not 0 < len(who) <= MAX_WHO or not _who_ok(who):
         return "an author that is not well formed"
     if len(at) > MAX_AT:
         return "a time that is not well formed"
@@ -284,7 +321,8 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
         when = datetime.fromisoformat(at)
         if when.tzinfo is None:
             return "a time without a UTC offset"
-        when = when.astimezone(UTC)
+        if when.tzinfo is not UTC:
+            when = when.astimezone(UTC)
     except (ValueError, OverflowError):
         return "a time that is not well formed"
     if not 1900 <= when.year < 2200:
@@ -294,7 +332,7 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
         return "a clock out of range"
     if hlc > newest_ms:
         return _AHEAD
-    return Mark(ident, trip, item, done, when, who, hlc)
+    return (ident, trip, item, done, when, who, hlc)
 
 
 def _record_doc(record: Record) -> dict[str, Any]:
@@ -370,19 +408,11 @@ class FeedError(Exception):
     """The change feed is not JSON in the form of CouchDB's; the message says how."""
 
 
-class _Malformed:
-    """Stands for a change that could not be parsed."""
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A change of the feed that could not be parsed, with what could be read of it
+    without parsing it: its ``seq`` and ``id`` (None when they could not be read)."""
 
-
-MALFORMED = _Malformed()
-
-
-@dataclass(frozen=True)
-class Change:
-    """One entry of the feed: parsed (``value``), or :data:`MALFORMED` with what could
-    be read of it without parsing it (its ``seq`` and ``id``)."""
-
-    value: Any
     seq: Any
     doc_id: Any = None
 
@@ -503,14 +533,14 @@ class _Skipper:
             self._keep(buf[start:pos])
         return pos, False
 
-    def change(self) -> Change:
+    def change(self) -> Skipped:
         def read(key: str) -> Any:
             try:
                 return json.loads(self.fields[key]) if key in self.fields else None
             except (ValueError, RecursionError):
                 return None
 
-        return Change(MALFORMED, read("seq"), read("id"))
+        return Skipped(read("seq"), read("id"))
 
 
 class FeedParser:
@@ -518,9 +548,10 @@ class FeedParser:
 
     :meth:`feed` returns the changes completed so far; each is parsed on its own (C
     speed) when it is at most ``change_chars`` long and nests no deeper than Python's
-    parser allows, else skipped by :class:`_Skipper` and returned as
-    :data:`MALFORMED`. The parser holds at most one unfinished change of at most
-    ``change_chars`` (plus the chunk being read): memory stays flat.
+    parser allows, and returned as the parsed value; else skipped by
+    :class:`_Skipper` and returned as :class:`Skipped`. The parser holds at most
+    one unfinished change of at most ``change_chars`` (plus the chunk being read):
+    memory stays flat.
     """
 
     def __init__(self, change_chars: int) -> None:
@@ -539,17 +570,17 @@ class FeedParser:
         """True once the closing brace has been read."""
         return self.state == "end"
 
-    def feed(self, text: str) -> list[Change]:
+    def feed(self, text: str) -> list[Any]:
         """Take the next piece of the answer; return the changes it completed."""
         self.buf = self.buf[self.pos :] + text if self.pos < len(self.buf) else text
         self.pos = 0
-        out: list[Change] = []
+        out: list[Any] = []
         self._run(out, final=False)
         return out
 
-    def finish(self) -> list[Change]:
+    def finish(self) -> list[Any]:
         """The answer has ended: return the last changes, or raise :class:`FeedError`."""
-        out: list[Change] = []
+        out: list[Any] = []
         self._run(out, final=True)
         if self.state != "end":
             raise FeedError("the answer ends in the middle")
@@ -564,7 +595,7 @@ class FeedParser:
         self.pos = ws.end() if ws else self.pos
         return self.buf[self.pos] if self.pos < len(self.buf) else None
 
-    def _run(self, out: list[Change], *, final: bool) -> None:
+    def _run(self, out: list[Any], *, final: bool) -> None:
         while True:
             state = self.state
             if state == "skip":
@@ -650,7 +681,7 @@ class FeedParser:
             raise FeedError("the answer is not JSON")
         return None
 
-    def _element(self, out: list[Change], final: bool) -> bool:
+    def _element(self, out: list[Any], final: bool) -> bool:
         """Read the change at ``pos`` (and those straight after it); False when more
         text is needed first."""
         buf = self.buf
@@ -666,10 +697,7 @@ class FeedParser:
                     break
             except (ValueError, RecursionError):
                 break
-            if isinstance(value, dict):
-                out.append(Change(value, value.get("seq"), value.get("id")))
-            else:
-                out.append(Change(value, None, None))
+            out.append(value)  # no object around it: 200,000 of them a round
             self.pos = end
             self.state = "elem_sep"
             after = _NEXT.match(buf, end)
@@ -1080,7 +1108,7 @@ def _pull_page(
     """
     parser = FeedParser(rnd.limits.change_chars)
     text = codecs.getincrementaldecoder("utf-8")("surrogateescape")  # bad bytes: refused
-    marks: list[Mark] = []
+    marks: list[MarkFields] = []
     pulled_records: list[Record] = []
     last_seq: Any = None
     count = 0
@@ -1088,15 +1116,19 @@ def _pull_page(
     newest = store.wall_ms() + CLOCK_MARGIN_MS
     page_bytes = 0
 
-    def take(changes: list[Change]) -> bool:
+    def take(changes: list[Any]) -> bool:
         """Handle changes; False once the page must be cut."""
         nonlocal last_seq, count
         for change in changes:
             rnd.change()
             count += 1
             _classify(change, trip_id, newest, marks, out, pulled_records)
-            if change.seq is not None:
-                last_seq = change.seq
+            if type(change) is dict:
+                seq = change.get("seq")
+            else:
+                seq = change.seq if isinstance(change, Skipped) else None
+            if seq is not None:
+                last_seq = seq
             if count >= PAGE + 1 or page_bytes > rnd.limits.page_bytes:
                 return False
         return True
@@ -1144,23 +1176,29 @@ def _pull_page(
 
 
 def _classify(
-    change: Change,
+    value: Any,
     trip_id: str,
     newest: int,
-    marks: list[Mark],
+    marks: list[MarkFields],
     out: _Pull,
     records: list[Record] | None = None,
 ) -> None:
-    if change.value is MALFORMED:
-        if not (isinstance(change.doc_id, str) and change.doc_id.startswith("_design/")):
+    """Sort one change of the feed (as :class:`FeedParser` gives it) into ``marks`` or
+    ``records``, or count it as refused; deletions and design documents are passed by."""
+    if type(value) is not dict:
+        if not (
+            isinstance(value, Skipped)
+            and isinstance(value.doc_id, str)
+            and value.doc_id.startswith("_design/")
+        ):
             out.malformed += 1
         return
-    value = change.value
-    doc = value.get("doc") if isinstance(value, dict) else None
-    if isinstance(value, dict) and (
+    doc = value.get("doc")
+    ident = value.get("id")
+    if (
         value.get("deleted") is True
         or (isinstance(doc, dict) and doc.get("_deleted") is True)
-        or str(value.get("id", "")).startswith("_design/")
+        or (isinstance(ident, str) and ident.startswith("_design/"))
     ):
         return  # not marks: nothing to report
     if records is not None and isinstance(doc, dict) and doc.get("type") == RECORD_TYPE:
@@ -1172,8 +1210,8 @@ def _classify(
         else:
             out.malformed += 1
         return
-    mark = validate_mark(doc, trip_id, newest_ms=newest)
-    if isinstance(mark, Mark):
+    mark = mark_fields_of(doc, trip_id, newest)
+    if type(mark) is tuple:
         marks.append(mark)
     elif mark == _AHEAD:
         out.ahead += 1

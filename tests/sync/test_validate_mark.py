@@ -1,0 +1,113 @@
+"""A pulled document checked as a mark, without a server: the pull's fast paths (the
+usual keys seen without set comparison, item ids and authors checked once each) refuse
+exactly what the full checks refuse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tripdash.domain.store import Mark, mark_fields
+from tripdash.domain.sync import _item_ok, _who_ok, mark_fields_of, validate_mark
+
+from .hostile import mark_doc
+
+TRIP = "t-1"
+NEWEST = 1673964000000 + 10**9
+
+
+def usual(n: int = 1, **changes: Any) -> dict[str, Any]:
+    """A mark as CouchDB returns it: the mark's fields and ``_rev``."""
+    return {**mark_doc(TRIP, n, _rev="1-abc"), **changes}
+
+
+def test_the_usual_document_is_a_mark_and_both_forms_agree() -> None:
+    doc = usual(hlc=1673964000001)
+    mark = validate_mark(doc, TRIP, newest_ms=NEWEST)
+    assert isinstance(mark, Mark)
+    assert mark_fields_of(doc, TRIP, NEWEST) == mark_fields(mark)
+    assert (mark.id, mark.item_id, mark.who, mark.hlc) == (
+        doc["_id"],
+        doc["item_id"],
+        "hostile",
+        doc["hlc"],
+    )
+    assert mark.at.utcoffset() is not None and mark.at.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        # Nine keys with ``_rev``, but one of the mark's fields missing and another key
+        # in its place: the count alone would take it for the usual document.
+        {**{k: v for k, v in usual().items() if k != "who"}, "evil": 1},
+        # All the fields and ``_rev``, and one more.
+        usual(evil=1),
+        # All the fields, no ``_rev``, one key that is not CouchDB's.
+        {**mark_doc(TRIP, 1), "evil": 1},
+        # A field missing.
+        {k: v for k, v in usual().items() if k != "hlc"},
+    ],
+    ids=["nine-keys-one-swapped", "usual-plus-one", "fields-plus-one", "field-missing"],
+)
+def test_any_other_set_of_keys_is_refused(doc: dict[str, Any]) -> None:
+    assert validate_mark(doc, TRIP, newest_ms=NEWEST) == "not the fields of a mark"
+    assert mark_fields_of(doc, TRIP, NEWEST) == "not the fields of a mark"
+
+
+def test_couchdbs_own_fields_are_allowed_besides_rev() -> None:
+    doc = usual(_revisions={"start": 1, "ids": ["abc"]}, _conflicts=[])
+    assert isinstance(validate_mark(doc, TRIP, newest_ms=NEWEST), Mark)
+
+
+def test_a_checked_item_or_author_does_not_let_a_bad_one_through() -> None:
+    good = usual(1, item_id="event-7", who="alice")
+    assert isinstance(validate_mark(good, TRIP, newest_ms=NEWEST), Mark)
+    for bad_item in ("event 7", "event-7/", "a/b/c", "x\udfff", "e\x1b[2J"):
+        doc = usual(2, item_id=bad_item)
+        assert validate_mark(doc, TRIP, newest_ms=NEWEST) == "an id that is not well formed"
+    for bad_who in ("ali\x07ce", "\ud800", "", "w" * 201):
+        doc = usual(3, who=bad_who)
+        assert validate_mark(doc, TRIP, newest_ms=NEWEST) == "an author that is not well formed"
+    # And the other way round: refused first, then the good ones still pass.
+    assert isinstance(validate_mark(good, TRIP, newest_ms=NEWEST), Mark)
+    assert isinstance(validate_mark(usual(4, item_id="a/b"), TRIP, newest_ms=NEWEST), Mark)
+
+
+def test_the_longest_item_id_passes_and_one_more_character_does_not() -> None:
+    longest = "a" * 200 + "/" + "b" * 200
+    assert isinstance(validate_mark(usual(item_id=longest), TRIP, newest_ms=NEWEST), Mark)
+    assert validate_mark(usual(item_id=longest + "b"), TRIP, newest_ms=NEWEST) == (
+        "an id that is not well formed"
+    )
+
+
+def test_huge_strings_never_reach_the_caches() -> None:
+    """The caches keep what they are given: only strings short enough to be valid."""
+    _item_ok.cache_clear()
+    _who_ok.cache_clear()
+    huge = "x" * 600_000
+    assert validate_mark(usual(item_id=huge), TRIP, newest_ms=NEWEST) == (
+        "an id that is not well formed"
+    )
+    assert _item_ok.cache_info().currsize == 0
+    assert validate_mark(usual(who=huge), TRIP, newest_ms=NEWEST) == (
+        "an author that is not well formed"
+    )
+    assert _item_ok.cache_info().currsize == 1  # the document's short item id
+    assert _who_ok.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    ("at", "utc"),
+    [
+        ("2023-01-17T14:00:00.150000+00:00", "2023-01-17T14:00:00.150000+00:00"),
+        ("2023-01-17T09:00:00.150000-05:00", "2023-01-17T14:00:00.150000+00:00"),
+        ("2023-01-17T14:00:00Z", "2023-01-17T14:00:00+00:00"),
+    ],
+)
+def test_a_time_in_any_offset_is_kept_in_utc(at: str, utc: str) -> None:
+    found = mark_fields_of(usual(at=at, hlc=1673964000150), TRIP, NEWEST)
+    assert isinstance(found, tuple)
+    assert found[4].isoformat() == utc
