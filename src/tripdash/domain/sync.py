@@ -239,16 +239,20 @@ _ALLOWED_FIELDS = _FIELDS | _COUCH_FIELDS
 #: (CouchDB reserves a leading "_").
 _MARK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 #: An item id as the trip files allow: no "/", space or control character (see schema.py).
-_PART = r"[^/\s\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,200}"
+_PART_CHARS = 200
+_PART = rf"[^/\s\x00-\x1f\x7f-\x9f\ud800-\udfff]{{1,{_PART_CHARS}}}"
 _ITEM_ID = re.compile(f"{_PART}(?:/{_PART})?")
 _UNSAFE_WHO = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _AHEAD = "ahead"
-#: A time in exactly the form :func:`stored_time` writes (ASCII digits, UTC, microseconds).
-_STORED_AT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00")
+#: A time in exactly the form :func:`stored_time` writes (ASCII digits, UTC, microseconds;
+#: hours 00-23, as Python 3.14's parser also takes 24:00 for the next midnight).
+_STORED_AT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}\+00:00"
+)
 
 
-#: The longest item id :data:`_ITEM_ID` accepts (two parts of 200 and the "/").
-_MAX_ITEM = 401
+#: The longest item id :data:`_ITEM_ID` accepts (two parts and the "/").
+_MAX_ITEM = 2 * _PART_CHARS + 1
 #: A pulled document's keys in the usual case: the mark's fields and CouchDB's ``_rev``.
 _USUAL_KEYS = len(_FIELDS) + 1
 
@@ -256,7 +260,8 @@ _USUAL_KEYS = len(_FIELDS) + 1
 @lru_cache(maxsize=8192)
 def _item_ok(item: str) -> bool:
     # A round's marks name a few thousand items again and again: each is checked once.
-    # Only short strings reach here (the cache keeps what it is given).
+    # Only strings short enough to be valid reach here, as the cache keeps what it is
+    # given (refused ones too): at most 8,192 of 401 characters, a few MiB at worst.
     return _ITEM_ID.fullmatch(item) is not None
 
 
