@@ -542,3 +542,59 @@ def test_a_password_in_the_sync_url_is_warned_about_and_never_printed(
     env = {"TRIPDASH_SYNC_USER": "someone", "TRIPDASH_SYNC_PASSWORD": "s3cret-pw"}
     r = tripdash("sync", path, "--sync", hostile.url, *state, env=env)
     assert (r.code, r.err) == (0, "")
+
+
+def test_a_seq_that_cannot_be_sent_back_is_never_kept_as_the_checkpoint(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    """A lone surrogate, non-ASCII text or 5,000 characters as a seq: the marks are kept,
+    the checkpoint stays at the last seq that can be asked for again, and the next round
+    asks for it (a surrogate once crashed every later round in building the request)."""
+    bad_seqs = ['"\\ud800"', '"caf\\u00e9"', '"' + "9" * 5_000 + '"']
+    entries = [change(1, mark_doc(trip_id, 1))]
+    for n, seq in enumerate(bad_seqs, start=2):
+        text = change(n, mark_doc(trip_id, n))
+        entries.append(text.replace(f'"seq": {n},', f'"seq": {seq},', 1))
+    assert all(seq in entry for seq, entry in zip(bad_seqs, entries[1:], strict=True))
+    body = ('{"results":[' + ",".join(entries) + '],"last_seq":' + bad_seqs[0] + "}").encode()
+    asked: list[str] = []
+
+    def feed(f: Feed) -> None:
+        asked.append(f.params.get("since", ""))
+        f.write(body)
+
+    hostile.feed = feed
+    a = laptops("alice")
+    for _ in range(2):
+        result = sync_once(a.store, trip_id, cfg(hostile.url))
+        assert (result.pulled, result.skipped) in ((4, 0), (0, 0))
+        assert a.store.checkpoint(hostile.url, database_name(trip_id)) == "1"
+    assert sorted(m.id for m in a.store.history(trip_id)) == [f"m{n:08d}" for n in (1, 2, 3, 4)]
+    assert asked[-1] == "1"  # the second round went on from the last usable seq
+
+
+def test_a_checkpoint_an_earlier_release_kept_with_a_lone_surrogate_starts_over() -> None:
+    assert sync_module._since_param('"\\ud800"') == "0"
+    assert sync_module._since_param('"12-g1AAA"') == "12-g1AAA"
+    assert sync_module._since_param('[1, "a"]') == '[1, "a"]'
+    assert sync_module._since_param("7") == "7"
+
+
+def test_more_marks_waiting_than_a_round_may_push_go_in_turns_and_all_arrive(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    """A round stopped by the push limit still pulls and confirms what it sent, so the
+    next round sends the marks after them (it once sent the same first ones for ever)."""
+    a = laptops("alice")
+    made = [a.mark(trip_id, f"item-{n}") for n in range(12)]
+    results = []
+    for _ in range(6):
+        results.append(sync_once(a.store, trip_id, cfg(hostile.url, changes=5)))
+        if results[-1].stopped is None:
+            break
+    assert [r.pushed for r in results] == [5, 5, 2]
+    assert [r.waiting for r in results] == [7, 2, 0]
+    assert results[0].stopped == "the limit of 5 marks pushed"
+    assert "7 still waiting; stopped at the limit of 5 marks pushed" in str(results[0])
+    assert hostile.docs_received == 12  # none sent twice
+    assert sorted(hostile.docs) == sorted(m.id for m in made)

@@ -955,14 +955,22 @@ def sync_once(
     try:
         try:
             _ensure_database(server, rnd, db)
-            pushed, sent = _push(server, rnd, store, trip_id, key)
-            records_pushed, sent_records = _push_records(server, rnd, records, trip_id, key)
-            with store.bulk_writes():
-                _pull(server, rnd, store, trip_id, key, db, pull)
+            pushed, sent, stopped = _push(server, rnd, store, trip_id, key)
+            records_pushed, sent_records, records_stopped = _push_records(
+                server, rnd, records, trip_id, key
+            )
+            stopped = stopped or records_stopped
+            try:
+                with store.bulk_writes():
+                    _pull(server, rnd, store, trip_id, key, db, pull)
+            except _Stop as stop:
+                # What was sent is still confirmed, while the round has time left: a
+                # pull that always stops at its limit must not keep it waiting for ever.
+                stopped = stop.reason
             _confirm(server, rnd, store, key, sent)
             _confirm(server, rnd, store, key, sent_records)
         except _Stop as stop:
-            stopped = stop.reason
+            stopped = stopped or stop.reason
     except StoreError as exc:
         raise SyncError(str(exc)) from None
     except httpx.HTTPError as exc:  # e.g. a body cut off mid-read
@@ -1001,17 +1009,23 @@ def _ensure_database(server: _Server, rnd: _Round, db: str) -> None:
 
 def _push(
     server: _Server, rnd: _Round, store: MarkStore, trip_id: str, key: str
-) -> tuple[int, dict[str, Mark]]:
-    """Send every mark the server has not shown it holds; return (accepted as new, sent)."""
+) -> tuple[int, dict[str, Mark], str | None]:
+    """Send the marks the server has not shown it holds, up to the round's limit; return
+    (accepted as new, sent, the limit that stopped it or None).
+
+    A push stopped by the limit lets the round go on to pull and confirm what it sent:
+    those marks are then held, and the next round sends the ones after them (a round
+    that stopped here once sent the same first ones for ever)."""
     pushed = 0
     sent: dict[str, Mark] = {}
     after: tuple[int, str, str] | None = None
     while True:
-        batch = store.unsynced(trip_id, key, PAGE, after=after)
+        room = rnd.limits.changes - len(sent)
+        batch = store.unsynced(trip_id, key, max(1, min(PAGE, room)), after=after)
         if not batch:
-            return pushed, sent
-        if len(sent) + len(batch) > rnd.limits.changes:
-            raise _Stop(f"the limit of {rnd.limits.changes:,} marks pushed")
+            return pushed, sent, None
+        if room <= 0:
+            return pushed, sent, f"the limit of {rnd.limits.changes:,} marks pushed"
         after = batch[-1].order
         answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": [_doc(m) for m in batch]})
         if not isinstance(answer, list):
@@ -1040,17 +1054,18 @@ def _push(
 
 def _push_records(
     server: _Server, rnd: _Round, records: RecordStore, trip_id: str, key: str
-) -> tuple[int, dict[str, Record]]:
-    """Send every record the server has not shown it holds (as :func:`_push` marks)."""
+) -> tuple[int, dict[str, Record], str | None]:
+    """Send the records the server has not shown it holds (as :func:`_push` marks)."""
     pushed = 0
     sent: dict[str, Record] = {}
     after: tuple[int, str, str] | None = None
     while True:
-        batch = records.unsynced(trip_id, key, PAGE, after=after)
+        room = rnd.limits.changes - len(sent)
+        batch = records.unsynced(trip_id, key, max(1, min(PAGE, room)), after=after)
         if not batch:
-            return pushed, sent
-        if len(sent) + len(batch) > rnd.limits.changes:
-            raise _Stop(f"the limit of {rnd.limits.changes:,} records pushed")
+            return pushed, sent, None
+        if room <= 0:
+            return pushed, sent, f"the limit of {rnd.limits.changes:,} records pushed"
         after = batch[-1].order
         docs = [_record_doc(r) for r in batch]
         answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": docs})
@@ -1139,7 +1154,7 @@ def _pull_page(
                 seq = change.get("seq")
             else:
                 seq = change.seq if isinstance(change, Skipped) else None
-            if seq is not None:
+            if seq is not None and (type(seq) is int or _resendable(seq)):
                 last_seq = seq
             if count >= PAGE + 1 or page_bytes > rnd.limits.page_bytes:
                 return False
@@ -1147,7 +1162,7 @@ def _pull_page(
 
     def commit() -> str:
         checkpoint = since
-        if complete and parser.has_last_seq:
+        if complete and parser.has_last_seq and _resendable(parser.last_seq):
             checkpoint = json.dumps(parser.last_seq)
         elif last_seq is not None:
             checkpoint = json.dumps(last_seq)
@@ -1266,10 +1281,35 @@ def _confirm(
         store.record_synced(key, held)
 
 
+#: The longest seq kept as a checkpoint (CouchDB's are under 200 characters): it is sent
+#: back in the URL of every later page.
+_MAX_SEQ_CHARS = 1024
+
+
+def _resendable(seq: Any) -> bool:
+    """Whether a seq from the feed can be kept as the checkpoint and asked for again.
+
+    Text must be short ASCII (CouchDB's are): a lone surrogate in one once made every
+    later round fail in building its request, on every laptop; anything else must be
+    short as JSON."""
+    if type(seq) is int:
+        return True
+    if isinstance(seq, str):
+        return seq.isascii() and len(seq) <= _MAX_SEQ_CHARS
+    try:
+        return len(json.dumps(seq)) <= _MAX_SEQ_CHARS
+    except (TypeError, ValueError, RecursionError):
+        return False
+
+
 def _since_param(checkpoint: str) -> str:
     """The stored checkpoint as the ``since`` parameter (numbers and strings both occur)."""
     try:
         value = json.loads(checkpoint)
-    except ValueError:
-        return checkpoint
+    except (ValueError, RecursionError):
+        return checkpoint if _resendable(checkpoint) else "0"
+    if not _resendable(value):
+        # Kept by an earlier release (a lone surrogate cannot be sent): from the start
+        # again, which pulls nothing twice (ids), rather than fail every round.
+        return "0"
     return value if isinstance(value, str) else json.dumps(value)
