@@ -10,7 +10,9 @@ with the wall time a test took.
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -598,3 +600,46 @@ def test_more_marks_waiting_than_a_round_may_push_go_in_turns_and_all_arrive(
     assert "7 still waiting; stopped at the limit of 5 marks pushed" in str(results[0])
     assert hostile.docs_received == 12  # none sent twice
     assert sorted(hostile.docs) == sorted(m.id for m in made)
+
+
+def test_a_status_line_and_headers_sent_a_byte_at_a_time_stop_at_the_time_limit(
+    trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    """Each byte comes well within a read's timeout, so only the round's own limit, in
+    real time, can end the wait (the checks between chunks of the body never run)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    done = threading.Event()
+    answered: list[int] = []
+
+    def serve() -> None:
+        while not done.is_set():
+            listener.settimeout(0.2)
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            answered.append(1)
+            with conn:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                    if done.is_set():
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+                    time.sleep(0.05)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        a = laptops("alice")
+        a.mark(trip_id, "csis-speech")
+        result = sync_once(a.store, trip_id, cfg(f"http://127.0.0.1:{port}", seconds=1.5))
+        assert result.stopped == "the time limit of 1.5 s"
+        assert answered == [1]  # one request, cut: not retried within the round
+        assert result.waiting == 1
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        listener.close()

@@ -56,10 +56,12 @@ import codecs
 import json
 import os
 import re
+import socket
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -825,8 +827,41 @@ class _Server:
             # identity: a compressed body's size says nothing of what it unpacks to.
             headers={"Accept": "application/json", "Accept-Encoding": "identity"},
         )
+        # The round's time limit in real time, for what the chunk-by-chunk checks cannot
+        # see: a status line and headers sent a byte at a time (each read waits at most
+        # READ_SECONDS, but a byte every few seconds would hold the round for hours).
+        # A second after the limit (the checks between chunks come first when chunks
+        # come), the round's connections are shut, which ends any read.
+        self._sockets: list[Any] = []
+        self._lock = threading.Lock()
+        self._expired = False
+        self._watchdog = threading.Timer(config.limits.seconds + 1.0, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _trace(self, event: str, info: Mapping[str, Any]) -> None:
+        """httpcore's trace hook: keep the socket of each connection opened."""
+        if event != "connection.connect_tcp.complete":
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self._expired
+        if expired:
+            _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shut(sock)
 
     def close(self) -> None:
+        self._watchdog.cancel()
         self.client.close()
 
     @contextmanager
@@ -838,7 +873,9 @@ class _Server:
         left = rnd.remaining()
         timeout = httpx.Timeout(min(READ_SECONDS, left), connect=min(CONNECT_SECONDS, left))
         try:
-            with self.client.stream(method, url, timeout=timeout, **kwargs) as response:
+            with self.client.stream(
+                method, url, timeout=timeout, extensions={"trace": self._trace}, **kwargs
+            ) as response:
                 _check_status(url, response)
                 decoder = _Decoder(response.headers.get("content-encoding", ""))
 
@@ -856,12 +893,16 @@ class _Server:
                         rnd.read(len(raw))
                         yield from decoder.decode(raw)
                         rnd.remaining()
+                    if self._expired:  # its end was the connection shut at the time limit
+                        rnd.remaining()
 
                 yield chunks()
         except httpx.TimeoutException:
             rnd.remaining()  # the round's own limit, if that is what the timeout was
             raise SyncError(f"{_where(url)}: timed out", offline=True) from None
         except httpx.HTTPError as exc:
+            if self._expired:
+                rnd.remaining()  # its connection was shut at the round's time limit
             text = escaped((str(exc) or type(exc).__name__).splitlines()[0][:200])
             raise SyncError(f"{_where(url)}: cannot connect ({text})", offline=True) from None
 
@@ -883,6 +924,12 @@ class _Server:
             raise SyncError(
                 f"{_where(self.base + path)}: the server's answer is not JSON"
             ) from None
+
+
+def _shut(sock: Any) -> None:
+    """End every read and write on a socket now (from another thread)."""
+    with suppress(OSError):  # closed already
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _check_status(url: str, response: httpx.Response) -> None:
