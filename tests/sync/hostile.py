@@ -128,7 +128,10 @@ class Handler(BaseHTTPRequestHandler):
             if method == "PUT":
                 self._answer(201, {"ok": True})
             else:
-                self._answer(200, {"db_name": segments[0], "doc_count": len(couch.docs)})
+                info = {"db_name": segments[0], "doc_count": len(couch.docs)}
+                if couch.info_padding:
+                    info["padding"] = "x" * couch.info_padding
+                self._answer(200, info)
             return
         what = segments[1] if len(segments) > 1 else ""
         if what == "_bulk_docs" and method == "POST":
@@ -158,6 +161,8 @@ class Handler(BaseHTTPRequestHandler):
                 couch.pages += 1
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            for name, value in couch.changes_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             feed = Feed(self, params)
             try:
@@ -203,6 +208,8 @@ class HostileCouch:
         self.readable = True  # _all_docs finds what is kept
         self.redirect: str | None = None
         self.feed: Callable[[Feed], None] | None = None
+        self.changes_headers: dict[str, str] = {}  # more headers of every _changes answer
+        self.info_padding = 0  # characters added to the database's info (a huge answer)
         self.requests: list[str] = []
         self.received_ids: list[str] = []
         self.docs_received = 0

@@ -9,12 +9,14 @@ with the wall time a test took.
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import sqlite3
 import threading
 import time
 import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -643,3 +645,90 @@ def test_a_status_line_and_headers_sent_a_byte_at_a_time_stop_at_the_time_limit(
         done.set()
         thread.join(timeout=5)
         listener.close()
+
+
+# -- the other byte limits -------------------------------------------------------------------
+
+
+def test_a_small_answer_larger_than_its_limit_is_refused_with_a_message(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    hostile.info_padding = 300_000  # the database's info, 300 kB
+    a = laptops("alice")
+    a.mark(trip_id, "csis-speech")
+    with pytest.raises(SyncError) as failed:
+        sync_once(a.store, trip_id, cfg(hostile.url, answer_bytes=100_000))
+    assert "the server's answer is larger than 100,000 bytes" in str(failed.value)
+    assert a.store.count_unsynced(trip_id, hostile.url) == 1  # nothing counted as sent
+    hostile.info_padding = 0
+    assert sync_once(a.store, trip_id, cfg(hostile.url)).waiting == 0
+
+
+def test_a_page_larger_than_its_byte_limit_is_cut_and_the_next_page_goes_on_from_there(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    docs = [mark_doc(trip_id, n) for n in range(1, 301)]
+
+    def ignores_limit(feed: Feed) -> None:  # every change after ``since``, in one page
+        entries = [change(n, doc) for n, doc in enumerate(docs, start=1) if n > feed.since]
+        feed.write('{"results":[' + ",".join(entries) + '],"last_seq":300}')
+
+    hostile.feed = ignores_limit
+    a = laptops("alice")
+    result = sync_once(a.store, trip_id, cfg(hostile.url, page_bytes=20_000))
+    assert (result.pulled, result.skipped, result.stopped) == (300, 0, None)
+    assert hostile.pages > 300 * len(change(1, docs[0])) // 20_000  # cut, page after page
+    assert sorted(m.id for m in a.store.history(trip_id)) == sorted(d["_id"] for d in docs)
+    assert a.store.checkpoint(hostile.url, database_name(trip_id)) == "300"
+
+
+def test_a_compressed_page_is_read_and_a_decompression_bomb_stays_small(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    """The client asks for no compression; a server that compresses all the same is read,
+    never unpacked more than a chunk at a time: 200 MB of white space from 200 kB."""
+    docs = [mark_doc(trip_id, n) for n in (1, 2)]
+    page = '{"results":[' + ",".join(change(n, d) for n, d in enumerate(docs, 1)) + "],"
+    hostile.changes_headers = {"Content-Encoding": "gzip"}
+    hostile.feed = lambda f: f.write(gzip.compress((page + '"last_seq":2}').encode()))
+    a = laptops("alice")
+    assert sync_once(a.store, trip_id, cfg(hostile.url)).pulled == 2
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    bomb = packer.compress(b'{"results":[') + packer.compress(b" " * (200 * 1024 * 1024))
+    bomb += packer.flush()
+    assert len(bomb) < 300_000
+    hostile.feed = lambda f: f.write(bomb)
+    b = laptops("bob")
+
+    def bombed() -> str:
+        with pytest.raises(SyncError) as failed:
+            sync_once(b.store, trip_id, cfg(hostile.url))
+        return str(failed.value)
+
+    message, peak = peak_bytes(bombed)
+    assert "gave 33,554,432 bytes without a change in them" in message  # cut at its limit
+    assert peak < 4 * 1024 * 1024
+
+    hostile.feed = lambda f: f.write(b"\x1f\x8b\x08\x00 not gzip at all")
+    with pytest.raises(SyncError) as failed:
+        sync_once(b.store, trip_id, cfg(hostile.url))
+    assert "compressed answer is corrupt" in str(failed.value)
+
+
+def test_a_change_larger_than_a_page_s_byte_limit_is_still_skipped_to_its_end(
+    hostile: HostileCouch, trip_id: str, laptops: Callable[..., Laptop]
+) -> None:
+    """The page's byte limit never strands the pull on one huge document: it is skipped
+    as it streams, its seq passed, and the marks after it are read next."""
+    huge = change(2, mark_doc(trip_id, 2, who="w" * 3_000_000))  # 3 MB, limit 1 MB
+    entries = [change(1, mark_doc(trip_id, 1)), huge, change(3, mark_doc(trip_id, 3))]
+
+    def ignores_limit(feed: Feed) -> None:
+        feed.write('{"results":[' + ",".join(entries[feed.since :]) + '],"last_seq":3}')
+
+    hostile.feed = ignores_limit
+    a = laptops("alice")
+    result = sync_once(a.store, trip_id, cfg(hostile.url, page_bytes=1_000_000))
+    assert (result.pulled, result.skipped) == (2, 1)
+    assert a.store.checkpoint(hostile.url, database_name(trip_id)) == "3"

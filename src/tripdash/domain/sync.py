@@ -584,6 +584,11 @@ class FeedParser:
         """True once the closing brace has been read."""
         return self.state == "end"
 
+    @property
+    def skipping(self) -> bool:
+        """True while a change too large to keep is being skipped as it streams by."""
+        return self.state == "skip"
+
     def feed(self, text: str) -> list[Any]:
         """Take the next piece of the answer; return the changes it completed."""
         self.buf = self.buf[self.pos :] + text if self.pos < len(self.buf) else text
@@ -1233,6 +1238,16 @@ def _pull_page(
             for data in chunks:
                 page_bytes += len(data)
                 if not take(parser.feed(text.decode(data))):
+                    break
+                if page_bytes > rnd.limits.page_bytes and not parser.skipping:
+                    # Checked here too: a page of white space completes no change to
+                    # check it at. (A change too large to parse is skipped to its end,
+                    # however long, so that the checkpoint can pass it.)
+                    if count == 0:
+                        raise SyncError(
+                            f"the server's change feed gave {rnd.limits.page_bytes:,} "
+                            "bytes without a change in them"
+                        )
                     break
             else:
                 if take(parser.feed(text.decode(b"", final=True))):
