@@ -286,7 +286,8 @@ def test_the_feed_parser_splits_any_chunking_the_same_way() -> None:
     assert [_seq_and_id(c)[0] for c in expected] == ["1-a", None, None, "3-c", [1, "2"]]
     assert expected[0]["doc"]["k"] == 'a"b\\'
     assert expected[1:3] == [7, "s"]
-    assert isinstance(expected[3], Skipped)  # too deep to parse: skipped, its seq and id kept
+    # Too deep for Python 3.11's parser: skipped, its seq and id kept (a later Python may
+    # parse it; either way they are read).
     assert _seq_and_id(expected[3]) == ("3-c", "_design/x")
     for size in (1, 2, 3, 7, 50):
         parser = FeedParser(100)  # a small cap: the deep one is skipped as it streams
