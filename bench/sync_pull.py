@@ -153,10 +153,10 @@ def pouchdb_server(workdir: Path, *, on_disk: bool = False) -> Iterator[tuple[st
 def _marks(n: int, seed: int = 1) -> Iterator[Any]:
     """``n`` marks of a delegation of twelve, in the order they were made (seeded).
 
-    Each id is made as :func:`tripdash.domain.store.new_id` makes it (the clock value,
-    then random bits), from the seeded generator so that a run can be repeated.
+    Each id is made by :func:`tripdash.domain.store.new_id` (the clock value, then
+    random bits), its random bits from the seeded generator so that a run can be repeated.
     """
-    from tripdash.domain.store import HLC_FLOOR, Mark
+    from tripdash.domain.store import Mark, new_id
 
     rng = random.Random(seed)
     t0_ms = int(T0.timestamp() * 1000)
@@ -168,7 +168,7 @@ def _marks(n: int, seed: int = 1) -> Iterator[Any]:
             item = f"counterpart-{rng.randrange(400)}/point-{rng.randrange(8)}"
         hlc = at_ms + rng.randrange(3)
         yield Mark(
-            f"{hlc - HLC_FLOOR:012x}{rng.getrandbits(80):020x}",
+            new_id(hlc, rng.getrandbits(80)),
             TRIP_ID,
             item,
             rng.random() < 0.8,

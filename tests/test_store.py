@@ -28,10 +28,10 @@ from tripdash.domain.store import (
     Mark,
     MarkStore,
     StoreError,
-    _iso,
     default_author,
     default_state_dir,
     new_id,
+    stored_time,
 )
 from tripdash.domain.times import UTC
 
@@ -657,4 +657,4 @@ def test_default_author() -> None:
     ],
 )
 def test_stored_times_are_what_isoformat_gives_in_utc(when: datetime) -> None:
-    assert _iso(when) == when.astimezone(UTC).isoformat(timespec="microseconds")
+    assert stored_time(when) == when.astimezone(UTC).isoformat(timespec="microseconds")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tripdash.domain.store import Mark, mark_fields, stored_time
-from tripdash.domain.sync import _STORED_AT, _item_ok, _who_ok, mark_fields_of, validate_mark
+from tripdash.domain.sync import _STORED_AT, _item_ok, _who_ok, validate_mark, validate_mark_fields
 
 from .hostile import mark_doc
 
@@ -27,7 +27,7 @@ def test_the_usual_document_is_a_mark_and_both_forms_agree() -> None:
     doc = usual(hlc=1673964000001)
     mark = validate_mark(doc, TRIP, newest_ms=NEWEST)
     assert isinstance(mark, Mark)
-    assert mark_fields_of(doc, TRIP, NEWEST) == mark_fields(mark)
+    assert validate_mark_fields(doc, TRIP, NEWEST) == mark_fields(mark)
     assert (mark.id, mark.item_id, mark.who, mark.hlc) == (
         doc["_id"],
         doc["item_id"],
@@ -54,7 +54,7 @@ def test_the_usual_document_is_a_mark_and_both_forms_agree() -> None:
 )
 def test_any_other_set_of_keys_is_refused(doc: dict[str, Any]) -> None:
     assert validate_mark(doc, TRIP, newest_ms=NEWEST) == "not the fields of a mark"
-    assert mark_fields_of(doc, TRIP, NEWEST) == "not the fields of a mark"
+    assert validate_mark_fields(doc, TRIP, NEWEST) == "not the fields of a mark"
 
 
 def test_couchdbs_own_fields_are_allowed_besides_rev() -> None:
@@ -115,7 +115,7 @@ def test_huge_strings_never_reach_the_caches() -> None:
     ],
 )
 def test_a_time_in_any_form_is_kept_in_the_stored_form(at: str, stored: str | None) -> None:
-    found = mark_fields_of(usual(at=at, hlc=1673964000150), TRIP, NEWEST)
+    found = validate_mark_fields(usual(at=at, hlc=1673964000150), TRIP, NEWEST)
     if stored is None:
         assert found == "a time that is not well formed"
         return

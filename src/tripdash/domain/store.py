@@ -130,7 +130,7 @@ HLC_CEILING = _epoch_ms(2200)
 HLC_LIMIT = 2 * HLC_CEILING
 
 
-def new_id(hlc: int) -> str:
+def new_id(hlc: int, noise: int | None = None) -> str:
     """A new mark's or record's id: 32 hex digits, its clock value first, then 80 random bits.
 
     Ids that grow with time, as UUIDv7's do, instead of random ones (uuid4): every laptop
@@ -142,8 +142,11 @@ def new_id(hlc: int) -> str:
     Older releases' ids (uuid4) stay as they are; both are 32 hex digits, which every
     release accepts. The clock value is shifted by the floor so that it is never negative
     (the years 1900-2200 and the room above, :data:`HLC_LIMIT`, fit in 12 hex digits).
+    ``noise``, the 80 random bits, is given only by the benchmark (seeded, to repeat a run).
     """
-    return f"{hlc - HLC_FLOOR:012x}{os.urandom(10).hex()}"
+    if noise is None:
+        noise = int.from_bytes(os.urandom(10), "big")
+    return f"{hlc - HLC_FLOOR:012x}{noise:020x}"
 
 
 #: The rows every reader uses; any other (an older tripdash's forged pull) is ignored.
@@ -198,11 +201,11 @@ def default_author(env: Mapping[str, str] | None = None) -> str:
         return "unknown"
 
 
-#: ``datetime.isoformat(timespec="microseconds")`` of a UTC time, spelt out (see _iso).
+#: ``datetime.isoformat(timespec="microseconds")`` of a UTC time, spelt out (see stored_time).
 _ISO_UTC = "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00"
 
 
-def _iso(dt: datetime) -> str:
+def stored_time(dt: datetime) -> str:
     """The stored form of a time: UTC, to the microsecond, ``2023-01-17T14:15:00.000000+00:00``.
 
     A pull may format a million of them (those not pulled in this form already): a
@@ -232,13 +235,8 @@ def mark_fields(mark: Mark) -> MarkFields:
         mark.at,
         mark.who,
         mark.hlc,
-        _iso(mark.at),
+        stored_time(mark.at),
     )
-
-
-def stored_time(dt: datetime) -> str:
-    """A time as the store keeps it (UTC, to the microsecond)."""
-    return _iso(dt)
 
 
 def _stored_upto(conn: sqlite3.Connection, server_no: int, trip_id: str) -> int:
@@ -294,7 +292,7 @@ _HELD = (
     "(EXISTS (SELECT 1 FROM sync_held h WHERE h.server_no = ? AND h.seq = m.seq) "
     "OR EXISTS (SELECT 1 FROM sync_known k WHERE k.server = ? AND k.mark_id = m.id))"
 )
-#: A row in exactly the form tripdash writes (``_iso``: UTC, microseconds), so that
+#: A row in exactly the form tripdash writes (``stored_time``: UTC, microseconds), so that
 #: :func:`_strict_mark` reads it whenever its text is UTF-8: checked by SQLite, fast.
 #: (NULL for some damage: callers wrap it in IFNULL.)
 _CANONICAL = (
@@ -836,7 +834,7 @@ class MarkStore:
             mark = Mark(new_id(hlc), trip_id, item_id, bool(done), now, who, hlc)
             conn.execute(
                 f"INSERT INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (mark.id, trip_id, item_id, int(done), _iso(now), who, mark.hlc),
+                (mark.id, trip_id, item_id, int(done), stored_time(now), who, mark.hlc),
             )
         # (data_version is not re-read here: it only moves for other connections' commits,
         # and re-reading could swallow one that landed just before ours.)
@@ -888,7 +886,7 @@ class MarkStore:
         for m in marks:
             cur = conn.execute(
                 f"INSERT OR IGNORE INTO marks ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (m.id, m.trip_id, m.item_id, int(m.done), _iso(m.at), m.who, m.hlc),
+                (m.id, m.trip_id, m.item_id, int(m.done), stored_time(m.at), m.who, m.hlc),
             )
             added += cur.rowcount
         return added
@@ -1154,18 +1152,9 @@ class MarkStore:
                 )
                 for row in conn.execute(query, chunk):
                     try:
-                        here = _row_to_mark(row[1:])
-                        # The fields, not the stored text: this row's is not formatted
-                        # again (a damaged one could fail to be).
-                        same = (
-                            here.id,
-                            here.trip_id,
-                            here.item_id,
-                            here.done,
-                            here.at,
-                            here.who,
-                            here.hlc,
-                        ) == page[str(row[1])][:7]
+                        # The marks compared, not the stored texts: the row's time is
+                        # not formatted again (a damaged one could fail to be).
+                        same = _row_to_mark(row[1:]) == Mark(*page[str(row[1])][:7])
                     except (ValueError, TypeError):
                         same = False
                     if same:

@@ -60,12 +60,12 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import httpx
@@ -122,7 +122,7 @@ class SyncLimits:
     pages: int = 1000  # change-feed pages per round
     changes: int = 200_000  # changes read per round (and marks pushed per round)
     round_bytes: int = 512 * 1024 * 1024  # bytes read per round, every answer included
-    page_bytes: int = 32 * 1024 * 1024  # one change-feed page (checked between changes)
+    page_bytes: int = 32 * 1024 * 1024  # one change-feed page (checked between changes and chunks)
     # One change parsed whole; a larger one is skipped. Room for the longest note
     # (100,000 characters, even each one a control character escaped as \u001b) and
     # CouchDB's fields, and no more (memory stays flat however large a document).
@@ -283,11 +283,11 @@ def validate_mark(doc: Any, trip_id: str, *, newest_ms: int) -> Mark | str:
     ``newest_ms`` (this laptop's wall clock plus the margin). A refusal for that last
     reason is ``"ahead"``.
     """
-    found = mark_fields_of(doc, trip_id, newest_ms)
+    found = validate_mark_fields(doc, trip_id, newest_ms)
     return found if isinstance(found, str) else Mark(*found[:7])
 
 
-def mark_fields_of(doc: Any, trip_id: str, newest_ms: int) -> MarkFields | str:
+def validate_mark_fields(doc: Any, trip_id: str, newest_ms: int) -> MarkFields | str:
     """:func:`validate_mark` giving the mark's fields as a tuple (a pull's million)."""
     if not isinstance(doc, dict):
         return "not a document"
@@ -347,6 +347,10 @@ def mark_fields_of(doc: Any, trip_id: str, newest_ms: int) -> MarkFields | str:
     # million of them again is 4 % of a pull.
     text = at if _STORED_AT.fullmatch(at) else stored_time(when)
     return (ident, trip, item, done, when, who, hlc, text)
+
+
+#: What a push sends: marks, or records (notes, shifts).
+_Sent = TypeVar("_Sent", Mark, Record)
 
 
 def _record_doc(record: Record) -> dict[str, Any]:
@@ -1062,85 +1066,73 @@ def _ensure_database(server: _Server, rnd: _Round, db: str) -> None:
 def _push(
     server: _Server, rnd: _Round, store: MarkStore, trip_id: str, key: str
 ) -> tuple[int, dict[str, Mark], str | None]:
-    """Send the marks the server has not shown it holds, up to the round's limit; return
-    (accepted as new, sent, the limit that stopped it or None).
+    """Send the marks the server has not shown it holds (see :func:`_push_all`)."""
 
-    A push stopped by the limit lets the round go on to pull and confirm what it sent:
-    those marks are then held, and the next round sends the ones after them (a round
-    that stopped here once sent the same first ones for ever)."""
-    pushed = 0
-    sent: dict[str, Mark] = {}
-    after: tuple[int, str, str] | None = None
-    while True:
-        room = rnd.limits.changes - len(sent)
-        batch = store.unsynced(trip_id, key, max(1, min(PAGE, room)), after=after)
-        if not batch:
-            return pushed, sent, None
-        if room <= 0:
-            return pushed, sent, f"the limit of {rnd.limits.changes:,} marks pushed"
-        after = batch[-1].order
-        answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": [_doc(m) for m in batch]})
-        if not isinstance(answer, list):
-            raise SyncError("the server's answer to a push is not a list of results")
-        wanted = {m.id: m for m in batch}
-        accepted = 0
-        for item in answer:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                continue
-            mark = wanted.get(item["id"])
-            if mark is None:
-                continue
-            if item.get("ok") is True:
-                pushed += 1
-            elif item.get("error") != "conflict":  # conflict: it had it (a lost reply)
-                continue
-            sent[mark.id] = mark
-            accepted += 1
-        if not accepted:
-            raise SyncError("the server accepted none of the marks pushed to it")
-        if accepted < len(batch):
-            raise SyncError(
-                f"the server refused {len(batch) - accepted} mark(s); they stay waiting"
-            )
+    def waiting(limit: int, after: tuple[int, str, str] | None) -> Sequence[Mark]:
+        return store.unsynced(trip_id, key, limit, after=after)
+
+    return _push_all(server, rnd, waiting, _doc, "marks", "mark(s)")
 
 
 def _push_records(
     server: _Server, rnd: _Round, records: RecordStore, trip_id: str, key: str
 ) -> tuple[int, dict[str, Record], str | None]:
-    """Send the records the server has not shown it holds (as :func:`_push` marks)."""
+    """Send the records the server has not shown it holds (see :func:`_push_all`)."""
+
+    def waiting(limit: int, after: tuple[int, str, str] | None) -> Sequence[Record]:
+        return records.unsynced(trip_id, key, limit, after=after)
+
+    return _push_all(server, rnd, waiting, _record_doc, "notes or shifts", "note(s) or shift(s)")
+
+
+def _push_all(
+    server: _Server,
+    rnd: _Round,
+    waiting: Callable[[int, tuple[int, str, str] | None], Sequence[_Sent]],
+    to_doc: Callable[[_Sent], dict[str, Any]],
+    plural: str,
+    some: str,
+) -> tuple[int, dict[str, _Sent], str | None]:
+    """Send what ``waiting`` gives (in order, a page at a time), up to the round's limit;
+    return (accepted as new, sent, the limit that stopped it or None).
+
+    A push stopped by the limit lets the round go on to pull and confirm what it sent:
+    those are then held, and the next round sends the ones after them (a round that
+    stopped here once sent the same first ones for ever)."""
     pushed = 0
-    sent: dict[str, Record] = {}
+    sent: dict[str, _Sent] = {}
     after: tuple[int, str, str] | None = None
     while True:
         room = rnd.limits.changes - len(sent)
-        batch = records.unsynced(trip_id, key, max(1, min(PAGE, room)), after=after)
+        batch = waiting(max(1, min(PAGE, room)), after)
         if not batch:
             return pushed, sent, None
         if room <= 0:
-            return pushed, sent, f"the limit of {rnd.limits.changes:,} records pushed"
+            return pushed, sent, f"the limit of {rnd.limits.changes:,} {plural} pushed"
         after = batch[-1].order
-        docs = [_record_doc(r) for r in batch]
-        answer = server.request(rnd, "POST", "/_bulk_docs", json={"docs": docs})
+        answer = server.request(
+            rnd, "POST", "/_bulk_docs", json={"docs": [to_doc(one) for one in batch]}
+        )
         if not isinstance(answer, list):
             raise SyncError("the server's answer to a push is not a list of results")
-        wanted = {r.id: r for r in batch}
+        wanted = {one.id: one for one in batch}
         accepted = 0
         for item in answer:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 continue
-            record = wanted.get(item["id"])
-            if record is None:
+            one = wanted.get(item["id"])
+            if one is None:
                 continue
             if item.get("ok") is True:
                 pushed += 1
             elif item.get("error") != "conflict":  # conflict: it had it (a lost reply)
                 continue
-            sent[record.id] = record
+            sent[one.id] = one
             accepted += 1
+        if not accepted:
+            raise SyncError(f"the server accepted none of the {plural} pushed to it")
         if accepted < len(batch):
-            raise SyncError(
-                f"the server refused {len(batch) - accepted} note(s) or shift(s); they stay waiting"
-            )
+            raise SyncError(f"the server refused {len(batch) - accepted} {some}; they stay waiting")
 
 
 @dataclass
@@ -1240,9 +1232,10 @@ def _pull_page(
                 if not take(parser.feed(text.decode(data))):
                     break
                 if page_bytes > rnd.limits.page_bytes and not parser.skipping:
-                    # Checked here too: a page of white space completes no change to
-                    # check it at. (A change too large to parse is skipped to its end,
-                    # however long, so that the checkpoint can pass it.)
+                    # Checked after each change (in ``take``, to cut the page there)
+                    # and here: a page of white space completes no change. (A change
+                    # too large to parse is skipped to its end, however long, so that
+                    # the checkpoint can pass it.)
                     if count == 0:
                         raise SyncError(
                             f"the server's change feed gave {rnd.limits.page_bytes:,} "
@@ -1299,7 +1292,7 @@ def _classify(
         else:
             out.malformed += 1
         return
-    mark = mark_fields_of(doc, trip_id, newest)
+    mark = validate_mark_fields(doc, trip_id, newest)
     if type(mark) is tuple:
         marks.append(mark)
     elif mark == _AHEAD:
