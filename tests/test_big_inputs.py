@@ -439,3 +439,47 @@ def test_a_wide_bomb_never_reaches_the_parser(
     # The control: a file under the cap is parsed, once.
     assert cli.main(["check", str(SMALL_TRIP)]) == 0
     assert len(parsed) == 1
+
+
+def test_suggestions_are_worded_only_for_the_problems_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "did you mean" is a fuzzy match over every choice: 12,000 broken references
+    once cost 15 s of suggestions that were then thrown away. Only those kept are worded."""
+    import difflib
+
+    from tripdash.domain import validate
+    from tripdash.domain.loader import TripInvalid, load_trip
+
+    calls = 0
+    real = difflib.get_close_matches
+
+    def counting(*args: Any, **kwargs: Any) -> list[str]:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(difflib, "get_close_matches", counting)
+    events = "".join(
+        f'[[events]]\nid = "e{i}"\ntitle = "E"\nplace = "nowhere{i}"\n'
+        f'start = 2024-01-01T{i % 24:02d}:00:00\ncounterparts = ["cp-{i}"]\n'
+        for i in range(3_000)
+    )
+    path = tmp_path / "refs.toml"
+    path.write_text(
+        'format = 1\n[trip]\nid = "t"\ntitle = "T"\nhome_tz = "Europe/London"\n'
+        '[[places]]\nid = "here"\nname = "Here"\ntz = "Europe/London"\n'
+        '[[counterparts]]\nid = "cp-1"\nname = "One"\n' + events
+    )
+    with pytest.raises(TripInvalid) as caught:
+        load_trip(path, cache_dir=tmp_path / "cache")
+    problems = caught.value.problems
+    assert len(problems) == validate.MAX_PROBLEMS + 1
+    assert [p.message for p in problems[:2]] == [
+        "unknown place 'nowhere0' (did you mean 'here'?)",
+        "unknown counterpart 'cp-0' (did you mean 'cp-1'?)",
+    ]
+    assert problems[-1].message.startswith("and ")
+    # 6,000 unknown references (a place and a counterpart each, one counterpart known),
+    # 500 kept: one suggestion for each kept reference, none for the rest.
+    assert calls <= validate.MAX_PROBLEMS
