@@ -139,7 +139,7 @@ class TripDashApp(App[int]):
             self.notify(session.store_notice, title="Marks", severity="error", timeout=30)
         for bad in session.invalid:
             self.notify(
-                f"{bad.source}: {len(bad.errors)} error(s); run `tripdash check` for details",
+                f"{bad.source}: {bad.error_count} error(s); run `tripdash check` for details",
                 title="A trip file could not be loaded",
                 severity="warning",
                 timeout=10,

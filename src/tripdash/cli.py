@@ -206,7 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         except TripInvalid as exc:
             status = EXIT_INVALID
-            errors = len(exc.errors)
+            errors = exc.error_count
             say(f"FAIL  {one_line(f)}  {errors} error{'s' if errors != 1 else ''}")
             _print_problems(exc.problems, sys.stderr)
             continue

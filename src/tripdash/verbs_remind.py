@@ -80,7 +80,7 @@ def reminder_settings(args: argparse.Namespace, config: Config | None = None) ->
     """The settings of the config file (when given), changed by the options; UsageError
     (exit 2) when an option is wrong. Options win: flag, then environment, then file."""
     from tripdash.cli import UsageError
-    from tripdash.domain.reminders import (
+    from tripdash.domain.reminder_settings import (
         ReminderConfigError,
         ReminderSettings,
         apply_remind_options,

@@ -299,7 +299,7 @@ def fetch_trip(
     except TripInvalid as exc:
         if cached is None:
             raise
-        count = len(exc.errors)
+        count = exc.error_count
         reason = f"the new version is not a valid trip ({count} error{'s' if count != 1 else ''})"
         outcome = _fallback(url, cached, reason, default_id)
         return FetchOutcome(

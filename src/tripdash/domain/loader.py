@@ -174,7 +174,7 @@ def parse_trip_text(text: str, *, source: str, default_id: str) -> LoadResult:
     out = Collector(source, text)
     trip = build(doc, out, default_id, source)
     if out.has_errors or trip is None:
-        raise TripInvalid(source, out.finish())
+        raise TripInvalid(source, out.finish(), out.dropped)
     return LoadResult(trip, out.finish())
 
 

@@ -36,13 +36,24 @@ class Problem:
 
 
 class TripInvalid(Exception):
-    """A trip file that cannot be used; ``problems`` lists every error (and warning)."""
+    """A trip file that cannot be used; ``problems`` lists the errors (and warnings) kept.
 
-    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+    ``not_shown`` counts the problems found past the cap on those worded; ``problems``
+    then ends with a line saying so.
+    """
+
+    def __init__(self, source: str, problems: Sequence[Problem], not_shown: int = 0) -> None:
         self.source = source
         self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == "error"]
-        super().__init__(f"{source}: {len(errors)} error(s)")
+        self.not_shown = not_shown
+        super().__init__(f"{source}: {self.error_count} error(s)")
+
+    @property
+    def error_count(self) -> int:
+        """Every problem found that makes the file unusable, shown or not ("12,022", not
+        the 500 worded and a last line counting the rest)."""
+        errors = len(self.errors)
+        return errors - 1 + self.not_shown if self.not_shown else errors
 
     @property
     def errors(self) -> list[Problem]:

@@ -89,7 +89,7 @@ class PickerScreen(Screen[None]):
             for i, entry in enumerate(self.entries)
         ]
         for bad in self.invalid:
-            errors = len(bad.errors)
+            errors = bad.error_count
             prompt = Text()
             prompt.append(one_line(bad.source), "bold")
             prompt.append(f"\n  cannot be opened: {errors} error{'s' if errors != 1 else ''}")
