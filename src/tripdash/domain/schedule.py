@@ -252,7 +252,10 @@ class Schedule:
 
     def find_next(self, now: datetime) -> Event | None:
         """The next confirmed, not cancelled event that starts after ``now``."""
-        for e in self.trip.events[self.now_index(now) :]:
+        events = self.trip.events
+        # By index, not a slice: a slice copies the rest of the trip, each second.
+        for i in range(self.now_index(now), len(events)):
+            e = events[i]
             if e.time_confirmed and not e.cancelled:
                 return e
         return None
@@ -263,7 +266,9 @@ class Schedule:
         A TBC event of today counts (its time is not known, so it is still to come);
         cancelled events never do.
         """
-        for e in self.trip.events[self.now_position(now) :]:
+        events = self.trip.events
+        for i in range(self.now_position(now), len(events)):
+            e = events[i]
             if not e.cancelled and (e.time_confirmed or self.pending_tbc(e, now) or e.start > now):
                 return e
         return None
@@ -279,7 +284,8 @@ class Schedule:
                     return e
                 break
         if nxt is None:
-            for e in events[self.now_index(now) :]:
+            for i in range(self.now_index(now), len(events)):
+                e = events[i]
                 if not e.cancelled and self.pending_tbc(e, now):
                     return e
         return nxt
@@ -316,7 +322,8 @@ class Schedule:
         place = anchor.end_place
         # The next day's first (not cancelled) event moves it, perhaps several days on.
         # A "day" is a local date at one zone: Anchorage's 18 March follows Seoul's.
-        for e in events[last + 1 :]:
+        for i in range(last + 1, len(events)):
+            e = events[i]
             if e.cancelled:
                 continue
             if e.local_date == anchor.local_date and e.place.tz.key == anchor.place.tz.key:
