@@ -166,3 +166,20 @@ def test_default_cache_dir_from_the_environment(tmp_path: Path) -> None:
     assert default_cache_dir({"TRIPDASH_CACHE_DIR": str(tmp_path)}) == tmp_path
     assert default_cache_dir({"TRIPDASH_CACHE_DIR": "~/c", "HOME": "/h"}).name == "c"
     assert "tripdash" in str(default_cache_dir({}))
+
+
+def test_an_edit_with_more_problems_than_are_worded_counts_them_all(
+    source: TripSource, trip_file: Path
+) -> None:
+    """The header's "is not valid (N errors)" counts every error, not the 500 worded."""
+    extra = "".join(
+        f'\n[[events]]\nid = "extra-{i}"\ntitle = "Extra"\nplace = "nowhere-{i}"\n'
+        f"start = 2023-01-18T10:00:00\n"
+        for i in range(600)
+    )
+    write(trip_file, FS_TEXT + extra)
+    polled = source.poll()
+    assert polled.result is None
+    assert len(polled.problems) == 501  # 500 worded and a line counting the rest
+    assert polled.problems[-1].endswith("and 100 more problem(s) not shown; fix these first")
+    assert polled.error_count == 600

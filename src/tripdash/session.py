@@ -398,7 +398,7 @@ class Session:
     def _note_file_state(self, entry: OpenTrip, loaded: Loaded) -> None:
         """Keep, until it is fixed, that the file on disk cannot be used (and since when)."""
         assert entry.source is not None
-        errors = len(loaded.problems)
+        errors = loaded.error_count
         if loaded.result is not None:
             entry.broken = entry.broken_since = None
             return

@@ -246,6 +246,7 @@ class FetchOutcome:
     another_trip: AnotherTrip | None = None  # status "other-trip"
     pending: CachedCopy | None = None  # the other trip's body, to cache once accepted
     replaced: tuple[str, str] | None = None  # the (id, title) an accepted new trip replaced
+    error_total: int | None = None  # the bad version's errors, when ``problems`` is cut
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,7 @@ def fetch_trip(
             outcome.copy,
             reason,
             tuple(str(p) for p in exc.errors),
+            error_total=count,
         )
     copy = CachedCopy(response_body, headers.get("etag"), headers.get("last-modified"), now, now)
     new_trip = (result.trip.id, result.trip.title)

@@ -61,6 +61,14 @@ class Loaded:
     another_trip: AnotherTrip | None = None
     #: (id, title) of the trip an accepted new one replaced (``--accept-new-trip``).
     replaced: tuple[str, str] | None = None
+    #: How many errors the bad version has when ``problems`` holds only the first ones
+    #: and a line counting the rest (:attr:`TripInvalid.error_count`); None: one each.
+    error_total: int | None = None
+
+    @property
+    def error_count(self) -> int:
+        """Every error of the bad new version, shown in ``problems`` or not."""
+        return len(self.problems) if self.error_total is None else self.error_total
 
 
 class TripSource:
@@ -181,7 +189,8 @@ class TripSource:
         try:
             result = loader.load_trip(path, cache_dir=self._parsed_cache)
         except TripInvalid as exc:
-            return Loaded(None, problems=tuple(str(p) for p in exc.errors))
+            errors = tuple(str(p) for p in exc.errors)
+            return Loaded(None, problems=errors, error_total=exc.error_count)
         if self._trip is not None and result.trip.id != self._trip[0]:
             self._waiting = AnotherTrip(*self._trip, result.trip.id, result.trip.title, result)
             reason = self._waiting.describe(self.display)
@@ -210,16 +219,30 @@ class TripSource:
             news = pending != self._announced  # each new body is reported once
             self._announced = pending
             if only_new:
-                return Loaded(None, status, outcome.problems, waiting if news else None)
+                return Loaded(
+                    None,
+                    status,
+                    outcome.problems,
+                    waiting if news else None,
+                    error_total=outcome.error_total,
+                )
             self._digest = hashlib.sha256(outcome.copy.body).hexdigest()
             self._trip = (outcome.result.trip.id, outcome.result.trip.title)
-            return Loaded(outcome.result, status, outcome.problems, waiting)
+            return Loaded(
+                outcome.result, status, outcome.problems, waiting, error_total=outcome.error_total
+            )
         digest = hashlib.sha256(outcome.copy.body).hexdigest()
         if only_new and digest == self._digest:
-            return Loaded(None, status, outcome.problems)
+            return Loaded(None, status, outcome.problems, error_total=outcome.error_total)
         self._digest = digest
         self._use(outcome.result)
-        return Loaded(outcome.result, status, outcome.problems, replaced=outcome.replaced)
+        return Loaded(
+            outcome.result,
+            status,
+            outcome.problems,
+            replaced=outcome.replaced,
+            error_total=outcome.error_total,
+        )
 
 
 def expand(paths: list[str]) -> list[str]:
