@@ -119,3 +119,30 @@ def test_12_hour_date_line_trip_at_120x40(tmp_path: Path, snap) -> None:
     # 12:58 pm in Seoul is 11:58 pm the day before in Washington; the next event, at
     # 1:00 pm KST, is 12:00 am EDT at home: both widths of hour in both columns.
     snap(_app(tmp_path, "2021-03-18T12:58 Asia/Seoul", SEOUL_TRIP), terminal_size=(120, 40))
+
+
+async def test_at_80_columns_no_clock_is_cut(tmp_path: Path) -> None:
+    # 12:10:02 pm GMT is 7:10:02 am EST; 10:10 pm GMT is 5:10 pm EST: the longest 12-hour
+    # clocks (two-digit hours) leave no room for both offsets at 78 cells. The line gives
+    # way by whole parts: each clock stays whole, never "UTC-0…".
+    clock = FakeClock(at("2023-01-17T12:10:02 America/New_York"))
+    app = _app(tmp_path, "", clock=clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one(TripHeader)
+        for when, fmt, home, local in [
+            ("2023-01-17T12:10:02", 12, "5:10:02 pm GMT", "12:10:02 pm EST"),
+            ("2023-01-17T07:10:02", 12, "12:10:02 pm GMT", "7:10:02 am EST"),
+            ("2023-01-17T10:10:02", 12, "3:10:02 pm GMT", "10:10:02 am EST"),
+            ("2023-01-17T09:10:02", 24, "14:10:02 GMT", "09:10:02 EST"),
+        ]:
+            clock.at = at(f"{when} America/New_York")
+            header._time_format = fmt
+            header.now = clock()
+            line = header.lines()[1].plain
+            assert len(line) <= 78 and "…" not in line, line
+            assert f"Home Tue 17 {home}" in line and f"Here Tue 17 {local}" in line, line
+            offsets = line.count("UTC")
+            assert offsets in (0, 2), line  # both offsets, or neither: never one cut
+            if fmt == 24:  # room for both offsets; the place's name is what gave way
+                assert line.endswith("EST UTC-05:00"), line

@@ -28,13 +28,18 @@ from tripdash.widgets.strips import cut_end, cut_middle, text_strip
 LINES = 3
 
 
-def _clock(label: str, instant: datetime, wide: bool, time_format: int = 24) -> Text:
-    """``Home Tue 17 Jan 14:31:05 GMT UTC+00:00`` (``Tue 17`` when narrow)."""
+def _clock(
+    label: str, instant: datetime, wide: bool, time_format: int = 24, offset: bool = True
+) -> Text:
+    """``Home Tue 17 Jan 14:31:05 GMT UTC+00:00`` (``Tue 17`` when narrow; the offset
+    left out when ``offset`` is false, the abbreviation still there)."""
     text = Text()
     text.append(f"{label} ", "bold")
     text.append(f"{instant:%a %d %b} " if wide else f"{instant:%a %d} ")
     text.append(clock_time(instant, time_format, seconds=True), "bold")
-    text.append(f" {zone_abbrev(instant)} {format_offset(instant)}")
+    text.append(f" {zone_abbrev(instant)}")
+    if offset:
+        text.append(f" {format_offset(instant)}")
     return text
 
 
@@ -199,18 +204,33 @@ class TripHeader(Widget):
         return fit(parts, width)
 
     def _clock_line(self, now: datetime, width: int) -> Text:
+        """Both clocks, giving way to the width by leaving out whole parts, never by
+        cutting one: first the place's name after "Here", then the UTC offsets (each
+        abbreviation, or ``+0545`` where a zone has none, still says which time it is),
+        then the place's own short name for "Here". A cut clock could end in "UTC-0…",
+        an offset that reads as another."""
         home = self.schedule.trip.home_tz
         place = self.schedule.current_place(now)
         wide = width >= 100
-        out = _clock("Home", now.astimezone(home), wide, self._time_format)
-        if place is not None:
-            name = one_line(place.name)
-            label = name if wide or len(name) <= 6 else "Here"
-            out.append("  │  ", "dim")
-            out.append_text(_clock(label, now.astimezone(place.tz), wide, self._time_format))
-            if label != name:
-                out.append(f" {name}", "dim")
-        return out
+        line = Text()
+        for offsets, short_name, suffix in (
+            (True, True, True),
+            (True, True, False),
+            (False, True, False),
+            (False, False, False),
+        ):
+            line = _clock("Home", now.astimezone(home), wide, self._time_format, offsets)
+            if place is not None:
+                name = one_line(place.name)
+                label = name if wide or (short_name and len(name) <= 6) else "Here"
+                line.append("  │  ", "dim")
+                local = now.astimezone(place.tz)
+                line.append_text(_clock(label, local, wide, self._time_format, offsets))
+                if label != name and suffix:
+                    line.append(f" {name}", "dim")
+            if line.cell_len <= width:
+                break
+        return line
 
     def _status_line(self, now: datetime, width: int) -> Text:
         """What is on now and next. When the line is too long the titles are cut, never
