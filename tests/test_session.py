@@ -147,8 +147,17 @@ def test_a_sync_outcome_is_kept_per_trip_and_worded_for_the_header(tmp_path: Pat
     state = session.entry(key).sync
     assert state.offline and state.waiting == 3 and state.last_ok == NOW
     assert describe_sync(state, clock.at, home) == "⇅ offline since 17:05, 3 marks waiting"
+    # Notes and shifts wait too, and are counted apart from marks.
+    with_notes = SyncOutcome(None, SyncError("no connection", offline=True), 3, 1)
+    session.record_sync({key: with_notes})
+    text = describe_sync(session.entry(key).sync, clock.at, home)
+    assert text == "⇅ offline since 17:05, 3 marks and 1 note or shift waiting"
+    only_notes = SyncOutcome(None, SyncError("no connection", offline=True), 0, 2)
+    session.record_sync({key: only_notes})
+    text = describe_sync(session.entry(key).sync, clock.at, home)
+    assert text == "⇅ offline since 17:05, 2 notes or shifts waiting"
     failed = SyncOutcome(None, SyncError("server said 401 Unauthorized"), 3)
-    assert session.record_sync({key: failed}) == ["server said 401 Unauthorized"]
+    assert session.record_sync({key: failed}) == [("Sync failed", "server said 401 Unauthorized")]
     assert session.record_sync({key: failed}) == []  # the same error is not repeated
     assert session.record_sync({"no-such-key": ok}) == []
     session.close()

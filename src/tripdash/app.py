@@ -300,8 +300,8 @@ class TripDashApp(App[int]):
         self._synced(outcomes)
 
     def _synced(self, outcomes: dict[str, SyncOutcome]) -> None:
-        for error in self.session.record_sync(outcomes):
-            self.notify(error, title="Sync failed", severity="error")
+        for title, text in self.session.record_sync(outcomes):
+            self.notify(text, title=title, severity="warning" if title == "Clock" else "error")
         # Pulled marks reach the screens through the store's change signal (another
         # connection committed them); look now rather than within the next second.
         self._poll_marks()

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from tripdash.domain.clockskew import describe_skew
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import SourceStatus, TripSource
@@ -99,6 +100,10 @@ class SyncState:
     waiting: int = 0  # marks the server has not shown it holds
     ignored: int = 0  # documents the last round refused (malformed, or clocks far ahead)
     stopped: str | None = None  # the limit that ended the last round early
+    records_waiting: int = 0  # notes and shifts (records) the server has not shown it holds
+    #: This laptop's clock less the server's, at the last round that could tell (kept
+    #: while offline: a clock does not come right by losing the network).
+    skew_ms: int | None = None
 
     def after(self, now: datetime, result: SyncResult | None, error: SyncError | None) -> SyncState:
         """The state after a round that ended at ``now``."""
@@ -108,6 +113,8 @@ class SyncState:
                 waiting=result.waiting,
                 ignored=result.skipped + result.ahead,
                 stopped=result.stopped,
+                records_waiting=result.records_waiting,
+                skew_ms=result.skew_ms if result.skew_ms is not None else self.skew_ms,
             )
         assert error is not None
         return SyncState(
@@ -116,19 +123,43 @@ class SyncState:
             offline=error.offline,
             error=str(error),
             waiting=self.waiting,
+            records_waiting=self.records_waiting,
+            skew_ms=self.skew_ms,
         )
+
+
+def _waiting(state: SyncState) -> str:
+    """``3 marks waiting``, ``3 marks and 1 note or shift waiting``, or ""."""
+    marks, records = state.waiting, state.records_waiting
+    parts = []
+    if marks:
+        parts.append(f"{marks} mark{'s' if marks != 1 else ''}")
+    if records:
+        parts.append(
+            f"{records} note{'s' if records != 1 else ''} or shift{'s' if records != 1 else ''}"
+        )
+    return f"{' and '.join(parts)} waiting" if parts else ""
 
 
 def describe_sync(
     state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int = 24
 ) -> str:
-    """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error."""
+    """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error,
+    then what a clock far from the server's means (:func:`describe_skew`)."""
+    text = _sync_text(state, real_now, home, time_format)
+    skew = describe_skew(state.skew_ms, short=True)
+    if skew and text:
+        text += f", {skew}"
+    return text
+
+
+def _sync_text(state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int) -> str:
+    waiting = _waiting(state)
     if state.error is not None:
         if state.offline and state.failing_since is not None:
             since = state.failing_since.astimezone(home)
-            waiting = f", {state.waiting} mark{'s' if state.waiting != 1 else ''} waiting"
             clock = clock_time(since, time_format)
-            return f"⇅ offline since {clock}{waiting if state.waiting else ''}"
+            return f"⇅ offline since {clock}{', ' + waiting if waiting else ''}"
         return f"⇅ sync failed: {state.error}"
     if state.last_ok is None:
         return ""
@@ -137,8 +168,8 @@ def describe_sync(
     text = f"⇅ synced {ago} ago"
     if state.stopped:
         text += " (in part: more next round)"
-    if state.waiting:
-        text += f", {state.waiting} mark{'s' if state.waiting != 1 else ''} waiting"
+    if waiting:
+        text += f", {waiting}"
     if state.ignored:
         text += f", {state.ignored} bad document{'s' if state.ignored != 1 else ''} ignored"
     return text

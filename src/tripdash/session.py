@@ -28,7 +28,7 @@ from tripdash.domain.clock import TripClock
 from tripdash.domain.late import Lateness, check_shift, lateness, under_way
 from tripdash.domain.loader import TripInvalid
 from tripdash.domain.model import Event, Trip
-from tripdash.domain.records import NoteVersion, Shift
+from tripdash.domain.records import NoteVersion, RecordStore, Shift
 from tripdash.domain.reminder_settings import ReminderSettings
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import AnotherTrip, Loaded, TripSource
@@ -89,7 +89,8 @@ class SyncOutcome:
 
     result: SyncResult | None
     error: SyncError | None
-    waiting: int
+    waiting: int  # marks the server has not shown it holds
+    records_waiting: int = 0  # notes and shifts likewise
 
 
 def order_trips(trips: Sequence[OpenTrip], now: datetime) -> list[OpenTrip]:
@@ -446,26 +447,41 @@ class Session:
                 trip_id = entry.trip.id
                 try:
                     result = sync_once(store, trip_id, config)
-                    outcomes[entry.key] = SyncOutcome(result, None, result.waiting)
+                    outcomes[entry.key] = SyncOutcome(
+                        result, None, result.waiting, result.records_waiting
+                    )
                 except SyncError as exc:
                     waiting = store.count_unsynced(trip_id, config.server)
-                    outcomes[entry.key] = SyncOutcome(None, exc, waiting)
+                    records = RecordStore(store, clock=self.options.clock)
+                    held = records.count_unsynced(trip_id, config.server)
+                    outcomes[entry.key] = SyncOutcome(None, exc, waiting, held)
         finally:
             store.close()
         return outcomes
 
-    def record_sync(self, outcomes: dict[str, SyncOutcome]) -> list[str]:
-        """Keep each trip's sync state; return the new errors worth a notice."""
+    def record_sync(self, outcomes: dict[str, SyncOutcome]) -> list[tuple[str, str]]:
+        """Keep each trip's sync state; return what is worth a notice, as (title, text):
+        new errors, and a clock found far from the server's (once, until it comes right
+        again)."""
+        from tripdash.domain.clockskew import describe_skew
+
         now = self.options.clock()
-        notices = []
+        notices: list[tuple[str, str]] = []
         for key, outcome in outcomes.items():
             entry = self.find(key)
             if entry is None:
                 continue
             before = entry.sync
             after = before.after(now, outcome.result, outcome.error)
-            entry.sync = replace(after, waiting=outcome.waiting)
+            entry.sync = replace(
+                after, waiting=outcome.waiting, records_waiting=outcome.records_waiting
+            )
             error = outcome.error
             if error is not None and not error.offline and before.error != after.error:
-                notices.append(str(error))
+                notices.append(("Sync failed", str(error)))
+            skew = describe_skew(after.skew_ms)
+            told = ("Clock", skew[:1].upper() + skew[1:] + ".")
+            if skew and not describe_skew(before.skew_ms) and told not in notices:
+                # The same clock, told once however many trips are open.
+                notices.append(told)
         return notices

@@ -1011,6 +1011,13 @@ async def test_dashboard_shows_offline_since_and_marks_waiting(
         text = header_text(app)
         assert "⇅ offline since 14:07, 2 marks waiting" in text  # since the first failure
         assert app.session.marks.done_ids(trip_id) == {"blinken-bilateral", "csis-speech"}
+
+        # A note saved offline waits as well, and is said apart from the marks.
+        app.session.save_note(app.session.keys[0], "csis-speech", "Q&A ran long")
+        await pilot.press("s")
+        await synced(app, pilot)
+        waiting = "⇅ offline since 14:07, 2 marks and 1 note or shift waiting"
+        await eventually(pilot, lambda: waiting in header_text(app))
     assert app._exception is None
 
 

@@ -71,6 +71,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import httpx
 
 from tripdash.domain import records as records_module
+from tripdash.domain.clockskew import CLOCK_MARGIN_MS, clock_skew_ms, describe_skew
 from tripdash.domain.fetch import FetchError, check_allowed, redact
 from tripdash.domain.records import KIND, MAX_BODY_CHARS, Record, RecordStore, body_problem
 from tripdash.domain.store import (
@@ -92,10 +93,6 @@ CONNECT_SECONDS = 5.0
 READ_SECONDS = 20.0
 DOC_TYPE = "tripdash.mark"
 RECORD_TYPE = "tripdash.record"
-#: A pulled mark's clock may be at most this far ahead of the receiving laptop's wall
-#: clock (a laptop whose clock is hours wrong still syncs; a forged far-future clock,
-#: which would push every later mark's clock towards 2**53, is refused).
-CLOCK_MARGIN_MS = 24 * 3600 * 1000
 #: Largest sizes of a mark's text fields (characters).
 MAX_ID = 200
 MAX_WHO = 200
@@ -192,6 +189,9 @@ class SyncResult:
     records_pushed: int = 0  # notes, shifts (and other records) the server accepted anew
     records_pulled: int = 0  # records new to this laptop
     records_waiting: int = 0  # local records the server has not shown it holds
+    #: How far this laptop's clock is ahead of the server's (negative: behind), from the
+    #: ``Date`` of the server's first answer; None when it sent none that reads.
+    skew_ms: int | None = None
 
     def __str__(self) -> str:
         text = f"pushed {self.pushed} mark(s), pulled {self.pulled} new mark(s)"
@@ -212,6 +212,9 @@ class SyncResult:
             text += f"; {self.waiting + self.records_waiting} still waiting"
         if self.stopped:
             text += f"; stopped at {self.stopped}: the next round goes on from there"
+        skew = describe_skew(self.skew_ms)
+        if skew:
+            text += f"; {skew}"
         return text
 
 
@@ -821,7 +824,7 @@ class _Decoder:
 
 
 class _Server:
-    def __init__(self, config: SyncConfig, db: str) -> None:
+    def __init__(self, config: SyncConfig, db: str, clock: Callable[[], int]) -> None:
         try:
             check_allowed(config.url, allow_http=config.allow_http)
         except FetchError as exc:
@@ -842,6 +845,10 @@ class _Server:
         # A second after the limit (the checks between chunks come first when chunks
         # come), the round's connections are shut, which ends any read.
         self._sockets: list[Any] = []
+        #: The ``Date`` header of the server's first answer, and this laptop's clock
+        #: when it came (``clock`` is the store's wall clock, in ms).
+        self.date: tuple[str, int] | None = None
+        self.clock = clock
         self._lock = threading.Lock()
         self._expired = False
         self._watchdog = threading.Timer(config.limits.seconds + 1.0, self._expire)
@@ -885,6 +892,8 @@ class _Server:
             with self.client.stream(
                 method, url, timeout=timeout, extensions={"trace": self._trace}, **kwargs
             ) as response:
+                if self.date is None:
+                    self.date = (response.headers.get("date", ""), self.clock())
                 _check_status(url, response)
                 decoder = _Decoder(response.headers.get("content-encoding", ""))
 
@@ -998,7 +1007,7 @@ def sync_once(
     """
     db = database_name(trip_id)
     rnd = _Round(config)
-    server = _Server(config, db)
+    server = _Server(config, db, store.wall_ms)
     key = config.server
     pull = _Pull()
     pushed = records_pushed = 0
@@ -1044,6 +1053,7 @@ def sync_once(
         records_pushed,
         pull.records,
         records.count_unsynced(trip_id, key),
+        clock_skew_ms(*server.date) if server.date is not None else None,
     )
 
 
