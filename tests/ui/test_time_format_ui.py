@@ -146,3 +146,19 @@ async def test_at_80_columns_no_clock_is_cut(tmp_path: Path) -> None:
             assert offsets in (0, 2), line  # both offsets, or neither: never one cut
             if fmt == 24:  # room for both offsets; the place's name is what gave way
                 assert line.endswith("EST UTC-05:00"), line
+
+
+async def test_the_jump_notice_says_the_home_time_in_12_hours(tmp_path: Path) -> None:
+    app = _app(tmp_path, "2023-01-17T09:00 America/New_York")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("t", *"press conf", "enter")
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        # 3:30 pm in Washington is 8:30 pm in London.
+        assert any(m.endswith("(8:30 pm GMT at home)") for m in said), said
+        await pilot.press("plus")  # the rehearsal clock's keys, from their new module
+        await pilot.pause()
+        assert app.screen.clock.now() == at("2023-01-17T15:45 America/New_York")
+        await pilot.press("0")
+        await pilot.pause()
+        assert not app.screen.clock.rehearsal

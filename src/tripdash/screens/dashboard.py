@@ -7,7 +7,7 @@ timeline and details are told the new instant; each redraws only what changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import ClassVar
 
@@ -23,7 +23,7 @@ from tripdash.domain.text import one_line
 from tripdash.live import describe_broken, describe_status, describe_sync
 from tripdash.messages import FirstFramePainted, TripReloaded
 from tripdash.screens.base import TripScreen, mark_bindings
-from tripdash.screens.jump import JumpKeys, jump_binding
+from tripdash.screens.jump import ClockKeys, JumpKeys, clock_bindings, jump_binding
 from tripdash.screens.reminding import ReminderKeys, reminder_bindings
 from tripdash.screens.searching import SearchKeys, search_bindings
 from tripdash.session import Session
@@ -46,7 +46,7 @@ DETAILS_DELAY = 0.06
 NARROW_BELOW = 110
 
 
-class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[None]):
+class DashboardScreen(ClockKeys, JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[None]):
     """One trip's live dashboard."""
 
     HELP_GROUP = "Dashboard"
@@ -87,41 +87,7 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
             show=False,
             id="dashboard.previous-pane",
         ),
-        # Rehearsal keys stay out of the footer (the header lists them during a
-        # rehearsal); help and the palette show them.
-        Binding(
-            "plus,equals_sign",
-            "shift_clock(15)",
-            "Clock +15 min",
-            key_display="+",
-            show=False,
-            id="dashboard.later-15",
-        ),
-        Binding(
-            "minus",
-            "shift_clock(-15)",
-            "Clock -15 min",
-            key_display="-",
-            show=False,
-            id="dashboard.earlier-15",
-        ),
-        Binding(
-            "greater_than_sign",
-            "shift_clock(60)",
-            "Clock +1 h",
-            key_display=">",
-            show=False,
-            id="dashboard.later-60",
-        ),
-        Binding(
-            "less_than_sign",
-            "shift_clock(-60)",
-            "Clock -1 h",
-            key_display="<",
-            show=False,
-            id="dashboard.earlier-60",
-        ),
-        Binding("0", "live_clock", "Clock back to real time", show=False, id="dashboard.live"),
+        *clock_bindings("dashboard"),
         *search_bindings("dashboard"),
         jump_binding("dashboard"),
         Binding("w", "overview", "Whole trip", show=False, id="dashboard.overview"),
@@ -407,21 +373,6 @@ class DashboardScreen(JumpKeys, SearchKeys, ReminderKeys, TripScreen, Screen[Non
 
     def action_focus_previous_pane(self) -> None:
         self.focus_previous()
-
-    def action_shift_clock(self, minutes: int) -> None:
-        """Move the rehearsal clock (starting a rehearsal when live)."""
-        self.clock.shift(timedelta(minutes=minutes))
-        self._clock_changed()
-        sign = "+" if minutes > 0 else "-"
-        self.notify(f"Rehearsal clock {sign}{abs(minutes)} min", timeout=2, markup=False)
-
-    def action_live_clock(self) -> None:
-        """Back to real time."""
-        if not self.clock.rehearsal:
-            return
-        self.clock.go_live()
-        self._clock_changed()
-        self.notify("Back to real time", timeout=2, markup=False)
 
     def _clock_changed(self) -> None:
         self.query_one(TripHeader).rehearsal = self.clock.rehearsal

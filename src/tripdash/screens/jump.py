@@ -1,4 +1,5 @@
-"""The jump-to-time prompt (`t`): type when, and the rehearsal clock goes there.
+"""The jump-to-time prompt (`t`): type when, and the rehearsal clock goes there; and the
+rehearsal clock's own keys (``+ - > < 0``, :class:`ClockKeys`).
 
 The words are those of :mod:`tripdash.domain.phrases` ("09:00", "tomorrow 08:00",
 "2023-01-18 10:00 Toronto", "+2h", an event, "now"). A phrase that names no time
@@ -9,7 +10,7 @@ the :class:`~tripdash.domain.phrases.Jump`, escape with None.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -20,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tripdash.domain.model import Trip
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, zone_abbrev
 
 if TYPE_CHECKING:
     # Imported when the box is used: the phrases are not needed for the first frame.
@@ -111,6 +112,49 @@ def jump_binding(screen: str) -> Binding:
     return Binding("t", "jump_to_time", "Jump to a time", show=False, id=f"{screen}.jump-to-time")
 
 
+def clock_bindings(screen: str) -> list[Binding]:
+    """The rehearsal clock's keys (``+ - > < 0``), with ids ``<screen>.later-15`` and so on.
+
+    They stay out of the key bar (the header lists them during a rehearsal); help and
+    the palette show them.
+    """
+    return [
+        Binding(
+            "plus,equals_sign",
+            "shift_clock(15)",
+            "Clock +15 min",
+            key_display="+",
+            show=False,
+            id=f"{screen}.later-15",
+        ),
+        Binding(
+            "minus",
+            "shift_clock(-15)",
+            "Clock -15 min",
+            key_display="-",
+            show=False,
+            id=f"{screen}.earlier-15",
+        ),
+        Binding(
+            "greater_than_sign",
+            "shift_clock(60)",
+            "Clock +1 h",
+            key_display=">",
+            show=False,
+            id=f"{screen}.later-60",
+        ),
+        Binding(
+            "less_than_sign",
+            "shift_clock(-60)",
+            "Clock -1 h",
+            key_display="<",
+            show=False,
+            id=f"{screen}.earlier-60",
+        ),
+        Binding("0", "live_clock", "Clock back to real time", show=False, id=f"{screen}.live"),
+    ]
+
+
 if TYPE_CHECKING:
     from tripdash.screens.base import TripScreen
     from tripdash.widgets.timeline import Timeline
@@ -154,6 +198,24 @@ class JumpKeys(_Base):
         else:
             self.timeline.jump_to_now()
         home = jump.instant.astimezone(self.trip.home_tz)
-        self.notify(
-            f"Rehearsal clock: {jump.said} ({home:%H:%M} {zone_abbrev(home)} at home)", timeout=4
-        )
+        at_home = f"{clock_time(home, self.time_format)} {zone_abbrev(home)}"
+        self.notify(f"Rehearsal clock: {jump.said} ({at_home} at home)", timeout=4)
+
+
+class ClockKeys(_Base):
+    """Mixed into the dashboard: the rehearsal clock's keys (:func:`clock_bindings`)."""
+
+    def action_shift_clock(self, minutes: int) -> None:
+        """Move the rehearsal clock (starting a rehearsal when live)."""
+        self.clock.shift(timedelta(minutes=minutes))
+        self._clock_changed()
+        sign = "+" if minutes > 0 else "-"
+        self.notify(f"Rehearsal clock {sign}{abs(minutes)} min", timeout=2, markup=False)
+
+    def action_live_clock(self) -> None:
+        """Back to real time."""
+        if not self.clock.rehearsal:
+            return
+        self.clock.go_live()
+        self._clock_changed()
+        self.notify("Back to real time", timeout=2, markup=False)
