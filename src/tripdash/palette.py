@@ -32,16 +32,16 @@ if TYPE_CHECKING:
 BATCH = 500
 
 
-def event_prompt(event: Event) -> str:
+def event_prompt(event: Event, time_format: int = 24) -> str:
     """``Event: 15:30 EST Joint press conference with Secretary Blinken``."""
-    return f"Event: {local_time_label(event)} {one_line(event.title)}"
+    return f"Event: {local_time_label(event, time_format)} {one_line(event.title)}"
 
 
-def event_help(event: Event, trip: Trip) -> str:
+def event_help(event: Event, trip: Trip, time_format: int = 24) -> str:
     """``Tue 17 Jan · home 20:30 GMT``: tripdash's words only (help text is markup)."""
     when = f"{event.local_date:%a %d %b}"
     if event.time_confirmed:
-        return f"{when} · home {home_time_label(event, trip.home_tz)}"
+        return f"{when} · home {home_time_label(event, trip.home_tz, time_format)}"
     return f"{when} · time TBC"
 
 
@@ -89,10 +89,11 @@ class TripCommands(Provider):
     def _candidates(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         screen: DashboardScreen = self.screen  # type: ignore[assignment]
         trip = screen.trip
+        fmt = screen.time_format
         for event in trip.events:
             yield (
-                event_prompt(event),
-                event_help(event, trip),
+                event_prompt(event, fmt),
+                event_help(event, trip, fmt),
                 partial(screen.select_event, event.id),
             )
         for cp in trip.counterparts:

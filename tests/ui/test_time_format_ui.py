@@ -155,10 +155,71 @@ async def test_the_jump_notice_says_the_home_time_in_12_hours(tmp_path: Path) ->
         await pilot.pause()
         said = [n.message for n in app._notifications]
         # 3:30 pm in Washington is 8:30 pm in London.
-        assert any(m.endswith("(8:30 pm GMT at home)") for m in said), said
+        expected = (
+            "Rehearsal clock: Tue 17 Jan 2023 3:30 pm EST, Joint press conference with "
+            "Secretary Blinken (8:30 pm GMT at home)"
+        )
+        assert expected in said, said
         await pilot.press("plus")  # the rehearsal clock's keys, from their new module
         await pilot.pause()
         assert app.screen.clock.now() == at("2023-01-17T15:45 America/New_York")
         await pilot.press("0")
         await pilot.pause()
         assert not app.screen.clock.rehearsal
+
+
+async def test_the_overview_in_12_hours(tmp_path: Path) -> None:
+    from tripdash.screens.overview import OverviewScreen
+
+    app = _app(tmp_path, "2023-01-17T12:00 America/New_York")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        grid = screen.grid
+        lines = [grid.render_line(y).text for y in range(grid.size.height)]
+        text = "\n".join(lines)
+        assert "  9:15 am Speech on UK" in text, text  # past: no marker
+        assert "→ 3:30 pm Joint press" in text, text
+        assert " TBC      Bilateral meeting" in text, text  # as wide as a time
+        assert "── now 12:00 pm ─" in text, text
+        assert "09:15" not in text and "15:30" not in text
+
+
+def test_12_hour_overview_snapshot(tmp_path: Path, snap) -> None:
+    # Noon in Washington, 17 January: the speech past, the press conference next.
+    app = _app(tmp_path, "2023-01-17T12:00 America/New_York")
+    snap(app, press=["w"], terminal_size=(120, 40))
+
+
+async def test_the_palette_and_the_running_late_box_in_12_hours(tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList, Select
+
+    from tripdash.screens.late import LateScreen
+
+    app = _app(tmp_path, "2023-01-17T09:20 America/New_York")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("ctrl+p", *"joint press")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CommandPalette)
+        listing = app.screen.query_one(OptionList)
+        first = str(listing.get_option_at_index(0).prompt).splitlines()
+        assert first == [
+            "Event: 3:30 pm EST Joint press conference with Secretary Blinken",
+            "Tue 17 Jan · home 8:30 pm GMT",
+        ]
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("L")  # during the speech: from it, until the press conference
+        await pilot.pause()
+        assert isinstance(app.screen, LateScreen)
+        shown = [
+            str(prompt)
+            for select in app.screen.query(Select)
+            for prompt, _value in select._options  # type: ignore[attr-defined]
+        ]
+        assert "9:15 am EST  Speech on UK foreign policy priorities" in shown, shown
+        assert "3:30 pm EST  Joint press conference with Secretary Blinken" in shown, shown
+        assert not [s for s in shown if "15:30" in s or "09:15" in s], shown

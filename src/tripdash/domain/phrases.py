@@ -36,6 +36,7 @@ from tripdash.domain.times import (
     UTC,
     AmbiguousTimeError,
     ZoneError,
+    clock_time,
     get_zone,
     local_midnight,
     parse_instant,
@@ -70,8 +71,22 @@ class Jump:
 
     instant: datetime | None
     event: Event | None = None
-    #: How the instant reads where it is ("Wed 18 Jan 10:00 EST, Toronto"), for notices.
-    said: str = ""
+    #: The instant as it reads where it is (its place's zone); None for real time.
+    local: datetime | None = None
+    #: What follows the time in words (", Toronto"), or all of them ("real time").
+    tail: str = ""
+
+    def says(self, time_format: int = 24) -> str:
+        """How the instant reads where it is ("Wed 18 Jan 2023 10:00 EST, Toronto", or
+        ``9:15 am`` at 12 hours), for notices."""
+        if self.local is None:
+            return self.tail
+        return _say(self.local, time_format) + self.tail
+
+    @property
+    def said(self) -> str:
+        """:meth:`says` at 24 hours."""
+        return self.says()
 
 
 def _where(trip: Trip | None, now: datetime) -> ZoneInfo:
@@ -151,11 +166,11 @@ def _wall(day: date, clock: time, zone: ZoneInfo, name: str) -> Jump:
         note = " (the first of the two: the clocks go back then)"
     except ValueError as exc:  # skipped by a DST change
         raise PhraseError(str(exc)) from None
-    return Jump(instant.astimezone(UTC), None, f"{_say(instant)}, {one_line(name)}{note}")
+    return Jump(instant.astimezone(UTC), None, instant, f", {one_line(name)}{note}")
 
 
-def _say(instant: datetime) -> str:
-    return f"{instant:%a %d %b %Y %H:%M} {zone_abbrev(instant)}"
+def _say(instant: datetime, time_format: int = 24) -> str:
+    return f"{instant:%a %d %b %Y} {clock_time(instant, time_format)} {zone_abbrev(instant)}"
 
 
 def today_where(trip: Trip | None, now: datetime) -> date:
@@ -200,7 +215,7 @@ def resolve(phrase: str, trip: Trip | None, now: datetime) -> Jump:
     if not text:
         raise PhraseError(f"say when: {EXAMPLES}")
     if lowered in _LIVE:
-        return Jump(None, None, "real time")
+        return Jump(None, None, None, "real time")
     relative = _RELATIVE.match(lowered)
     if relative is not None and any(relative.group(i) for i in range(2, 6)):
         sign, days, hours, minutes, bare = relative.groups()
@@ -211,7 +226,7 @@ def resolve(phrase: str, trip: Trip | None, now: datetime) -> Jump:
         )
         instant = now + (delta if sign == "+" else -delta)
         zone = _where(trip, instant)
-        return Jump(instant.astimezone(UTC), None, _say(instant.astimezone(zone)))
+        return Jump(instant.astimezone(UTC), None, instant.astimezone(zone))
     words = text.split(" ")
     # An ISO 8601 time with an offset or a zone name: exactly that instant.
     try:
@@ -219,7 +234,7 @@ def resolve(phrase: str, trip: Trip | None, now: datetime) -> Jump:
     except (ValueError, OverflowError):  # a ZoneError too: "10:00 Toronto" names a place
         exact = None
     if exact is not None:
-        return Jump(exact.astimezone(UTC), None, _say(exact))
+        return Jump(exact.astimezone(UTC), None, exact)
     day: date | None = None
     rest = words
     if rest and rest[0].lower() in _DAYS:
@@ -282,5 +297,4 @@ def _event_jump(text: str, trip: Trip | None, now: datetime) -> Jump:
         event.start if event.time_confirmed else local_midnight(event.local_date, event.place.tz)
     )
     tbc = "" if event.time_confirmed else " (time TBC: the start of its day)"
-    said = f"{_say(start)}, {one_line(event.title)}{tbc}"
-    return Jump(start.astimezone(UTC), event, said)
+    return Jump(start.astimezone(UTC), event, start, f", {one_line(event.title)}{tbc}")

@@ -326,7 +326,7 @@ class DashboardScreen(ClockKeys, JumpKeys, SearchKeys, ReminderKeys, TripScreen,
             later = [e for e in choices if e.sort_at >= start.sort_at]
             start = later[0] if later else choices[-1]
         current = self.session.lateness(self.key).minutes(start.id)
-        self.app.push_screen(LateScreen(trip, start, current, self.shift_from))
+        self.app.push_screen(LateScreen(trip, start, current, self.shift_from, self.time_format))
 
     def action_counterparts(self) -> None:
         """The counterparts screen, on the selected event's first counterpart if it has one."""
@@ -356,6 +356,7 @@ class DashboardScreen(ClockKeys, JumpKeys, SearchKeys, ReminderKeys, TripScreen,
             done=lambda: self.done,
             selected=at,
             callback=self.select_event,
+            time_format=self.time_format,
         )
 
     def action_jump_now(self) -> None:

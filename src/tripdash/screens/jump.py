@@ -199,7 +199,8 @@ class JumpKeys(_Base):
             self.timeline.jump_to_now()
         home = jump.instant.astimezone(self.trip.home_tz)
         at_home = f"{clock_time(home, self.time_format)} {zone_abbrev(home)}"
-        self.notify(f"Rehearsal clock: {jump.said} ({at_home} at home)", timeout=4)
+        said = jump.says(self.time_format)
+        self.notify(f"Rehearsal clock: {said} ({at_home} at home)", timeout=4)
 
 
 class ClockKeys(_Base):

@@ -29,8 +29,8 @@ from tripdash.widgets.keybar import KeyBar
 END_OF_DAY = "__end_of_day__"
 
 
-def _label(event: Event) -> str:
-    return f"{local_time_label(event)}  {one_line(event.title)}"
+def _label(event: Event, time_format: int = 24) -> str:
+    return f"{local_time_label(event, time_format)}  {one_line(event.title)}"
 
 
 def movable(trip: Trip, event: Event) -> list[Event]:
@@ -98,9 +98,11 @@ class LateScreen(ModalScreen[None]):
         start: Event,
         current: int,
         commit: Callable[[str, int, str | None], bool],
+        time_format: int = 24,
     ) -> None:
         super().__init__()
         self.trip = trip
+        self._time_format = time_format  # 12 or 24
         self.start = start
         self.current = current  # the delay in force from ``start`` now (minutes)
         self.commit = commit
@@ -113,7 +115,7 @@ class LateScreen(ModalScreen[None]):
             yield Input(str(self.current or ""), placeholder="20", id="late-minutes")
             yield Label("From")
             yield Select(
-                [(_label(e), e.id) for e in self.choices],
+                [(_label(e, self._time_format), e.id) for e in self.choices],
                 value=self.start.id,
                 allow_blank=False,
                 id="late-from",
@@ -135,7 +137,7 @@ class LateScreen(ModalScreen[None]):
             if e.id == from_id:
                 after = True
             if after:
-                options.append((_label(e), e.id))
+                options.append((_label(e, self._time_format), e.id))
         return options
 
     def on_mount(self) -> None:

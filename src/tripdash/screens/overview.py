@@ -56,9 +56,11 @@ class OverviewScreen(Screen[str | None]):
         clock: Callable[[], datetime],
         done: Callable[[], set[str]],
         selected: int,
+        time_format: int = 24,
     ) -> None:
         super().__init__()
         self._schedule = schedule
+        self._time_format = time_format
         self._clock = clock
         self._done = done
         self._selected = selected
@@ -76,6 +78,7 @@ class OverviewScreen(Screen[str | None]):
         done: Callable[[], set[str]],
         selected: int,
         callback: Callable[[str | None], None],
+        time_format: int = 24,
     ) -> None:
         """Push the overview of ``schedule`` with event ``selected`` under the cursor.
 
@@ -92,7 +95,7 @@ class OverviewScreen(Screen[str | None]):
         if kept is not None:
             app.uninstall_screen(cls.INSTALLED)
             kept.remove()
-        screen = cls(schedule, clock=clock, done=done, selected=selected)
+        screen = cls(schedule, clock=clock, done=done, selected=selected, time_format=time_format)
         app.install_screen(screen, cls.INSTALLED)
         app.push_screen(screen, callback=callback)
 
@@ -112,7 +115,13 @@ class OverviewScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="ov-title")
-        yield OverviewGrid(self._schedule, self._clock(), self._done(), self._selected)
+        yield OverviewGrid(
+            self._schedule,
+            self._clock(),
+            self._done(),
+            self._selected,
+            time_format=self._time_format,
+        )
         yield KeyBar()
 
     @property

@@ -33,7 +33,7 @@ from textual.strip import Strip
 from tripdash.domain.blocks import now_cells, shape
 from tripdash.domain.schedule import Phase, Schedule
 from tripdash.domain.text import one_line
-from tripdash.domain.times import zone_abbrev
+from tripdash.domain.times import clock_time, clock_width, zone_abbrev
 from tripdash.widgets.strips import cut_end
 
 #: The narrowest a day's column may be; below two of these, days are blocks one above another.
@@ -78,10 +78,18 @@ class OverviewGrid(ScrollView, can_focus=True):
     """
 
     def __init__(
-        self, schedule: Schedule, now: datetime, done: set[str], cursor: int, **kwargs: object
+        self,
+        schedule: Schedule,
+        now: datetime,
+        done: set[str],
+        cursor: int,
+        *,
+        time_format: int = 24,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
+        self._time_format = time_format  # 12 or 24
         self.done = done
         #: The done items as last drawn (``done`` itself changes in place).
         self._done_shown = frozenset(done)
@@ -331,7 +339,7 @@ class OverviewGrid(ScrollView, can_focus=True):
         if cells[index] == NOW:
             place = schedule.current_place(self.now)
             here = self.now.astimezone(place.tz if place is not None else schedule.trip.home_tz)
-            core = f" now {here:%H:%M} "
+            core = f" now {clock_time(here, self._time_format)} "
             return _fit(("──" + core).ljust(width, "─"), width), _NOW_LINE
         return self._event_cell(cells[index], width)
 
@@ -340,7 +348,13 @@ class OverviewGrid(ScrollView, can_focus=True):
         phase = self.schedule.phase(event, self.now, self._next)
         done = event.id in self.done
         mark = _MARKS.get(phase) or ("✓" if done else " ")
-        clock = f"{event.start:%H:%M}" if event.time_confirmed else "TBC  "
+        fmt = self._time_format
+        # Padded to one width (" 9:15 am", "TBC     "), so that titles line up.
+        clock = (
+            clock_time(event.start, fmt, pad=True)
+            if event.time_confirmed
+            else "TBC".ljust(clock_width(fmt))
+        )
         style = _event_style(
             event.cancelled,
             event.tentative,
