@@ -59,3 +59,33 @@ def test_agenda_day_words(capsys, tmp_path: Path) -> None:  # type: ignore[no-un
     for word in ("today", "Tomorrow", "yesterday"):
         code, _out, err = run(capsys, "agenda", FS, "--day", word, "--state-dir", str(tmp_path))
         assert code == 0, err
+
+
+def test_readout_sheet_and_export_take_day_words_at_a_time(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    state = ["--state-dir", str(tmp_path / "state")]
+    # 08:00 on Wednesday 18 January in Washington: "yesterday" is Tuesday 17th there.
+    wednesday = ["--at", "2023-01-18T08:00 America/New_York"]
+    code, out, err = run(capsys, "readout", FS, *wednesday, *state)
+    assert code == 0, err
+    assert out.startswith("# Foreign Secretary: Washington DC and Toronto: readout of Wednesday")
+    code, out, err = run(capsys, "readout", FS, "--day", "yesterday", *wednesday, *state)
+    assert code == 0, err
+    assert "readout of Tuesday 17 January 2023" in out and "Speech on UK" in out
+    # Across the date line: 01:00 on 19 March in Seoul is 08:00 on the 18th in Anchorage,
+    # where the delegation is: "today" is Anchorage's 18 March.
+    code, out, err = run(capsys, "readout", SEOUL, "--at", "2021-03-18T16:00Z", *state)
+    assert code == 0, err
+    assert "readout of Thursday 18 March 2021" in out
+
+    tuesday = ["--at", "2023-01-17T09:00 America/New_York"]
+    sheet = tmp_path / "day.pdf"
+    code, out, err = run(capsys, "sheet", FS, "--day", "tomorrow", *tuesday, "-o", str(sheet))
+    assert code == 0, err
+    assert "1 page" in out and sheet.read_bytes().startswith(b"%PDF")
+    code, out, err = run(capsys, "export", FS, "--day", "today", *tuesday)
+    assert code == 0, err
+    assert out.count("BEGIN:VEVENT") == 3  # Tuesday's three events, not Wednesday's five
+    with pytest.raises(SystemExit) as exited:
+        main(["readout", FS, "--day", "someday", *state])
+    assert exited.value.code == 2
+    assert "nor today, tomorrow or yesterday" in capsys.readouterr().err

@@ -273,15 +273,9 @@ def _counts(trip: Trip) -> str:
     )
 
 
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date such as 2023-01-17") from None
-
-
-def _parse_agenda_day(text: str) -> date | str:
-    """``--day`` of agenda: a date, or today/tomorrow/yesterday (read against the trip)."""
+def parse_day_words(text: str) -> date | str:
+    """``--day`` of agenda, readout, sheet and export: a date, or today/tomorrow/yesterday
+    (read against the trip, see :func:`day_named`)."""
     if text.strip().lower() in ("today", "tomorrow", "yesterday"):
         return text.strip().lower()
     try:
@@ -294,12 +288,19 @@ def _parse_agenda_day(text: str) -> date | str:
 
 def _agenda_day(day: date | str | None, trip: Trip) -> date | None:
     """The date ``--day`` names: today, tomorrow or yesterday where the delegation is now."""
+    from tripdash.domain.times import system_clock
+
+    return day_named(day, trip, system_clock)
+
+
+def day_named(day: date | str | None, trip: Trip, now: Callable[[], datetime]) -> date | None:
+    """The date a ``--day`` of :func:`parse_day_words` names: today, tomorrow or yesterday
+    where the delegation is at ``now()`` (read only for a word)."""
     if not isinstance(day, str):
         return day
     from tripdash.domain.phrases import resolve_day
-    from tripdash.domain.times import system_clock
 
-    return resolve_day(day, trip, system_clock())
+    return resolve_day(day, trip, now())
 
 
 def open_store(args: argparse.Namespace) -> MarkStore:
@@ -803,7 +804,7 @@ def _agenda_verb() -> tuple[argparse.ArgumentParser, Handler]:
     _path_argument(agenda)
     agenda.add_argument(
         "--day",
-        type=_parse_agenda_day,
+        type=parse_day_words,
         metavar="YYYY-MM-DD",
         help="only this local date; or today, tomorrow, yesterday where the delegation is",
     )

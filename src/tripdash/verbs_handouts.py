@@ -18,20 +18,24 @@ from tripdash.cli import (
     Handler,
     UsageError,
     _http_option,
-    _parse_day,
     _Parser,
     _path_argument,
     _print_problems,
     _state_option,
+    day_named,
     load_single,
     locations,
     open_store,
+    parse_day_words,
     say,
 )
 from tripdash.domain.handouts import ExpectedTimes, HandoutError, fingerprint, write_atomic
 from tripdash.domain.model import Trip
 from tripdash.domain.redact import DEFAULT_PROFILE, PROFILES
 from tripdash.domain.text import one_line
+
+#: ``--day`` of export and sheet.
+DAY_HELP = "only this local date; or today, tomorrow, yesterday where the delegation is (at --at)"
 
 
 def _now(args: argparse.Namespace) -> datetime:
@@ -146,6 +150,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     result = load_single(args.path, args)
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
+    args.day = day_named(args.day, trip, lambda: now)
     out = None if args.output in (None, "-") else Path(args.output)
     _not_a_folder(out)
     previous_path = Path(args.previous) if args.previous else out
@@ -193,6 +198,7 @@ def cmd_sheet(args: argparse.Namespace) -> int:
     result = load_single(args.path, args)
     _print_problems(result.warnings, sys.stderr)
     trip = result.trip
+    args.day = day_named(args.day, trip, lambda: now)
     version = fingerprint(_trip_bytes(args.path, args))
     done = None
     if args.marks:
@@ -254,7 +260,7 @@ def export_verb() -> tuple[argparse.ArgumentParser, Handler]:
         help="the previous export of the same trip, profile and day (default: the -o file "
         "if it exists)",
     )
-    export.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
+    export.add_argument("--day", type=parse_day_words, metavar="YYYY-MM-DD", help=DAY_HELP)
     _common_options(export)
     _state_option(export)
     return export, cmd_export
@@ -270,7 +276,7 @@ def sheet_verb() -> tuple[argparse.ArgumentParser, Handler]:
     )
     _path_argument(sheet)
     which = sheet.add_mutually_exclusive_group()
-    which.add_argument("--day", type=_parse_day, metavar="YYYY-MM-DD", help="only this local date")
+    which.add_argument("--day", type=parse_day_words, metavar="YYYY-MM-DD", help=DAY_HELP)
     which.add_argument("--all", action="store_true", help="every day of the trip (the default)")
     sheet.add_argument(
         "-o",

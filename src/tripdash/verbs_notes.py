@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from tripdash.cli import (
@@ -29,14 +29,15 @@ from tripdash.cli import (
     UsageError,
     _as_option,
     _http_option,
-    _parse_day,
     _Parser,
     _path_argument,
     _print_problems,
     _state_option,
     _time_format_option,
+    day_named,
     load_single,
     open_store,
+    parse_day_words,
     read_marks,
     say,
     time_format,
@@ -304,7 +305,7 @@ def cmd_late(args: argparse.Namespace) -> int:
 
 
 def cmd_readout(args: argparse.Namespace) -> int:
-    """``tripdash readout PATH [--day YYYY-MM-DD] [-o FILE]``."""
+    """``tripdash readout PATH [--day YYYY-MM-DD|today|...] [--at TIME] [-o FILE]``."""
     from tripdash.domain.handouts import HandoutError, write_atomic
     from tripdash.domain.readout import readout
     from tripdash.domain.schedule import Schedule
@@ -315,9 +316,9 @@ def cmd_readout(args: argparse.Namespace) -> int:
     out = None if args.output in (None, "-") else Path(args.output)
     if out is not None and out.is_dir():
         raise UsageError(f"{one_line(str(out))}: is a folder: give a file name")
-    day: date | None = args.day
+    now = _now(args)  # --at: the readout as of then (a rehearsal, or a day gone by)
+    day = day_named(args.day, trip, lambda: now)
     if day is None:
-        now = system_clock()
         place = Schedule.for_trip(trip).current_place(now)
         day = now.astimezone(place.tz if place is not None else trip.home_tz).date()
     with open_store(args) as store:
@@ -425,7 +426,15 @@ def readout_verb() -> tuple[argparse.ArgumentParser, Handler]:
     )
     _path_argument(parser)
     parser.add_argument(
-        "--day", type=_parse_day, metavar="YYYY-MM-DD", help="the local date (default: today)"
+        "--day",
+        type=parse_day_words,
+        metavar="YYYY-MM-DD",
+        help="the local date; or today (the default), tomorrow, yesterday where the delegation is",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        help="the time to take as now, for today (default: now)",
     )
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write it to FILE (whole or not at all)"
