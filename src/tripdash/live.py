@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from tripdash.domain.clockskew import describe_skew
+from tripdash.domain.clockskew import NEAR, describe_skew, skew_level
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import SourceStatus, TripSource
@@ -104,17 +104,27 @@ class SyncState:
     #: This laptop's clock less the server's, at the last round that could tell (kept
     #: while offline: a clock does not come right by losing the network).
     skew_ms: int | None = None
+    #: The marks' clock less the server's (see :class:`SyncResult`), likewise kept.
+    marks_ahead_ms: int | None = None
+    #: How bad the clock is (:func:`skew_level`, which holds a level a while).
+    skew_level: int = NEAR
 
     def after(self, now: datetime, result: SyncResult | None, error: SyncError | None) -> SyncState:
         """The state after a round that ended at ``now``."""
         if error is None and result is not None:
+            # A server that sends no Date leaves what the last one said standing.
+            measured = result.skew_ms is not None
+            skew = result.skew_ms if measured else self.skew_ms
+            ahead = result.marks_ahead_ms if measured else self.marks_ahead_ms
             return SyncState(
                 last_ok=now,
                 waiting=result.waiting,
                 ignored=result.skipped + result.ahead,
                 stopped=result.stopped,
                 records_waiting=result.records_waiting,
-                skew_ms=result.skew_ms if result.skew_ms is not None else self.skew_ms,
+                skew_ms=skew,
+                marks_ahead_ms=ahead,
+                skew_level=skew_level(skew, ahead, self.skew_level),
             )
         assert error is not None
         return SyncState(
@@ -125,6 +135,8 @@ class SyncState:
             waiting=self.waiting,
             records_waiting=self.records_waiting,
             skew_ms=self.skew_ms,
+            marks_ahead_ms=self.marks_ahead_ms,
+            skew_level=self.skew_level,
         )
 
 
@@ -145,12 +157,13 @@ def describe_sync(
     state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int = 24
 ) -> str:
     """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error,
-    then what a clock far from the server's means (:func:`describe_skew`)."""
+    after what a clock far from the server's means (:func:`describe_skew`)."""
     text = _sync_text(state, real_now, home, time_format)
-    skew = describe_skew(state.skew_ms, short=True)
-    if skew and text:
-        text += f", {skew}"
-    return text
+    skew = describe_skew(
+        state.skew_ms, short=True, marks_ahead_ms=state.marks_ahead_ms, level=state.skew_level
+    )
+    # First: the header cuts this text from its end, and the clock matters more.
+    return f"{skew} · {text}" if skew and text else text
 
 
 def _sync_text(state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int) -> str:

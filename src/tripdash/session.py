@@ -143,6 +143,8 @@ class Session:
         # from this instant, so that a stage coming before that tick still fires.
         self._reminders: SessionReminders | None = None
         self._opened = self.clock.now()
+        #: The worst level of this laptop's clock told so far (see :meth:`record_sync`).
+        self._clock_told = 0
 
     # -- trips ------------------------------------------------------------------------
 
@@ -461,9 +463,13 @@ class Session:
 
     def record_sync(self, outcomes: dict[str, SyncOutcome]) -> list[tuple[str, str]]:
         """Keep each trip's sync state; return what is worth a notice, as (title, text):
-        new errors, and a clock found far from the server's (once, until it comes right
-        again)."""
-        from tripdash.domain.clockskew import describe_skew
+        new errors, and this laptop's clock found far from the server's.
+
+        The clock is the laptop's, not a trip's: it is told once, whatever the number of
+        trips open, again only when it gets worse (off by minutes, then refused), and
+        anew once every trip has seen it come right.
+        """
+        from tripdash.domain.clockskew import NEAR, describe_skew
 
         now = self.options.clock()
         notices: list[tuple[str, str]] = []
@@ -479,9 +485,14 @@ class Session:
             error = outcome.error
             if error is not None and not error.offline and before.error != after.error:
                 notices.append(("Sync failed", str(error)))
-            skew = describe_skew(after.skew_ms)
-            told = ("Clock", skew[:1].upper() + skew[1:] + ".")
-            if skew and not describe_skew(before.skew_ms) and told not in notices:
-                # The same clock, told once however many trips are open.
-                notices.append(told)
+        states = [entry.sync for entry in self.open_trips]
+        worst = max(states, key=lambda state: state.skew_level, default=None)
+        if worst is None or worst.skew_level == NEAR:
+            self._clock_told = NEAR
+        elif worst.skew_level > self._clock_told:
+            self._clock_told = worst.skew_level
+            text = describe_skew(
+                worst.skew_ms, marks_ahead_ms=worst.marks_ahead_ms, level=worst.skew_level
+            )
+            notices.append(("Clock", text[:1].upper() + text[1:] + "."))
         return notices

@@ -16,12 +16,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tripdash.domain.clockskew import CLOCK_WARN_MS, clock_skew_ms, describe_skew
+from tripdash.domain.clockskew import (
+    CLOCK_WARN_MS,
+    NEAR,
+    OFF,
+    REFUSED,
+    clock_skew_ms,
+    describe_skew,
+    skew_level,
+)
 from tripdash.domain.sync import SyncResult, sync_once
 from tripdash.domain.times import UTC
 from tripdash.live import SyncState, describe_sync
 
-from .conftest import PouchServer
+from .conftest import ROOT, PouchServer
 from .test_sync import (  # fixtures and helpers shared with the honest tests
     Laptop,
     config,
@@ -37,7 +45,8 @@ __all__ = ["laptops"]  # the fixture, used by name
 
 HOUR = 3_600_000
 DATE = "Tue, 17 Jan 2023 14:00:00 GMT"
-SERVER_MS = int(datetime(2023, 1, 17, 14, tzinfo=UTC).timestamp() * 1000)
+SERVER = datetime(2023, 1, 17, 14, tzinfo=UTC)
+SERVER_MS = int(SERVER.timestamp() * 1000)
 
 
 def test_the_skew_is_read_from_the_date_header() -> None:
@@ -63,15 +72,80 @@ def test_what_a_skew_means_is_worded_by_how_far_and_which_way() -> None:
     assert "those made here do not reach them" in far
     assert describe_skew(26 * HOUR, short=True) == "⚠ clock 26 h fast"
     assert describe_skew(-3 * HOUR, short=True) == "⚠ clock 3 h slow"
-    state = SyncState(last_ok=datetime(2023, 1, 17, 14, tzinfo=UTC), skew_ms=26 * HOUR)
+    slow = describe_skew(-26 * HOUR)
+    assert slow.startswith("this laptop's clock is 26 h behind the sync server's: this laptop")
+    assert "refuses marks, notes and shifts dated more than 24 h ahead of its clock" in slow
+    # Set right after running 26 h fast: the marks' clock keeps that time, and the team
+    # still refuses what is made here.
+    stale = describe_skew(3000, marks_ahead_ms=26 * HOUR)
+    assert stale.startswith("the marks, notes and shifts made here are dated up to 26 h ahead")
+    assert "refuse those more than 24 h ahead" in stale
+    assert describe_skew(3000, True, marks_ahead_ms=26 * HOUR) == "⚠ marks dated 26 h ahead"
+    assert describe_skew(3000, marks_ahead_ms=23 * HOUR) == ""  # accepted: nothing to say
+
+    start = datetime(2023, 1, 17, 14, tzinfo=UTC)
+    state = SyncState().after(start, SyncResult(0, 0, 0, 0, skew_ms=26 * HOUR), None)
     text = describe_sync(state, datetime(2023, 1, 17, 14, 0, 12, tzinfo=UTC), UTC)
-    assert text == "⇅ synced 12 s ago, ⚠ clock 26 h fast"
+    # First: the header cuts this text from its end.
+    assert text == "⚠ clock 26 h fast · ⇅ synced 12 s ago"
     # Offline, the last skew measured still stands: a clock does not come right by itself.
     offline = state.after(datetime(2023, 1, 17, 14, 5, tzinfo=UTC), None, _offline())
     assert offline.skew_ms == 26 * HOUR
-    assert describe_sync(offline, offline.failing_since, UTC).endswith(  # type: ignore[arg-type]
-        "⚠ clock 26 h fast"
+    assert describe_sync(offline, offline.failing_since, UTC).startswith(  # type: ignore[arg-type]
+        "⚠ clock 26 h fast · ⇅ offline since 14:05"
     )
+
+
+def test_a_level_reached_holds_until_the_clock_is_a_minute_inside_it() -> None:
+    level = NEAR
+    seen = []
+    for seconds in (119, 121, 119.5, 120.2, 75, 59):  # the Date's second, and delays, wobble
+        level = skew_level(int(seconds * 1000), None, level)
+        seen.append(level)
+    assert seen == [NEAR, OFF, OFF, OFF, OFF, NEAR]
+    assert skew_level(24 * HOUR + 1000, None, OFF) == REFUSED
+    assert skew_level(24 * HOUR - 30_000, None, REFUSED) == REFUSED  # inside by 30 s: held
+    assert skew_level(24 * HOUR - 90_000, None, REFUSED) == OFF
+    assert skew_level(1000, 24 * HOUR + 1000) == REFUSED  # the marks' clock alone
+
+
+def test_the_clock_is_told_once_per_laptop_and_again_when_worse(tmp_path: Path) -> None:
+    from fakes import FakeClock
+
+    from tripdash.domain.loader import load_trip
+    from tripdash.session import DashboardOptions, Session, SyncOutcome
+
+    trips = ROOT / "trips"
+    session = Session(
+        [
+            load_trip(trips / "fs-north-america-2023-01.toml").trip,
+            load_trip(trips / "secstate-seoul-anchorage-2021-03.toml").trip,
+        ],
+        DashboardOptions(state_dir=tmp_path / "state", clock=FakeClock(SERVER)),
+    )
+    first, second = session.keys
+    offline = SyncOutcome(None, _offline(), 0)
+
+    def ok(ms: int) -> SyncOutcome:
+        return SyncOutcome(SyncResult(0, 0, 0, 0, skew_ms=ms), None, 0)
+
+    def told(round_: dict[str, SyncOutcome]) -> list[str]:
+        return [text for title, text in session.record_sync(round_) if title == "Clock"]
+
+    try:
+        # One trip offline when the clock is first seen: told once, not again when the
+        # other trip sees it, nor for two trips whose measures round to other minutes.
+        assert len(told({first: ok(23 * HOUR), second: offline})) == 1
+        assert told({first: ok(23 * HOUR + 40_000), second: ok(23 * HOUR)}) == []
+        # Past 24 h fast the team refuses this laptop's marks: that is told.
+        (worse,) = told({first: ok(26 * HOUR), second: ok(26 * HOUR + 30_000)})
+        assert worse.startswith("This laptop's clock is 26 h ahead") and "refuse" in worse
+        assert told({first: ok(26 * HOUR), second: ok(26 * HOUR)}) == []
+        # Set right on both: nothing to say; off again later: told again.
+        assert told({first: ok(1000), second: ok(1000)}) == []
+        assert len(told({first: ok(-5 * 60_000), second: ok(-5 * 60_000)})) == 1
+    finally:
+        session.close()
 
 
 def _offline():  # type: ignore[no-untyped-def]
@@ -120,6 +194,15 @@ def test_a_laptop_26_hours_fast_is_told_its_marks_reach_nobody(
     assert (pulled.pulled, pulled.ahead) == (0, 1)
     assert pulled.skew_ms is not None and abs(pulled.skew_ms) < 30_000
     assert "sync server's" not in str(pulled)
+    # Its clock set right, its next mark still carries the marks' clock (26 h ahead),
+    # and is refused in turn: the laptop is still told, though its clock is right.
+    fast.clock.at = _server_now(couch)
+    fast.mark(trip_id, "blinken-bilateral")
+    still = fast.sync(trip_id, couch.url)
+    assert still.skew_ms is not None and abs(still.skew_ms) < 30_000
+    assert still.marks_ahead_ms is not None and abs(still.marks_ahead_ms - 26 * HOUR) < 60_000
+    assert "the marks, notes and shifts made here are dated up to 26 h ahead" in str(still)
+    assert right.sync(trip_id, couch.url).ahead == 1
 
 
 @pytest.mark.parametrize("hours", [26, -3])
@@ -149,7 +232,7 @@ async def test_the_dashboard_says_so_in_the_header_and_once_in_a_notice(
         await synced(app, pilot)
         await eventually(pilot, lambda: "⚠ clock" in header_text(app))
         fast = "fast" if hours > 0 else "slow"
-        assert f"⇅ synced 0 s ago, ⚠ clock {abs(hours)} h {fast}" in header_text(app)
+        assert f"⚠ clock {abs(hours)} h {fast} · ⇅ synced 0 s ago" in header_text(app)
         await pilot.press("s")  # a second round: the notice is not repeated
         await synced(app, pilot)
     assert app._exception is None

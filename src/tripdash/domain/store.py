@@ -840,6 +840,10 @@ class MarkStore:
         # and re-reading could swallow one that landed just before ours.)
         return mark
 
+    def largest_hlc(self) -> int:
+        """The marks' clock as it stands: the value a mark made now would pass."""
+        return self._largest_hlc(self.connection)
+
     @staticmethod
     def _largest_hlc(conn: sqlite3.Connection) -> int:
         """The clock's latest value: the largest sane HLC of marks and records (one clock

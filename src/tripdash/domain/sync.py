@@ -192,6 +192,8 @@ class SyncResult:
     #: How far this laptop's clock is ahead of the server's (negative: behind), from the
     #: ``Date`` of the server's first answer; None when it sent none that reads.
     skew_ms: int | None = None
+    #: How far the marks' clock (the latest made or seen here) is ahead of the server's.
+    marks_ahead_ms: int | None = None
 
     def __str__(self) -> str:
         text = f"pushed {self.pushed} mark(s), pulled {self.pulled} new mark(s)"
@@ -212,7 +214,7 @@ class SyncResult:
             text += f"; {self.waiting + self.records_waiting} still waiting"
         if self.stopped:
             text += f"; stopped at {self.stopped}: the next round goes on from there"
-        skew = describe_skew(self.skew_ms)
+        skew = describe_skew(self.skew_ms, marks_ahead_ms=self.marks_ahead_ms)
         if skew:
             text += f"; {skew}"
         return text
@@ -1054,6 +1056,7 @@ def sync_once(
         pull.records,
         records.count_unsynced(trip_id, key),
         clock_skew_ms(*server.date) if server.date is not None else None,
+        clock_skew_ms(server.date[0], store.largest_hlc()) if server.date is not None else None,
     )
 
 
