@@ -115,7 +115,7 @@ cli._full_screen_terminal = lambda: True
 code = cli.main(sys.argv[1:])
 print(json.dumps({"code": code, "imported": sorted(
     m for m in ("httpx", "tripdash.domain.sync", "tripdash.domain.fetch",
-                "tripdash.domain.reminders") if m in sys.modules
+                "tripdash.domain.reminders", "tripdash.domain.clockskew") if m in sys.modules
 )}))
 """
 
@@ -138,7 +138,8 @@ def dashboard_imports(tmp_path: Path, *args: str) -> dict[str, object]:
 
 def test_a_dashboard_on_a_local_trip_without_sync_imports_no_http_client(tmp_path: Path) -> None:
     # httpx and its kin cost 60-100 ms of CPU before the first frame; the reminders'
-    # planning (5 ms of import) starts at the first tick, after it.
+    # planning (5 ms of import) starts at the first tick, after it; the clock check's
+    # wording (1.5 ms) only after a sync round that found a clock off.
     assert dashboard_imports(tmp_path) == {"code": 0, "imported": []}
 
 
@@ -146,4 +147,9 @@ def test_with_sync_the_dashboard_imports_it(tmp_path: Path) -> None:
     # The control: the same start with --sync does import them (the test can fail).
     got = dashboard_imports(tmp_path, "--sync", "http://127.0.0.1:9/tripdash")
     assert got["code"] == 0
-    assert got["imported"] == ["httpx", "tripdash.domain.fetch", "tripdash.domain.sync"]
+    assert got["imported"] == [
+        "httpx",
+        "tripdash.domain.clockskew",
+        "tripdash.domain.fetch",
+        "tripdash.domain.sync",
+    ]

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from tripdash.domain.clockskew import NEAR, describe_skew, skew_level
 from tripdash.domain.model import Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.sources import SourceStatus, TripSource
@@ -107,11 +106,14 @@ class SyncState:
     #: The marks' clock less the server's (see :class:`SyncResult`), likewise kept.
     marks_ahead_ms: int | None = None
     #: How bad the clock is (:func:`skew_level`, which holds a level a while).
-    skew_level: int = NEAR
+    skew_level: int = 0  # NEAR: the clock is right
 
     def after(self, now: datetime, result: SyncResult | None, error: SyncError | None) -> SyncState:
         """The state after a round that ended at ``now``."""
         if error is None and result is not None:
+            # Here, not at start: only a sync round needs it (the first frame does not).
+            from tripdash.domain.clockskew import skew_level
+
             # A server that sends no Date leaves what the last one said standing.
             measured = result.skew_ms is not None
             skew = result.skew_ms if measured else self.skew_ms
@@ -159,6 +161,10 @@ def describe_sync(
     """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error,
     after what a clock far from the server's means (:func:`describe_skew`)."""
     text = _sync_text(state, real_now, home, time_format)
+    if not state.skew_level:  # NEAR: nothing to say (and nothing to import, each tick)
+        return text
+    from tripdash.domain.clockskew import describe_skew
+
     skew = describe_skew(
         state.skew_ms, short=True, marks_ahead_ms=state.marks_ahead_ms, level=state.skew_level
     )
