@@ -7,6 +7,7 @@ terminal size is fixed, and no real config or state directory is touched.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from fakes import FakeClock
 from textual.app import App
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tripdash.app import TripDashApp, make_app
 from tripdash.domain.loader import load_trip
@@ -60,6 +62,22 @@ def build_app(tmp_path: Path) -> Callable[..., TripDashApp]:
     return build
 
 
+async def details_settled(pilot: Pilot[Any]) -> None:
+    """Wait for the dashboard's details pane to follow the selection.
+
+    It follows a moment after the last key (``DETAILS_DELAY``, longer while typing a
+    search), by a timer: a loaded machine could take the screenshot before the timer
+    fires, and the picture would show the pane on the event before.
+    """
+    for _ in range(200):
+        timer = getattr(pilot.app.screen, "_details_timer", None)
+        task = getattr(timer, "_task", None)
+        if task is None or task.done():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the details pane did not follow the selection within 4 s")
+
+
 @pytest.fixture
 def snap(snap_compare: Callable[..., bool]) -> Callable[..., None]:
     """``snap_compare`` that also fails when the app raised while being driven.
@@ -74,7 +92,23 @@ def snap(snap_compare: Callable[..., bool]) -> Callable[..., None]:
         terminal_size: tuple[int, int] = (100, 30),
         run_before: Callable[[Pilot[Any]], Any] | None = None,
     ) -> None:
-        matched = snap_compare(app, press=press, terminal_size=terminal_size, run_before=run_before)
+        keys = list(press)
+
+        async def drive(pilot: Pilot[Any]) -> None:
+            if run_before is not None:
+                result = run_before(pilot)
+                if inspect.isawaitable(result):
+                    await result
+            if keys:
+                await pilot.press(*keys)
+            await details_settled(pilot)
+            # A text cursor blinks every half second: which phase a screenshot catches
+            # depends on the machine's pace. Held on, as the snapshots show it.
+            for line in pilot.app.screen.query(Input):
+                line.cursor_blink = False
+            await pilot.pause()
+
+        matched = snap_compare(app, terminal_size=terminal_size, run_before=drive)
         assert app._exception is None, f"app raised while driven: {app._exception!r}"
         assert matched, "screen differs from the snapshot (see snapshot_report.html)"
 
