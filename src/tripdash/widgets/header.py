@@ -209,9 +209,13 @@ class TripHeader(Widget):
         abbreviation, or ``+0545`` where a zone has none, still says which time it is),
         then the place's own short name for "Here". A cut clock could end in "UTC-0…",
         an offset that reads as another."""
-        home = self.schedule.trip.home_tz
+        # Worked out once, outside the tries: this runs every second.
+        at_home = now.astimezone(self.schedule.trip.home_tz)
         place = self.schedule.current_place(now)
+        local = now.astimezone(place.tz) if place is not None else None
+        name = one_line(place.name) if place is not None else ""
         wide = width >= 100
+        fmt = self._time_format
         line = Text()
         for offsets, short_name, suffix in (
             (True, True, True),
@@ -219,13 +223,11 @@ class TripHeader(Widget):
             (False, True, False),
             (False, False, False),
         ):
-            line = _clock("Home", now.astimezone(home), wide, self._time_format, offsets)
-            if place is not None:
-                name = one_line(place.name)
+            line = _clock("Home", at_home, wide, fmt, offsets)
+            if local is not None:
                 label = name if wide or (short_name and len(name) <= 6) else "Here"
                 line.append("  │  ", "dim")
-                local = now.astimezone(place.tz)
-                line.append_text(_clock(label, local, wide, self._time_format, offsets))
+                line.append_text(_clock(label, local, wide, fmt, offsets))
                 if label != name and suffix:
                     line.append(f" {name}", "dim")
             if line.cell_len <= width:
