@@ -45,6 +45,11 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
     """Every binding of the app, ``screen`` and the widgets on it, grouped per action."""
     app = screen.app
     nodes: list[DOMNode] = [screen]
+    # Parts a screen mounts only when first used (the search line, under the header) still
+    # list their keys, where they would be.
+    unmounted = getattr(screen, "help_unmounted_nodes", None)
+    if unmounted is not None:
+        nodes.extend(unmounted())
     nodes.extend(w for w in screen.query("*") if w._bindings.key_to_bindings and w.display)
     nodes.append(app)
     seen: dict[tuple[int, str], list[str]] = {}

@@ -30,7 +30,6 @@ from tripdash.session import Session
 from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.keybar import KeyBar
-from tripdash.widgets.search import SearchBar
 from tripdash.widgets.timeline import Timeline
 
 
@@ -105,9 +104,6 @@ class DashboardScreen(ClockKeys, JumpKeys, SearchKeys, ReminderKeys, TripScreen,
         now = self.clock.now()
         fmt = self.time_format
         yield TripHeader(self.schedule, now, time_format=fmt, id="header")
-        yield SearchBar(
-            placeholder="title, person, place, talking point…  (enter keeps, esc goes back)"
-        )
         with Horizontal(id="panes"):
             yield Timeline(
                 self.schedule,

@@ -24,7 +24,7 @@ from textual.binding import Binding
 
 from tripdash.domain.search import FilteredSchedule, Match, Result, SearchIndex, find_span
 from tripdash.domain.text import one_line
-from tripdash.widgets.search import SearchBar
+from tripdash.widgets.search import SearchBar, SearchInput
 
 if TYPE_CHECKING:
     from tripdash.screens.base import TripScreen
@@ -100,14 +100,49 @@ class SearchKeys(_Base):
     _search_origin: str | None = None
     _filter_query: str | None = None
 
+    #: What the search line says while empty (the screen's own words).
+    SEARCH_PLACEHOLDER = "title, person, place, talking point…  (enter keeps, esc goes back)"
+    #: The search line, once mounted: only at the first `/`, as a text field's mounting and
+    #: styles cost a fifth of what the dashboard adds to Textual's own start-up (issue 14).
+    _bar: SearchBar | None = None
+
     @property
     def search_bar(self) -> SearchBar:
-        return self.query_one(SearchBar)
+        """The search line (mounted by the first search)."""
+        assert self._bar is not None, "the search line is mounted by the first search"
+        return self._bar
+
+    @property
+    def search_open(self) -> bool:
+        """Whether the search line is open."""
+        return self._bar is not None and self._bar.is_open
+
+    async def _mount_search_bar(self) -> SearchBar:
+        if self._bar is None:
+            bar = SearchBar(placeholder=self.SEARCH_PLACEHOLDER)
+            await self.mount(bar, before=self.search_bar_before())
+            self._bar = bar
+        return self._bar
+
+    _help_field: SearchInput | None = None
+
+    def help_unmounted_nodes(self) -> list[SearchInput]:
+        """The search field's keys (↓ ↑) for help and the palette before the line's first
+        opening: an unmounted field, standing in for the one mounted then."""
+        if self._bar is not None:
+            return []
+        if self._help_field is None:
+            self._help_field = SearchInput()
+        return [self._help_field]
+
+    def search_bar_before(self) -> str:
+        """The selector of what the search line goes above (the timeline's panes)."""
+        return "#panes"
 
     def details_delay(self, usual: float) -> float:
         """How long the details pane waits before following the selection: longer while
         the search line is open (the user is typing), ``usual`` otherwise."""
-        return TYPING_DETAILS_DELAY if self.search_bar.is_open else usual
+        return TYPING_DETAILS_DELAY if self.search_open else usual
 
     def search_notes(self) -> Mapping[str, Sequence[str]]:
         """The user's own notes and readouts (item id -> texts) that search matches too.
@@ -125,15 +160,18 @@ class SearchKeys(_Base):
 
     # -- the line ---------------------------------------------------------------------------
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         """Open the search line, holding the last query."""
-        self._open_search(filter_on_enter=False)
+        await self._open_search(filter_on_enter=False)
 
-    def _open_search(self, *, filter_on_enter: bool) -> None:
+    async def _open_search(self, *, filter_on_enter: bool) -> None:
         selected = self.timeline.selected
         self._search_origin = selected.id if selected is not None else None
         SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
-        self.search_bar.open(self._search_query, filter_on_enter=filter_on_enter)
+        # Keys typed while the line is mounted wait in the app's queue (this action is
+        # awaited there), then reach the line, or the typeahead below.
+        bar = await self._mount_search_bar()
+        bar.open(self._search_query, filter_on_enter=filter_on_enter)
         # The rows on screen drawn underlined ahead, once the line is shown: the first letter
         # then only swaps lines already drawn.
         self.call_after_refresh(self.timeline.prepare_matched)
@@ -148,9 +186,8 @@ class SearchKeys(_Base):
         """Letters typed right after `/` in one go (a fast typist, a paste, tmux) reach the
         screen before the line is open and focused: they are kept for the query instead of
         acting as the timeline's keys (`j` would move the cursor)."""
-        bar = self.search_bar
-        field = bar.input
-        if field.has_focus:
+        bar = self._bar
+        if bar is not None and bar.input.has_focus:
             self._typeahead = None
             return
         if event.key in self._search_keys():
@@ -160,8 +197,8 @@ class SearchKeys(_Base):
             return
         if self._typeahead is None or not (event.is_printable and event.character):
             return
-        if bar.is_open:
-            field.insert_text_at_cursor(event.character)
+        if bar is not None and bar.is_open:
+            bar.input.insert_text_at_cursor(event.character)
         else:
             self._typeahead.append(event.character)
         event.stop()
@@ -176,7 +213,7 @@ class SearchKeys(_Base):
         }
 
     def _typeahead_expire(self) -> None:
-        if not self.search_bar.is_open:
+        if not self.search_open:
             self._typeahead = None
 
     def _take_typeahead(self) -> None:
@@ -243,12 +280,12 @@ class SearchKeys(_Base):
 
     # -- the filter ---------------------------------------------------------------------------
 
-    def action_filter(self) -> None:
+    async def action_filter(self) -> None:
         """Keep only the events matching the search (opening the line when there is none)."""
         if self._filter_query is not None:
             return
         if not self._search_query.strip():
-            self._open_search(filter_on_enter=True)
+            await self._open_search(filter_on_enter=True)
             return
         self._set_filter(self._search_query)
         self.refresh_bindings()
