@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tripdash.domain.folding import find_span, fold
 from tripdash.domain.loader import load_trip
 from tripdash.domain.schedule import Schedule
-from tripdash.domain.search import FilteredSchedule, SearchIndex, find_span, fold, search
+from tripdash.domain.search import FilteredSchedule, SearchIndex, search
 from tripdash.domain.times import parse_instant
 
 ROOT = Path(__file__).resolve().parents[1]

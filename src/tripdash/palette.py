@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.command import Hit, Hits, Provider
 
+from tripdash.domain.folding import _fold_with_offsets, fold
 from tripdash.domain.model import Counterpart, Event, Trip
 from tripdash.domain.schedule import home_time_label, local_time_label
-from tripdash.domain.search import _fold_with_offsets, fold
 from tripdash.domain.text import one_line
 
 if TYPE_CHECKING:

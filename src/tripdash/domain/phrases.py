@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from tripdash.domain.folding import fold
 from tripdash.domain.model import Event, Place, Trip
 from tripdash.domain.schedule import Schedule
-from tripdash.domain.search import fold
 from tripdash.domain.text import one_line
 from tripdash.domain.times import (
     UTC,

@@ -7,6 +7,7 @@ instant; the dashboard and the ``agenda`` command both stand on them.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
@@ -114,6 +115,12 @@ class Schedule:
             cls._memo.pop(next(iter(cls._memo)))
         cls._memo[id(schedule.trip)] = (schedule.trip, schedule)
         return schedule
+
+    def whole_day(self, index: int) -> tuple[int, Sequence[Event]]:
+        """Day ``index`` as the trip's: its number (from 1) and its events (a filtered
+        schedule answers with the whole trip's day, see ``FilteredSchedule``)."""
+        day = self.days[index]
+        return index + 1, self.trip.events[day.first : day.last + 1]
 
     def __init__(self, trip: Trip) -> None:
         self.trip = trip

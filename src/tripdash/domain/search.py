@@ -17,52 +17,17 @@ each keystroke of a search on a 10,000-event trip costs a few milliseconds.
 from __future__ import annotations
 
 import bisect
-import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import overload
 
+from tripdash.domain.folding import fold, query_words
 from tripdash.domain.model import Counterpart, Event, Place, Trip
 from tripdash.domain.schedule import Schedule
 
 #: No notes: the default of every ``notes`` argument.
 NO_NOTES: Mapping[str, Sequence[str]] = {}
-
-
-def fold(text: str) -> str:
-    """``text`` without case or accents, for comparing: ``"Mélanie"`` -> ``"melanie"``."""
-    if text.isascii():
-        return text.lower()  # the common case, and ten times faster
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
-    """The folded text and, for each of its characters, the index in ``text`` it came from."""
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        for c in fold(ch):
-            out.append(c)
-            where.append(i)
-    return "".join(out), where
-
-
-def query_words(query: str) -> tuple[str, ...]:
-    """The folded words of a query (empty for a blank one)."""
-    return tuple(fold(query).split())
-
-
-def find_span(line: str, query: str) -> tuple[int, int] | None:
-    """Where in ``line`` (original characters) the first query word that occurs is found."""
-    folded, where = _fold_with_offsets(line)
-    for word in query_words(query):
-        at = folded.find(word)
-        if at >= 0:
-            end = at + len(word) - 1
-            return where[at], where[end] + 1
-    return None
 
 
 @dataclass(frozen=True, slots=True)

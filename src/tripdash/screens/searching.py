@@ -15,18 +15,21 @@ texts), which the dashboard fills from the session's notes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
 
-from tripdash.domain.search import FilteredSchedule, Match, Result, SearchIndex, find_span
+from tripdash.domain.folding import find_span
 from tripdash.domain.text import one_line
 from tripdash.widgets.search import SearchBar, SearchInput
 
 if TYPE_CHECKING:
+    from tripdash.domain.model import Trip
+    from tripdash.domain.schedule import Schedule
+    from tripdash.domain.search import Match, Result, SearchIndex
     from tripdash.screens.base import TripScreen
     from tripdash.widgets.timeline import Timeline
 
@@ -53,6 +56,19 @@ EXCERPT = 70
 #: screen) comes in a pause rather than on the next keystroke's frame. The highlight and
 #: the count follow each key at once.
 TYPING_DETAILS_DELAY = 0.15
+
+
+def _index(trip: Trip) -> SearchIndex:
+    # The search index and its classes are imported at the first search, not at start-up.
+    from tripdash.domain.search import SearchIndex
+
+    return SearchIndex.for_trip(trip)
+
+
+def _filtered(schedule: Schedule, ids: Collection[str]) -> Schedule:
+    from tripdash.domain.search import FilteredSchedule
+
+    return FilteredSchedule(schedule, ids)
 
 
 def search_bindings(screen: str) -> list[Binding]:
@@ -167,7 +183,7 @@ class SearchKeys(_Base):
     async def _open_search(self, *, filter_on_enter: bool) -> None:
         selected = self.timeline.selected
         self._search_origin = selected.id if selected is not None else None
-        SearchIndex.for_trip(self.trip)  # built now (once a trip), not at the first letter
+        _index(self.trip)  # built now (once a trip), not at the first letter
         # Keys typed while the line is mounted wait in the app's queue (this action is
         # awaited there), then reach the line, or the typeahead below.
         bar = await self._mount_search_bar()
@@ -305,7 +321,7 @@ class SearchKeys(_Base):
             return
         self._filter_query = query
         selected = self.timeline.selected
-        self.timeline.set_schedule(FilteredSchedule(self.schedule, result.ids), keep=True)
+        self.timeline.set_schedule(_filtered(self.schedule, result.ids), keep=True)
         self.timeline.set_matches(frozenset())
         if selected is None or self.timeline.index_of(selected.id) is None:
             self._select(result.matches[0])
@@ -329,7 +345,7 @@ class SearchKeys(_Base):
         query = self._search_result.query
         result = self._search(query)
         if self._filter_query is not None and result is not None and result.matches:
-            self.timeline.set_schedule(FilteredSchedule(self.schedule, result.ids), keep=True)
+            self.timeline.set_schedule(_filtered(self.schedule, result.ids), keep=True)
             self.timeline.set_matches(frozenset())
         elif self._filter_query is not None:
             self._filter_query = None
@@ -350,7 +366,7 @@ class SearchKeys(_Base):
             self._search_result = None
             self.timeline.set_matches(frozenset())
             return None
-        result = SearchIndex.for_trip(self.trip).search(query, self.search_notes())
+        result = _index(self.trip).search(query, self.search_notes())
         self._search_result = result
         # Indexes of the whole trip: underlining is only for the unfiltered timeline.
         self.timeline.set_matches(frozenset() if self._filter_query else result.index_set)
@@ -397,7 +413,7 @@ class SearchKeys(_Base):
         return self._whole_index(self._search_origin)
 
     def _whole_index(self, event_id: str) -> int | None:
-        return SearchIndex.for_trip(self.trip).index_of.get(event_id)
+        return _index(self.trip).index_of.get(event_id)
 
     def _select(self, match: Match) -> None:
         self._select_id(match.event.id)

@@ -21,7 +21,6 @@ from textual.strip import Strip
 from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
-from tripdash.domain.search import FilteredSchedule
 from tripdash.domain.text import one_line
 from tripdash.domain.times import clock_time, clock_width, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, text_strip
@@ -126,10 +125,7 @@ class TimelineRows(ScrollView):
 
     def _day_events(self, index: int) -> tuple[int, Sequence[Event]]:
         """Day ``index``'s number in the trip and its events (a filter shows only some)."""
-        if isinstance(self.schedule, FilteredSchedule):
-            return self.schedule.whole_day(index)
-        day = self.schedule.days[index]
-        return index + 1, self.schedule.trip.events[day.first : day.last + 1]
+        return self.schedule.whole_day(index)
 
     def _style(self, name: str, partial: bool = False) -> Style:
         """A component style, looked up once per theme (not once per line)."""
