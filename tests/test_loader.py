@@ -1291,3 +1291,14 @@ def test_bundled_trips_load_cleanly(name: str, events: int, counterparts: int, p
 def test_fs_trip_status_default_is_confirmed() -> None:
     trip = load_trip(TRIPS / "fs-north-america-2023-01.toml").trip
     assert {e.status for e in trip.events} == {Status.CONFIRMED}
+
+
+def test_item_label_says_what_items_says_of_each_item() -> None:
+    """A mark's confirmation looks one item up (item_label) instead of building items()."""
+    trip = load_trip(TRIPS / "fs-north-america-2023-01.toml").trip
+    items = trip.items()
+    assert any("/" in item for item in items)  # talking points are among them
+    for item_id, label in items.items():
+        assert trip.item_label(item_id) == label
+    assert trip.item_label("no-such-item") is None
+    assert trip.item_label(trip.events[0].id + "/x") is None

@@ -34,7 +34,7 @@ class ItemMarked(Message, bubble=False):
         """``Done: Speech on UK foreign policy priorities``: the short confirmation shown."""
         from tripdash.domain.text import one_line
 
-        label = trip.items().get(self.mark.item_id, self.mark.item_id)
+        label = trip.item_label(self.mark.item_id) or self.mark.item_id
         return f"{'Done' if self.mark.done else 'Not done'}: {one_line(label)}"
 
 
@@ -85,7 +85,7 @@ class ScheduleShifted(Message, bubble=False):
         """``Running 20 min late from Speech on UK foreign policy priorities``."""
         from tripdash.domain.text import one_line
 
-        label = one_line(trip.items().get(self.shift.from_event, self.shift.from_event))
+        label = one_line(trip.item_label(self.shift.from_event) or self.shift.from_event)
         minutes = self.shift.minutes
         if minutes == 0:
             return f"Back on time from {label}"

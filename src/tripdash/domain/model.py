@@ -181,6 +181,19 @@ class Trip:
                 found[p.item_id] = f"{c.name}: {p.text}"
         return found
 
+    def item_label(self, item_id: str) -> str | None:
+        """What :meth:`items` says of ``item_id`` (None when it is not an item), without
+        building the whole mapping: a confirmation after each mark on a 10,000-event trip
+        would otherwise build a 10,000-entry dict for one title."""
+        for e in self.events:
+            if e.id == item_id:
+                return e.title
+        for c in self.counterparts:
+            for p in c.talking_points:
+                if p.item_id == item_id:
+                    return f"{c.name}: {p.text}"
+        return None
+
     def counterpart(self, cid: str) -> Counterpart | None:
         for c in self.counterparts:
             if c.id == cid:

@@ -112,7 +112,7 @@ class TripScreen(_ScreenBase):
         """Open the note editor on an item (an event or a counterpart)."""
         from tripdash.screens.note import NoteScreen
 
-        label = self.trip.items().get(item_id, item_id)
+        label = self.trip.item_label(item_id) or item_id
         self.app.push_screen(NoteScreen(self.session, self.key, item_id, one_line(label)))
 
     def shift_from(self, from_event: str, minutes: int, until: str | None) -> bool:
