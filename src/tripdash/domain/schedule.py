@@ -116,12 +116,6 @@ class Schedule:
         cls._memo[id(schedule.trip)] = (schedule.trip, schedule)
         return schedule
 
-    def whole_day(self, index: int) -> tuple[int, Sequence[Event]]:
-        """Day ``index`` as the trip's: its number (from 1) and its events (a filtered
-        schedule answers with the whole trip's day, see ``FilteredSchedule``)."""
-        day = self.days[index]
-        return index + 1, self.trip.events[day.first : day.last + 1]
-
     def __init__(self, trip: Trip) -> None:
         self.trip = trip
         self.days = group_days(trip)
@@ -241,6 +235,12 @@ class Schedule:
     def day_of(self, index: int) -> int:
         """The index in :attr:`days` of the day holding event ``index``."""
         return max(0, bisect.bisect_right(self._day_starts, index) - 1)
+
+    def whole_day(self, index: int) -> tuple[int, Sequence[Event]]:
+        """Day ``index`` as the trip's: its number (from 1) and its events (a filtered
+        schedule answers with the whole trip's day, see ``FilteredSchedule``)."""
+        day = self.days[index]
+        return index + 1, self.trip.events[day.first : day.last + 1]
 
     def in_progress(self, now: datetime) -> list[Event]:
         """Confirmed, not cancelled events running at ``now``."""

@@ -118,6 +118,8 @@ class SearchKeys(_Base):
 
     #: What the search line says while empty (the screen's own words).
     SEARCH_PLACEHOLDER = "title, person, place, talking point…  (enter keeps, esc goes back)"
+    #: What the search line is mounted above (the dashboard's timeline and details).
+    SEARCH_BAR_BEFORE = "#panes"
     #: The search line, once mounted: only at the first `/`, as a text field's mounting and
     #: styles cost a fifth of what the dashboard adds to Textual's own start-up (issue 14).
     _bar: SearchBar | None = None
@@ -136,7 +138,7 @@ class SearchKeys(_Base):
     async def _mount_search_bar(self) -> SearchBar:
         if self._bar is None:
             bar = SearchBar(placeholder=self.SEARCH_PLACEHOLDER)
-            await self.mount(bar, before=self.search_bar_before())
+            await self.mount(bar, before=self.SEARCH_BAR_BEFORE)
             self._bar = bar
         return self._bar
 
@@ -150,10 +152,6 @@ class SearchKeys(_Base):
         if self._help_field is None:
             self._help_field = SearchInput()
         return [self._help_field]
-
-    def search_bar_before(self) -> str:
-        """The selector of what the search line goes above (the timeline's panes)."""
-        return "#panes"
 
     def details_delay(self, usual: float) -> float:
         """How long the details pane waits before following the selection: longer while
