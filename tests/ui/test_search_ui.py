@@ -226,6 +226,34 @@ async def test_letters_typed_at_once_after_the_slash_are_all_in_the_query(build_
         assert timeline.selected.id == before  # 'j' moved nothing
 
 
+async def test_letters_on_their_way_to_the_timeline_when_the_line_took_the_focus_are_kept(
+    build_app,
+) -> None:
+    """The line is mounted at the first `/`: letters typed meanwhile were handed to the
+    timeline (it had the focus) and reach it after the line has taken the focus. They
+    belong to the query, not to the timeline's keys, and none is lost (seen in tmux)."""
+    from textual import events
+
+    app = build_app(trip(), MORNING)
+    async with app.run_test(size=WIDE) as pilot:
+        timeline = app.screen.query_one(Timeline)
+        before = timeline.selected.id
+        await pilot.press("slash", "m")
+        await pilot.pause(0.1)
+        bar = app.screen.query_one(SearchBar)
+        assert bar.input.has_focus
+        for char in "jelanie":
+            key = events.Key(char, char)
+            key._set_forwarded()  # as the app hands a key to the focused widget
+            timeline.post_message(key)  # handed over before the focus moved
+        await pilot.pause(0.2)
+        assert bar.input.value == "mjelanie"
+        await pilot.press("escape")
+        assert timeline.selected.id == before  # 'j' moved nothing
+        await pilot.press("j")  # the line closed: keys are the timeline's again
+        assert timeline.selected.id != before
+
+
 async def test_the_rows_on_screen_are_drawn_underlined_ahead_of_the_first_letter(
     build_app, monkeypatch
 ) -> None:

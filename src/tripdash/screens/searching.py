@@ -199,12 +199,14 @@ class SearchKeys(_Base):
     def on_key(self, event: events.Key) -> None:
         """Letters typed right after `/` in one go (a fast typist, a paste, tmux) reach the
         screen before the line is open and focused: they are kept for the query instead of
-        acting as the timeline's keys (`j` would move the cursor)."""
+        acting as the timeline's keys (`j` would move the cursor).
+
+        The window stays open until the line closes: letters already handed to the
+        timeline when the line took the focus still come here (a letter typed into the
+        line never does: the field stops it), and go into the line.
+        """
         bar = self._bar
-        if bar is not None and bar.input.has_focus:
-            self._typeahead = None
-            return
-        if event.key in self._search_keys():
+        if event.key in self._search_keys() and not (bar is not None and bar.input.has_focus):
             self._typeahead = []
             # Should the key open nothing (a modal in front), stop keeping letters soon.
             self.set_timer(0.5, self._typeahead_expire)
@@ -263,6 +265,7 @@ class SearchKeys(_Base):
 
     def on_search_bar_closed(self, message: SearchBar.Closed) -> None:
         message.stop()
+        self._typeahead = None  # letters are the timeline's keys again
         if message.keep:
             self._search_query = message.query
             if message.filter and message.query.strip():
