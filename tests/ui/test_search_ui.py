@@ -222,6 +222,7 @@ async def test_letters_typed_at_once_after_the_slash_are_all_in_the_query(build_
             app.post_message(events.Key(key, char))  # no pause between them
         await pilot.pause(0.3)
         assert app.screen.query_one(SearchBar).input.value == "jmelanie"
+        assert app.screen.query_one(SearchBar).count_text == "no match"  # counted, not blank
         await pilot.press("backspace" if False else "escape")
         assert timeline.selected.id == before  # 'j' moved nothing
 

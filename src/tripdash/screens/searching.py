@@ -190,8 +190,8 @@ class SearchKeys(_Base):
         # then only swaps lines already drawn.
         self.call_after_refresh(self.timeline.prepare_matched)
         self._take_typeahead()
-        if not self._search_query:
-            self.search_bar.show_count("")
+        if not bar.input.value:  # what was typed ahead has its count already
+            bar.show_count("")
 
     #: Letters typed after `/` before the line has the focus; None when not in that window.
     _typeahead: list[str] | None = None
