@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+from textual.geometry import Region
+from textual.scrollbar import ScrollBar
+
+from tripdash.app import make_app
 from tripdash.commands import binding_commands
 from tripdash.domain.loader import load_trip
+from tripdash.screens import dashboard
 from tripdash.screens.dashboard import DashboardScreen
 from tripdash.screens.help import HelpScreen
 from tripdash.screens.picker import PickerScreen
@@ -14,7 +21,10 @@ from tripdash.widgets.details import EventDetails
 from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
 
-from .conftest import FS_TRIP, SEOUL_TRIP, TRIPS, FakeClock, at, trip
+from .conftest import FS_TRIP, ROOT, SEOUL_TRIP, TRIPS, FakeClock, at, trip
+
+sys.path.insert(0, str(ROOT / "bench"))
+from gen_trip import generate
 
 SIZE = (100, 30)
 
@@ -61,6 +71,57 @@ async def test_moving_with_keys(build_app) -> None:
         assert timeline.cursor == 0
         await pilot.press("up")  # already at the top: stays
         assert timeline.cursor == 0
+
+
+async def test_scroll_bar_is_drawn_again_only_when_its_picture_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a long trip the bar's thumb moves a cell only every few hundred lines, so most
+    scrolls keep its picture and must not draw it again; and it is never left stale."""
+    path = tmp_path / "long.toml"
+    path.write_text(generate(events=1000, counterparts=10, places=5, seed=3), encoding="utf-8")
+    long_trip = load_trip(path).trip
+    when = long_trip.events[500].start
+    app = make_app([long_trip], clock=FakeClock(when), state_dir=tmp_path / "state")
+    drawn = 0
+    render = ScrollBar.render
+    watched: list[ScrollBar] = []
+
+    def counting(bar: ScrollBar):  # type: ignore[no-untyped-def]
+        nonlocal drawn
+        drawn += bar in watched  # the timeline's bar (the details pane has one too)
+        return render(bar)
+
+    monkeypatch.setattr(ScrollBar, "render", counting)
+    # The details pane, following the selection, lays the screen out, and every layout
+    # draws the scroll bars again (Textual's doing, not a scroll's): keep it still.
+    monkeypatch.setattr(dashboard, "DETAILS_DELAY", 3600)
+    keys = ["down"] * 30 + ["pagedown"] * 2 + ["up"] * 15 + ["G", "g", "pagedown", "end"]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+        bar = timeline.vertical_scrollbar
+        watched.append(bar)
+        whole = Region(0, 0, 1, bar.size.height)
+        top = timeline.scroll_y
+        last = [list(strip) for strip in bar.render_lines(whole)]
+        drawn = changes = 0
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+            shown = [list(strip) for strip in bar.render_lines(whole)]
+            assert bar.position == bar.validate_position(timeline.scroll_y)
+            before = drawn
+            bar.refresh()  # what the bar would show if it were drawn now
+            assert [list(strip) for strip in bar.render_lines(whole)] == shown, key
+            drawn = before
+            changes += shown != last
+            last = shown
+        assert timeline.scroll_y != top
+        # Drawn once for each key that changed the picture (a key may draw it twice on
+        # its way); most keys scrolled without changing it.
+        assert changes < len(keys) // 3
+        assert changes <= drawn <= 2 * changes, (changes, drawn)
 
 
 async def test_day_jumps(build_app) -> None:

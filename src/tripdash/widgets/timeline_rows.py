@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from tripdash.domain.late import Lateness
@@ -23,7 +24,7 @@ from tripdash.domain.model import Event
 from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
 from tripdash.domain.text import one_line
 from tripdash.domain.times import clock_time, clock_width, zone_abbrev
-from tripdash.widgets.strips import cut_end, cut_middle, text_strip
+from tripdash.widgets.strips import cut_end, cut_middle, same_scrollbar, text_strip
 
 # Row kinds in the line model.
 DAY, EVENT, NOW = 0, 1, 2
@@ -116,6 +117,14 @@ class TimelineRows(ScrollView):
     _home_w: int
     _strips: LRUCache[tuple[object, ...], Strip]
     _styles: dict[tuple[str, bool], Style]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        # The bar's position is kept quietly when its picture does not change (most
+        # one-line scrolls of a long trip): Textual would draw it again all the same.
+        bar = self.vertical_scrollbar if self.show_vertical_scrollbar else None
+        if bar is not None and same_scrollbar(bar, new_value):
+            bar.set_reactive(ScrollBar.position, bar.validate_position(new_value))
+        super().watch_scroll_y(old_value, new_value)
 
     def notify_style_update(self) -> None:
         # A theme or CSS change: every cached line and style is stale.
