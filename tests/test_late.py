@@ -187,3 +187,51 @@ def test_a_shift_across_the_dst_change_counts_real_minutes() -> None:
 def test_a_trip_file_without_fixed_is_still_valid() -> None:
     trip = trip_of()
     assert [e.id for e in trip.events if e.fixed] == ["wreath"]
+
+
+def test_a_shift_ends_with_the_from_events_day_as_an_instant_not_as_a_date() -> None:
+    """Seoul's Thursday ends at 15:00 UTC; Anchorage's Thursday, over the date line, comes
+    after it. A meeting there is another day of the delegation's, not the same date."""
+    text = """
+format = 1
+[trip]
+id = "dateline"
+title = "Date line"
+home_tz = "America/New_York"
+[[places]]
+id = "sel"
+name = "Seoul"
+tz = "Asia/Seoul"
+[[places]]
+id = "anc"
+name = "Anchorage"
+tz = "America/Anchorage"
+[[events]]
+id = "moon"
+title = "Moon"
+place = "sel"
+start = 2021-03-18T15:00:00
+end = 2021-03-18T16:00:00
+[[events]]
+id = "dinner"
+title = "Dinner"
+place = "sel"
+start = 2021-03-18T19:00:00
+end = 2021-03-18T21:00:00
+[[events]]
+id = "china"
+title = "China"
+place = "anc"
+start = 2021-03-18T13:20:00
+end = 2021-03-18T15:00:00
+"""
+    trip = trip_of(text)
+    # Same local date, Thursday 18 March, in both cities; 22 hours apart.
+    assert {e.local_date for e in trip.events} == {datetime(2021, 3, 18).date()}
+    assert moved(trip, [shift("moon", 30)]) == {"moon": 30, "dinner": 30}
+    # Named as the shift's end, the Anchorage meeting still moves.
+    assert moved(trip, [shift("moon", 30, until="china")]) == {
+        "moon": 30,
+        "dinner": 30,
+        "china": 30,
+    }

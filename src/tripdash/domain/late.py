@@ -1,13 +1,13 @@
 """Running late: expected times from the shifts in force, and what they now overlap.
 
 A shift from an event applies to that event and the ones after it, in programme
-order, until its until-event (inclusive) or the end of the from-event's local day,
-and stops before the first travel event or event marked ``fixed = true``: those do
-not move. A shift recorded while its own event was on (``Shift.begun``) says that
-event began on time and overruns: its start stays, its end moves. Where two shifts
-cover an event, the one from the later event wins (a later shift from the same
-event has already replaced the earlier one, see ``records.current_shifts``). TBC and
-cancelled events have no time to move.
+order, until its until-event (inclusive) or the end of the from-event's local day (an
+instant: the next midnight where the from-event is), and stops before the first travel
+event or event marked ``fixed = true``: those do not move. A shift recorded while its
+own event was on (``Shift.begun``) says that event began on time and overruns: its
+start stays, its end moves. Where two shifts cover an event, the one from the later
+event wins (a later shift from the same event has already replaced the earlier one,
+see ``records.current_shifts``). TBC and cancelled events have no time to move.
 
 :func:`lateness` computes the delays; :meth:`Lateness.expected_trip` gives the trip
 with expected times in place of planned ones, so that every question about time
@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import Shift
 from tripdash.domain.text import one_line
-from tripdash.domain.times import UTC
+from tripdash.domain.times import UTC, next_local_midnight
 
 
 def _later(when: datetime, minutes: int) -> datetime:
@@ -177,7 +177,11 @@ def lateness(trip: Trip, shifts: dict[str, Shift]) -> Lateness:
         (s for s in shifts.values() if s.from_event in index), key=lambda s: index[s.from_event]
     ):
         first = index[shift.from_event]
-        day = trip.events[first].local_date
+        origin = trip.events[first]
+        # The end of the from-event's day, as an instant: an event in another zone has
+        # its own date (Anchorage's Thursday comes a day after Seoul's, over the date
+        # line), which says nothing about whether the delegation's day is over.
+        day_end = _utc(next_local_midnight(origin.local_date, origin.place.tz))
         last = index.get(shift.until_event, -1) if shift.until_event else -1
         for i in range(first, len(trip.events)):
             event = trip.events[i]
@@ -185,7 +189,7 @@ def lateness(trip: Trip, shifts: dict[str, Shift]) -> Lateness:
                 break
             if last >= 0 and i > last:
                 break
-            if last < 0 and event.local_date != day:
+            if last < 0 and _utc(event.sort_at) >= day_end:
                 break
             if _moves(event):
                 applied[event.id] = Delay(shift.minutes, shift)
