@@ -45,6 +45,7 @@ from tripdash.cli import (
 from tripdash.domain.late import Lateness, ShiftInvalid, check_shift, lateness, under_way
 from tripdash.domain.model import Trip
 from tripdash.domain.records import NOTE, SHIFT, NoteVersion, Record, RecordError, RecordStore
+from tripdash.domain.schedule import shifted_time_label
 from tripdash.domain.store import Mark, MarkStore, StoreError, default_author
 from tripdash.domain.text import one_line, safe_text
 from tripdash.domain.times import UTC, clock_time, system_clock, zone_abbrev
@@ -291,11 +292,10 @@ def cmd_late(args: argparse.Namespace) -> int:
         if delay is None or delay.shift.from_event != start:
             continue
         moved = expected[event.id]
-        was, will = clock_time(event.start, fmt), clock_time(moved.start, fmt)
-        say(
-            f"  {one_line(event.id)}: {was} -> {will} {zone_abbrev(moved.start)} "
-            f"({delay.minutes:+d})"
-        )
+        day = event.local_date
+        was = shifted_time_label(event.start, moved.start, day, fmt)
+        will = shifted_time_label(moved.start, event.start, day, fmt, abbrev=True)
+        say(f"  {one_line(event.id)}: {was} -> {will} ({delay.minutes:+d})")
     for overlap in late.overlaps:
         say(f"warning: {overlap}")
     return EXIT_OK

@@ -346,3 +346,62 @@ async def test_a_version_saved_elsewhere_while_typing_is_kept_beside_ours(
         assert sorted(v.text for v in versions) == ["mine", "theirs"]
         text = app.screen.query_one(EventDetails).text()
         assert "⚠ 2 versions of this note" in text
+
+
+FALL_BACK = """
+format = 1
+[trip]
+id = "fall-back"
+title = "Fall back"
+home_tz = "Europe/London"
+[[places]]
+id = "ny"
+name = "New York"
+tz = "America/New_York"
+[[events]]
+id = "first"
+title = "First 01:30 (EDT)"
+place = "ny"
+start = 2023-11-05T01:30:00-04:00
+end = 2023-11-05T01:50:00-04:00
+[[events]]
+id = "second"
+title = "Second 01:30 (EST)"
+place = "ny"
+start = 2023-11-05T01:30:00-05:00
+end = 2023-11-05T01:50:00-05:00
+[[events]]
+id = "dinner"
+title = "Dinner"
+place = "ny"
+start = 2023-11-05T21:00:00
+end = 2023-11-05T23:00:00
+"""
+
+
+async def test_planned_times_name_their_zone_across_the_change_and_their_day_past_midnight(
+    build_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Struck through beside the expected time, a planned 01:30 EDT said as "01:30" before
+    "01:15 EST" read as early; a dinner moved past midnight sits under the next day."""
+    path = tmp_path / "fall.toml"
+    path.write_text(FALL_BACK, encoding="utf-8")
+    when = "2023-11-05T00:00 America/New_York"
+    clock = FakeClock(at(when))
+    store = RecordStore(MarkStore(tmp_path / "state", clock=clock), clock=clock)
+    store.set_shift("fall-back", "first", 45, "second", "ps")
+    store.set_shift("fall-back", "dinner", 180, None, "ps")
+    store.close()
+    app = build_app(trip(path), when)
+    async with app.run_test(size=(200, 30)) as pilot:
+        await pilot.pause()
+        first = row_of(app, "First 01:30")
+        assert "01:30 EDT 01:15 EST" in first and "05:30 06:15 GMT" in first, first
+        second = row_of(app, "Second 01:30")
+        assert "01:30     02:15 EST" in second and "06:30 07:15 GMT" in second, second
+        # Under Monday's heading: the plan was Sunday's 21:00 (02:00 at home, Monday).
+        headings = [r for r in rows(app, 14) if r.startswith(" Monday")]
+        dinner = row_of(app, "Dinner")
+        assert headings and rows(app, 14).index(headings[0]) < rows(app, 14).index(dinner)
+        assert "21:00 -1d 00:00 EST" in dinner and "02:00 05:00 GMT" in dinner, dinner
+        assert app._exception is None

@@ -15,7 +15,12 @@ from typing import Any
 from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event, Trip
 from tripdash.domain.records import NoteVersion
-from tripdash.domain.schedule import group_days, home_time_label, local_time_label
+from tripdash.domain.schedule import (
+    group_days,
+    home_time_label,
+    local_time_label,
+    shifted_time_label,
+)
 from tripdash.domain.text import has_unsafe, one_line
 from tripdash.domain.times import UTC as _UTC
 from tripdash.domain.times import clock_time, clock_width
@@ -171,10 +176,12 @@ def _expected_label(
     event: Event, moved: Event, trip: Trip, late: Lateness, time_format: int = 24
 ) -> str:
     """``  [+20: expected 09:35 EST | 14:35 GMT]``, and what it now overlaps."""
-    text = (
-        f"  [{late.minutes(event.id):+d}: expected {local_time_label(moved, time_format)} | "
-        f"{home_time_label(moved, trip.home_tz, time_format)}]"
-    )
+    # Listed under the planned day: a time expected on another date says so (+1d).
+    day = event.local_date
+    here = shifted_time_label(moved.start, event.start, day, time_format, abbrev=True)
+    home = moved.start.astimezone(trip.home_tz)
+    at_home = shifted_time_label(home, home, day, time_format, abbrev=True)
+    text = f"  [{late.minutes(event.id):+d}: expected {here} | {at_home}]"
     for overlap in late.overlapping(event.id):
         text += f"  [OVERLAPS: {overlap}]"
     return text

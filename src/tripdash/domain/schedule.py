@@ -374,3 +374,28 @@ def home_time_label(
     marker = day_marker(at_home, event.local_date)
     clock = clock_time(at_home, time_format, pad=pad)
     return f"{clock} {zone_abbrev(at_home)}" + (f" {marker}" if marker else "")
+
+
+def shifted_time_label(
+    when: datetime,
+    other: datetime,
+    reference: date,
+    time_format: int = 24,
+    *,
+    abbrev: bool = False,
+    pad: bool = False,
+) -> str:
+    """One of a moved event's two times (planned or expected), shown beside the other.
+
+    ``09:15``; with the zone's abbreviation when ``abbrev`` or when ``other`` (the same
+    event's other time, in the same zone) has another one: a shift across a change of the
+    clocks, where ``01:30 → 01:15 EST`` would read as early for a 01:30 that was EDT; and
+    with ``+1d``/``-1d`` when its date is not ``reference`` (the day it is listed under):
+    a dinner running three hours late ends on the next day.
+    """
+    clock = clock_time(when, time_format, pad=pad)
+    zone = zone_abbrev(when)
+    if abbrev or zone != zone_abbrev(other):
+        clock += f" {zone}"
+    marker = day_marker(when, reference)
+    return clock + (f" {marker}" if marker else "")

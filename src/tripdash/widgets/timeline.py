@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 
 from tripdash.domain.late import Lateness
-from tripdash.domain.model import Event
+from tripdash.domain.model import Event, Trip
 from tripdash.domain.schedule import Schedule
 from tripdash.domain.times import clock_width, zone_abbrev
 from tripdash.widgets.timeline_rows import DAY, EVENT, NOW, TimelineRows
@@ -107,6 +107,7 @@ class Timeline(TimelineRows, can_focus=True):
         )
         widest = max((len(f"{m:+d} ") for m in self._delays.values()), default=0)
         self._flags_w = widest + (2 if self._overlapping else 0)
+        self._planned_w = self._measure_planned(schedule.trip)
         rows: list[tuple[int, int]] = []
         event_row: list[int] = []
         for d_index, day in enumerate(schedule.days):
@@ -154,6 +155,21 @@ class Timeline(TimelineRows, can_focus=True):
                     marker = 4
         self._local_w = local_w
         self._home_w = home_w + marker
+
+    def _measure_planned(self, expected: Trip) -> tuple[int, int]:
+        """Widths of the slots for planned times (local, home): a clock time and a space,
+        more where a planned time needs its zone or a day marker (``planned_labels``)."""
+        slot = clock_width(self._time_format) + 1
+        local_w = home_w = slot
+        if self._late is None or not self._delays:
+            return local_w, home_w
+        for index, event in enumerate(expected.events):
+            if event.id in self._delays:
+                labels = self.planned_labels(index, event)
+                if labels is not None:
+                    local_w = max(local_w, len(labels[0]) + 1)
+                    home_w = max(home_w, len(labels[1]) + 1)
+        return local_w, home_w
 
     def _place_now_line(self) -> None:
         """Work out the row the "now" line sits on (before the first future event)."""

@@ -21,9 +21,15 @@ from textual.strip import Strip
 
 from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
-from tripdash.domain.schedule import Phase, Schedule, home_time_label, local_time_label
+from tripdash.domain.schedule import (
+    Phase,
+    Schedule,
+    home_time_label,
+    local_time_label,
+    shifted_time_label,
+)
 from tripdash.domain.text import one_line
-from tripdash.domain.times import clock_time, clock_width, zone_abbrev
+from tripdash.domain.times import clock_time, zone_abbrev
 from tripdash.widgets.strips import cut_end, cut_middle, same_scrollbar, text_strip
 
 # Row kinds in the line model.
@@ -113,6 +119,7 @@ class TimelineRows(ScrollView):
     _delays: dict[str, int]
     _overlapping: set[str]
     _flags_w: int
+    _planned_w: tuple[int, int]
     _local_w: int
     _home_w: int
     _strips: LRUCache[tuple[object, ...], Strip]
@@ -260,7 +267,7 @@ class TimelineRows(ScrollView):
         """
         state_w = STATE_WIDTH
         fixed = 2 + self._local_w + 2 + self._home_w + 2 + 1 + state_w
-        planned_w = 2 * (clock_width(self._time_format) + 1)  # "09:15 " at local and home
+        planned_w = sum(self._planned_w)  # "09:15 " at local and home
         show_planned = bool(self._delays) and width - fixed - planned_w >= 30
         if show_planned:
             fixed += planned_w
@@ -307,28 +314,17 @@ class TimelineRows(ScrollView):
         home = home_time_label(event, trip.home_tz, self._time_format, pad=True)
         time_style = tbc if not event.time_confirmed else plain
         delay = self._delays.get(event.id, 0)
-        planned = self._late.trip.events[index] if delay and self._late is not None else None
-        if planned is not None and planned.start == event.start:
-            planned = None  # it began on time and overruns: only its end moved (+20 says so)
+        planned = self.planned_labels(index, event) if delay else None
         struck = muted + Style(strike=True)
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
-        slot = clock_width(self._time_format) + 1
+        local_slot, home_slot = self._planned_w
         if show_planned:
-            was = (
-                f"{clock_time(planned.start, self._time_format, pad=True)} "
-                if planned is not None
-                else " " * slot
-            )
+            was = planned[0].ljust(local_slot - 1) + " " if planned else " " * local_slot
             text.append(was, struck if planned is not None else plain)
         text.append(f"{local:<{self._local_w}}  ", time_style)
         if show_planned:
-            was_home = (
-                clock_time(planned.start.astimezone(trip.home_tz), self._time_format, pad=True)
-                + " "
-                if planned is not None
-                else ""
-            )
-            text.append(f"{was_home:<{slot}}", struck if planned is not None else plain)
+            was_home = planned[1].ljust(home_slot - 1) + " " if planned else " " * home_slot
+            text.append(was_home, struck if planned is not None else plain)
         text.append(f"{home:<{self._home_w}}  ", time_style)
 
         # One column for the flags, the same width on every row, so titles stay aligned.
@@ -345,6 +341,25 @@ class TimelineRows(ScrollView):
         label = self._state_label(event, phase, done)
         text.append(" " + cut_end(label, state_w).rjust(state_w))
         return text, row_style
+
+    def planned_labels(self, index: int, event: Event) -> tuple[str, str] | None:
+        """The planned local and home times of moved event ``index`` (``event`` at its
+        expected time), to show struck through beside the expected ones; None when its
+        start did not move (it began on time and overruns: ``+20`` says so).
+
+        Each carries its zone where the expected time's differs (a shift across a
+        change of the clocks) and a day marker where its date is not the row's day.
+        """
+        if self._late is None:
+            return None
+        planned = self._late.trip.events[index]
+        if planned.start == event.start:
+            return None
+        fmt, day, home = self._time_format, event.local_date, self.schedule.trip.home_tz
+        local = shifted_time_label(planned.start, event.start, day, fmt, pad=True)
+        at_home = planned.start.astimezone(home)
+        expected_home = event.start.astimezone(home)
+        return local, shifted_time_label(at_home, expected_home, day, fmt, pad=True)
 
     def _body(self, event: Event, width: int, muted: Style) -> Text:
         """Title · counterparts · place, cut to ``width``.
