@@ -22,6 +22,7 @@ from tripdash.widgets.header import TripHeader
 from tripdash.widgets.timeline import Timeline
 
 from .conftest import FS_TRIP, ROOT, SEOUL_TRIP, TRIPS, FakeClock, at, trip
+from .test_startup_and_keybar import keybar_text
 
 sys.path.insert(0, str(ROOT / "bench"))
 from gen_trip import generate
@@ -282,8 +283,39 @@ async def test_picker_lists_trips_and_opens_one(build_app) -> None:
         await pilot.press("j", "enter")
         assert isinstance(app.screen, DashboardScreen)
         assert app.screen.trip.id == app.screen.trip.id != "fs-north-america-2023-01"
+        second = app.screen.trip.id
         await pilot.press("o")
         assert isinstance(app.screen, PickerScreen)
+        # Escape goes back to the trip `o` came from (offered in the key bar only then).
+        assert "esc Back to the trip" in keybar_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen) and app.screen.trip.id == second
+
+
+async def test_escape_on_the_first_picker_goes_nowhere(build_app) -> None:
+    trips = [load_trip(p).trip for p in sorted(TRIPS.glob("*.toml"))]
+    app = build_app(trips, "2023-01-16T12:00Z")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Back to the trip" not in keybar_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen) and app._exception is None
+
+
+async def test_help_opens_over_the_event_box_and_the_changes(build_app) -> None:
+    """Modal screens cut off the app's bindings: `?` is bound on them too."""
+    app = build_app(trip(), "2023-01-17T09:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        assert type(app.screen).__name__ == "EventScreen"
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "escape", "d")
+        assert type(app.screen).__name__ == "ChangesScreen"
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
 
 
 async def test_markup_in_trip_text_is_shown_literally(build_app, tmp_path: Path) -> None:

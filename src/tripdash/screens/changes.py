@@ -41,6 +41,8 @@ class ChangesScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,d", "close", "Back", id="changes.close"),
+        # A modal screen cuts off the app's bindings (see the event box).
+        Binding("question_mark", "app.help", "Help", key_display="?", id="app.help"),
     ]
 
     DEFAULT_CSS = """

@@ -34,6 +34,9 @@ class EventScreen(TripScreen, ModalScreen[str | None]):
         Binding("c", "counterpart", "Counterpart", id="event.counterpart"),
         Binding("N", "note", "Note", id="event.note"),
         *mark_bindings("event", show_undo=True),
+        # A modal screen cuts off the app's bindings: help, as everywhere (the app's id,
+        # so that a keymap moving it moves it here too).
+        Binding("question_mark", "app.help", "Help", key_display="?", id="app.help"),
     ]
 
     DEFAULT_CSS = """

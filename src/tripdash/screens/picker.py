@@ -52,6 +52,8 @@ class PickerScreen(Screen[None]):
         Binding("enter", "open", "Open trip", id="picker.open"),
         Binding("j", "cursor_down", "Down", show=False, id="picker.down"),
         Binding("k", "cursor_up", "Up", show=False, id="picker.up"),
+        # Shown only once a trip was opened from here (`o` came back from it).
+        Binding("escape", "back", "Back to the trip", id="picker.back"),
     ]
 
     DEFAULT_CSS = """
@@ -72,6 +74,8 @@ class PickerScreen(Screen[None]):
         self.session = session
         self._now = session.clock.now
         self._on_open = on_open
+        #: The trip last opened from here, which escape goes back to.
+        self._last: str | None = None
 
     @property
     def entries(self) -> list[OpenTrip]:
@@ -103,7 +107,9 @@ class PickerScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         # Back from a dashboard, perhaps hours later: "starts in 2 h" and the trips
-        # themselves (reloaded meanwhile) may have changed.
+        # themselves (reloaded meanwhile) may have changed; escape now has a trip to go
+        # back to.
+        self.refresh_bindings()
         options = self.query_one(OptionList)
         now = self._now()
         for i, entry in enumerate(self.entries):
@@ -120,7 +126,17 @@ class PickerScreen(Screen[None]):
     def action_cursor_up(self) -> None:
         self.query_one(OptionList).action_cursor_up()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self._last is not None and any(e.key == self._last for e in self.entries)
+        return True
+
+    def action_back(self) -> None:
+        if self._last is not None and self.check_action("back", ()):
+            self._on_open(self._last)
+
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         ident = message.option.id or ""
         if ident.startswith("trip-"):
-            self._on_open(self.entries[int(ident.removeprefix("trip-"))].key)
+            self._last = self.entries[int(ident.removeprefix("trip-"))].key
+            self._on_open(self._last)
