@@ -405,3 +405,28 @@ async def test_planned_times_name_their_zone_across_the_change_and_their_day_pas
         assert headings and rows(app, 14).index(headings[0]) < rows(app, 14).index(dinner)
         assert "21:00 -1d 00:00 EST" in dinner and "02:00 05:00 GMT" in dinner, dinner
         assert app._exception is None
+
+
+async def test_a_filter_keeps_the_late_times_and_clearing_it_brings_them_back(
+    build_app: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Filtered, then cleared: the rows kept their planned times and +10 (a user saw them
+    gone until a restart)."""
+    store = stored(tmp_path / "state")
+    store.set_shift("late-day", "think-tank", 10, None, "bob")
+    store.close()
+    app = build_app(trip(LATE_DAY), DURING_SPEECH)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert "11:00 11:10 EST" in row_of(app, "Round table")
+        await pilot.press("slash", *"round", "enter", "F")
+        await pilot.pause()
+        table = row_of(app, "Round table")
+        assert "11:00 11:10 EST" in table and "+10" in table, table
+        assert all("Speech at CSIS" not in r for r in rows(app, 14))  # filtered
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert any("Speech at CSIS" in r for r in rows(app, 14))
+        table = row_of(app, "Round table")
+        assert "11:00 11:10 EST" in table and "+10" in table, table
+        assert app._exception is None

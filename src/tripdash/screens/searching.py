@@ -27,6 +27,7 @@ from tripdash.domain.text import one_line
 from tripdash.widgets.search import SearchBar, SearchInput
 
 if TYPE_CHECKING:
+    from tripdash.domain.late import Lateness
     from tripdash.domain.model import Trip
     from tripdash.domain.schedule import Schedule
     from tripdash.domain.search import Match, Result, SearchIndex
@@ -322,7 +323,9 @@ class SearchKeys(_Base):
             return
         self._filter_query = query
         selected = self.timeline.selected
-        self.timeline.set_schedule(_filtered(self.schedule, result.ids), keep=True)
+        self.timeline.set_schedule(
+            _filtered(self.schedule, result.ids), keep=True, late=self._late()
+        )
         self.timeline.set_matches(frozenset())
         if selected is None or self.timeline.index_of(selected.id) is None:
             self._select(result.matches[0])
@@ -333,7 +336,7 @@ class SearchKeys(_Base):
         self._search_result = None
         if self._filter_query is not None:
             self._filter_query = None
-            self.timeline.set_schedule(self.schedule, keep=True)
+            self.timeline.set_schedule(self.schedule, keep=True, late=self._late())
             if self.timeline.selected is not None:
                 self.timeline.scroll_to_event(self.timeline.cursor, center=True)
             self.tick(details=False)
@@ -346,11 +349,18 @@ class SearchKeys(_Base):
         query = self._search_result.query
         result = self._search(query)
         if self._filter_query is not None and result is not None and result.matches:
-            self.timeline.set_schedule(_filtered(self.schedule, result.ids), keep=True)
+            self.timeline.set_schedule(
+                _filtered(self.schedule, result.ids), keep=True, late=self._late()
+            )
             self.timeline.set_matches(frozenset())
         elif self._filter_query is not None:
             self._filter_query = None
-            self.timeline.set_schedule(self.schedule, keep=True)
+            self.timeline.set_schedule(self.schedule, keep=True, late=self._late())
+
+    def _late(self) -> Lateness:
+        # Filtered or not, the timeline relates its rows to the plan: the struck planned
+        # time and the +20 stay on the events a filter keeps, and come back with the rest.
+        return self.session.lateness(self.key)
 
     def filter_status(self) -> str:
         """The header's marker while a filter is on ("" otherwise)."""

@@ -107,6 +107,9 @@ class Timeline(TimelineRows, can_focus=True):
         )
         widest = max((len(f"{m:+d} ") for m in self._delays.values()), default=0)
         self._flags_w = widest + (2 if self._overlapping else 0)
+        # By id: a filtered timeline's indexes are not the plan's.
+        delayed = self._delays
+        self._planned = {e.id: e for e in late.trip.events if e.id in delayed} if late else {}
         self._planned_w = self._measure_planned(schedule.trip)
         rows: list[tuple[int, int]] = []
         event_row: list[int] = []
@@ -161,11 +164,11 @@ class Timeline(TimelineRows, can_focus=True):
         more where a planned time needs its zone or a day marker (``planned_labels``)."""
         slot = clock_width(self._time_format) + 1
         local_w = home_w = slot
-        if self._late is None or not self._delays:
+        if not self._planned:
             return local_w, home_w
-        for index, event in enumerate(expected.events):
+        for event in expected.events:
             if event.id in self._delays:
-                labels = self.planned_labels(index, event)
+                labels = self.planned_labels(event)
                 if labels is not None:
                     local_w = max(local_w, len(labels[0]) + 1)
                     home_w = max(home_w, len(labels[1]) + 1)

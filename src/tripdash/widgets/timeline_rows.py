@@ -120,6 +120,7 @@ class TimelineRows(ScrollView):
     _overlapping: set[str]
     _flags_w: int
     _planned_w: tuple[int, int]
+    _planned: dict[str, Event]
     _local_w: int
     _home_w: int
     _strips: LRUCache[tuple[object, ...], Strip]
@@ -314,7 +315,7 @@ class TimelineRows(ScrollView):
         home = home_time_label(event, trip.home_tz, self._time_format, pad=True)
         time_style = tbc if not event.time_confirmed else plain
         delay = self._delays.get(event.id, 0)
-        planned = self.planned_labels(index, event) if delay else None
+        planned = self.planned_labels(event) if delay else None
         struck = muted + Style(strike=True)
         # Home time is half of what the dashboard is for: drawn as legibly as local time.
         local_slot, home_slot = self._planned_w
@@ -342,18 +343,16 @@ class TimelineRows(ScrollView):
         text.append(" " + cut_end(label, state_w).rjust(state_w))
         return text, row_style
 
-    def planned_labels(self, index: int, event: Event) -> tuple[str, str] | None:
-        """The planned local and home times of moved event ``index`` (``event`` at its
-        expected time), to show struck through beside the expected ones; None when its
+    def planned_labels(self, event: Event) -> tuple[str, str] | None:
+        """The planned local and home times of moved event ``event`` (at its expected
+        time), to show struck through beside the expected ones; None when its
         start did not move (it began on time and overruns: ``+20`` says so).
 
         Each carries its zone where the expected time's differs (a shift across a
         change of the clocks) and a day marker where its date is not the row's day.
         """
-        if self._late is None:
-            return None
-        planned = self._late.trip.events[index]
-        if planned.start == event.start:
+        planned = self._planned.get(event.id)
+        if planned is None or planned.start == event.start:
             return None
         fmt, day, home = self._time_format, event.local_date, self.schedule.trip.home_tz
         local = shifted_time_label(planned.start, event.start, day, fmt, pad=True)
