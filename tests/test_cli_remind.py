@@ -58,6 +58,26 @@ def run(*args: str, state: Path, timeout: float = 60) -> subprocess.CompletedPro
     return run_tripdash(*args, "--state-dir", str(state), timeout=timeout)
 
 
+def test_a_reminder_on_another_date_at_home_says_so(tmp_path: Path) -> None:
+    """23:15 in New York is 04:15 the next morning in London: "+1d", in a column of its
+    own (only when some reminder needs one)."""
+    path = tmp_path / "late.toml"
+    path.write_text(
+        SMALL.replace(
+            'id = "paris"\nname = "Paris"\ntz = "Europe/Paris"',
+            'id = "paris"\nname = "New York"\ntz = "America/New_York"',
+        )
+        .replace("T10:00", "T23:30")
+        .replace("T10:10", "T23:40"),
+        encoding="utf-8",
+    )
+    r = run("remind", str(path), "--at", "2023-03-01T08:00 America/New_York", state=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert "Wed 01 Mar 23:15 EST   04:15 GMT   +1d   15 min before  23:30 EST   Briefing" in lines
+    assert any(line.startswith("Wed 01 Mar 10:00 EST   15:00 GMT         ") for line in lines)
+
+
 def test_listing_the_coming_reminders(tmp_path: Path) -> None:
     r = run("remind", FS, "--at", "2023-01-17T09:05 America/New_York", state=tmp_path / "s")
     assert r.returncode == 0, r.stderr

@@ -217,7 +217,7 @@ def list_reminders(
     12- or 24-hour form: ``time_format``)."""
     from tripdash.domain.reminders import ReminderPlan
     from tripdash.domain.text import one_line
-    from tripdash.domain.times import clock_time, zone_abbrev
+    from tripdash.domain.times import clock_time, day_marker, zone_abbrev
 
     print(f"Reminders for {one_line(trip.title)} ({settings.describe()})", file=out)
     if not settings.enabled:
@@ -228,14 +228,22 @@ def list_reminders(
         print("No reminders to come.", file=out)
         return 0
     home = trip.home_tz
-    for r in coming:
+    # Home time on another date than the local one says so (+1d), in a column of its own
+    # only when some reminder needs it.
+    markers = [
+        day_marker(r.at.astimezone(home), r.at.astimezone(r.event.place.tz).date())
+        for r in coming
+    ]
+    marker_w = max(map(len, markers))
+    for r, marker in zip(coming, markers, strict=True):
         place = r.event.place.tz
         fires, fires_home = r.at.astimezone(place), r.at.astimezone(home)
         start = r.start.astimezone(place)
         fmt = time_format
+        day = f"{marker:<{marker_w}} " if marker_w else ""
         print(
             f"{fires:%a %d %b} {clock_time(fires, fmt, pad=True)} {zone_abbrev(fires):<5} "
-            f"{clock_time(fires_home, fmt, pad=True)} {zone_abbrev(fires_home):<5} "
+            f"{clock_time(fires_home, fmt, pad=True)} {zone_abbrev(fires_home):<5} {day}"
             f"{r.stage:>4} min before  {clock_time(start, fmt, pad=True)} "
             f"{zone_abbrev(start):<5} {one_line(r.event.title)}",
             file=out,
