@@ -236,3 +236,24 @@ async def test_j_stops_at_the_last_counterpart(build_app) -> None:
         listing.highlighted = 0
         await pilot.press("k", "up")
         assert listing.highlighted == 0
+
+
+async def test_a_done_tbc_event_of_today_shows_its_tick(build_app, tmp_path) -> None:
+    """A TBC event of today is drawn with "·"; once done, with ✓ like every done row."""
+    app = build_app(trip(), "2023-01-18T00:10 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        timeline = app.screen.query_one(Timeline)
+        index = timeline.index_of("pension-funds-meeting")
+        timeline.select(index)
+        await pilot.pause()
+
+        def row() -> str:
+            line = timeline.line_of_event(index) - round(timeline.scroll_y)
+            return timeline.render_line(line).text
+
+        assert row().startswith("·"), row()
+        await pilot.press("space")
+        await pilot.pause()
+        assert "pension-funds-meeting" in stored_done(tmp_path / "state")
+        assert row().startswith("✓"), row()

@@ -307,7 +307,11 @@ class TimelineRows(ScrollView):
             if index in self._matches:
                 row_style = row_style + self._style("timeline--match")
 
-        mark = _MARKS.get(phase) or ("✓" if done else " ")
+        # Done says ✓ on every row but the one on now or next, whose arrow says where the
+        # day is (a TBC event of today, once done, is done, not only "today, TBC").
+        mark = _MARKS.get(phase, " ")
+        if done and phase not in (Phase.NOW, Phase.NEXT):
+            mark = "✓"
         text = Text(end="")
         text.append(mark, done_fg if done else next_fg)
         text.append(" ")
