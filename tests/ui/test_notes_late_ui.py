@@ -430,3 +430,26 @@ async def test_a_filter_keeps_the_late_times_and_clearing_it_brings_them_back(
         table = row_of(app, "Round table")
         assert "11:00 11:10 EST" in table and "+10" in table, table
         assert app._exception is None
+
+
+def test_a_long_late_line_gives_way_before_the_next_title_vanishes() -> None:
+    """At 80 columns "Running 10 min late since <a long title>  Next:  in 20 min" lost the
+    next event's title altogether; the title keeps a few words, the late text is cut."""
+    from tripdash.widgets.header import CUT, KEEP, LAST, TITLE_FLOOR, Part, fit
+
+    late = "Running 10 min late since Speech on UK foreign policy priorities at CSIS"
+    parts = [
+        Part(late, None, LAST),
+        Part("  Next: ", None, KEEP),
+        Part("Bilateral meeting with Secretary Blinken", None, CUT),
+        Part(" in 20 min", None, KEEP),
+    ]
+    line = fit(parts, 78).plain
+    assert len(line) <= 78 and line.endswith(" in 20 min")
+    title = line.split("  Next: ")[1].removesuffix(" in 20 min")
+    assert len(title) == TITLE_FLOOR and title.startswith("Bilatera"), line
+    assert line.startswith("Running 10 min late since Speech") and "…" in line
+    # Room for everything: nothing cut.
+    assert fit(parts, 200).plain == "".join(p.text for p in parts)
+    # Too narrow even for that: the title goes before the countdown.
+    assert fit(parts, 30).plain.endswith(" in 20 min")

@@ -57,7 +57,7 @@ class TripHeader(Widget):
         background: $warning 30%;
     }
     TripHeader > .header--status {
-        color: $warning;
+        color: $text-warning;
         text-style: bold;
     }
     """
@@ -276,6 +276,8 @@ class TripHeader(Widget):
 #: go first, CUT parts (titles) are shortened next, LAST parts are cut only when nothing
 #: else is left to cut; KEEP parts stay.
 DROP, CUT, LAST, KEEP = 0, 1, 2, 3
+#: What a title keeps of itself before a LAST part is cut (see :func:`fit`).
+TITLE_FLOOR = 16
 
 
 class Part:
@@ -303,7 +305,10 @@ def fit(parts: list[Part], width: int) -> Text:
             else parts
         )
     sizes = [cell_len(p.text) for p in parts]
-    for level in (CUT, LAST):
+    # Titles first, but each keeps a few words (TITLE_FLOOR cells) while a LAST part can
+    # give way instead: "Next:  in 20 min" with no title said nothing. Then LAST parts,
+    # then titles again, down to nothing, on a terminal too narrow for anything else.
+    for level, floor in ((CUT, TITLE_FLOOR), (LAST, 0), (CUT, 0)):
         over = sum(sizes) - width
         if over <= 0:
             break
@@ -327,7 +332,7 @@ def fit(parts: list[Part], width: int) -> Text:
             share[pending[-1]] += room - fair * len(pending)
             break
         for i in movable:
-            sizes[i] = min(sizes[i], share.get(i, sizes[i]))
+            sizes[i] = max(min(sizes[i], share.get(i, sizes[i])), min(sizes[i], floor))
     out = Text(end="")
     for part, size in zip(parts, sizes, strict=True):
         text = part.text
