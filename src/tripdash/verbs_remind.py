@@ -231,8 +231,7 @@ def list_reminders(
     # Home time on another date than the local one says so (+1d), in a column of its own
     # only when some reminder needs it.
     markers = [
-        day_marker(r.at.astimezone(home), r.at.astimezone(r.event.place.tz).date())
-        for r in coming
+        day_marker(r.at.astimezone(home), r.at.astimezone(r.event.place.tz).date()) for r in coming
     ]
     marker_w = max(map(len, markers))
     for r, marker in zip(coming, markers, strict=True):
