@@ -256,3 +256,44 @@ async def test_the_dashboard_works_out_the_blocks_before_the_first_opening(build
         assert found is not None and found[0] is schedule
         await pilot.press("w")
         assert app.screen.query_one(OverviewGrid).days is found[1]
+
+
+SPRING_FORWARD = """
+format = 1
+[trip]
+id = "spring"
+title = "Spring forward"
+home_tz = "Europe/London"
+[[places]]
+id = "ny"
+name = "New York"
+tz = "America/New_York"
+[[events]]
+id = "before"
+title = "Before the jump"
+place = "ny"
+start = 2023-03-12T01:30:00
+[[events]]
+id = "after"
+title = "After the jump"
+place = "ny"
+start = 2023-03-12T03:30:00
+[[events]]
+id = "monday"
+title = "Monday"
+place = "ny"
+start = 2023-03-13T09:00:00
+"""
+
+
+async def test_a_day_the_clocks_change_on_names_both_zones(build_app, tmp_path: Path) -> None:
+    """12 March in New York is EST until 02:00, then EDT: its heading said only (EST)
+    above 03:30, which is EDT."""
+    path = tmp_path / "spring.toml"
+    path.write_text(SPRING_FORWARD, encoding="utf-8")
+    app = build_app(load_trip(path).trip, "2023-03-12T01:00 America/New_York")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        shown = grid_lines(app)
+        assert "New York (EST→EDT)" in shown[1], shown[1]
+        assert "New York (EDT)" in shown[1].split("│")[1]  # Monday: one zone

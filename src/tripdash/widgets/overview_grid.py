@@ -328,8 +328,15 @@ class OverviewGrid(ScrollView, can_focus=True):
             room = width - cell_len(count) - 1
             return _fit(cut_end(date, room).ljust(room) + " " + count, width), _HEADING
         if row == 1:
-            first = schedule.trip.events[day.first]
-            zone = zone_abbrev(first.start)  # a TBC event's start is its day's start
+            # Each abbreviation the day's events are at, in order: a day the clocks change
+            # on says so ("EST→EDT"), as its times after the change are in the other one.
+            # (A TBC event's start is its day's start.)
+            zones: list[str] = []
+            for event in schedule.trip.events[day.first : day.last + 1]:
+                abbrev = zone_abbrev(event.start)
+                if abbrev not in zones:
+                    zones.append(abbrev)
+            zone = "→".join(zones)
             places = one_line(" · ".join(day.places))
             return _fit(cut_end(f" {places} ({zone})", width), width), _PLACES
         cells = self._cells(day_index)
