@@ -331,6 +331,11 @@ def test_the_dashboard_into_a_pipe_prints_todays_agenda_with_marks(
         r"09:15 EST\s+14:15 GMT\s+Speech on UK foreign policy priorities\s+\[DONE\]", r.out
     )
     assert "\x1b" not in r.out  # plain text: no screen, no colours
+    # Running late, as `agenda` says it.
+    r = run("late", FS, "10", "--from", "blinken-press-conference", *sd)
+    assert r.code == 0, r.err
+    r = run(FS, "--at", "2023-01-17T12:00 America/New_York", *sd)
+    assert "[+10: expected 15:40 EST | 20:40 GMT]" in r.out, r.out
     # A day without events: the whole programme, said so.
     r = run(FS, "--at", "2023-02-01T12:00 Europe/London", *sd)
     assert r.code == 0 and r.out.startswith("No events today (Wed 01 Feb 2023)")

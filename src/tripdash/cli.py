@@ -12,7 +12,6 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
@@ -616,7 +615,9 @@ def _plain_today(
     each trip as plain text (with done marks, local and home time), then exit 0."""
     from tripdash.domain.agenda import agenda_text
     from tripdash.domain.clock import TripClock
+    from tripdash.domain.late import lateness
     from tripdash.domain.phrases import PhraseError, resolve
+    from tripdash.domain.records import RecordStore
     from tripdash.domain.schedule import Schedule, group_days
     from tripdash.domain.sources import FetchError
     from tripdash.domain.times import system_clock
@@ -644,7 +645,14 @@ def _plain_today(
                 except PhraseError as exc:
                     raise UsageError(f"--at: {one_line(str(exc))}") from None
                 now = TripClock(system_clock, instant).now()
-            done = read_marks(store, partial(store.done_ids, trip.id))
+            # The marks and the running-late shifts, as `tripdash agenda` shows them.
+            records = RecordStore(store, clock=system_clock)  # reads only
+            ident = trip.id
+            done, shifts = read_marks(
+                store,
+                lambda r=records, i=ident: (store.done_ids(i), r.shifts(i)),  # type: ignore[misc]
+            )
+            late = lateness(trip, shifts)
             # Today where the delegation is (else at home).
             place = Schedule.for_trip(trip).current_place(now)
             today = now.astimezone(place.tz if place is not None else trip.home_tz).date()
@@ -652,10 +660,10 @@ def _plain_today(
                 sys.stdout.write("\n")
             fmt = time_format(args)
             if any(day.date == today for day in group_days(trip)):
-                sys.stdout.write(agenda_text(trip, done, today, fmt))
+                sys.stdout.write(agenda_text(trip, done, today, fmt, late=late))
             else:
                 say(f"No events today ({today:%a %d %b %Y}); the whole programme:")
-                sys.stdout.write(agenda_text(trip, done, time_format=fmt))
+                sys.stdout.write(agenda_text(trip, done, time_format=fmt, late=late))
             printed += 1
     return status if printed == 0 else EXIT_OK
 
