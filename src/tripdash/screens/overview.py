@@ -108,9 +108,11 @@ class OverviewScreen(Screen[str | None]):
             self._event_ids = frozenset(e.id for e in trip.events)
         # Event ids are unique; the intersection walks the smaller set (the marks, mostly).
         done = len(self._event_ids & marked)
+        # The counts before the trip's title: a narrow terminal cuts the end of the line,
+        # and "2 done" is the part that changes.
         return Text(
-            f"Overview · {one_line(trip.title)} · {days} day{'s' * (days != 1)}, "
-            f"{len(trip.events)} events, {done} done"
+            f"Overview · {days} day{'s' * (days != 1)}, {len(trip.events)} events, "
+            f"{done} done · {one_line(trip.title)}"
         )
 
     def compose(self) -> ComposeResult:
