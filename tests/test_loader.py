@@ -241,6 +241,29 @@ def test_unknown_keys_with_did_you_mean(table: str, typo: str, field: str, hint:
     assert only(text) == expect(line_of(text, "# <- typo"), field, f"unknown key {name!r}{hint}")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field", "what"),
+    [
+        ('title = "Test trip"', 'title = ""  # <- blank', "trip.title", "title"),
+        ('name = "New York"', 'name = "   "  # <- blank', "places[0].name", "name"),
+        ('name = "Bob Smith"', 'name = "\t"  # <- blank', "counterparts[0].name", "name"),
+    ],
+)
+def test_a_blank_title_or_name_is_refused(old: str, new: str, field: str, what: str) -> None:
+    """An empty row on the timeline, a heading of nothing: said with its line."""
+    text = toml(EVENT + "start = 2023-01-17T09:15:00\n").replace(old, new, 1)
+    assert only(text) == expect(line_of(text, "# <- blank"), field, f"is blank: give it a {what}")
+
+
+def test_a_blank_event_title_is_refused() -> None:
+    text = toml(
+        EVENT.replace('title = "A"', 'title = "  "  # <- blank') + "start = 2023-01-17T09:15:00\n"
+    )
+    assert only(text) == expect(
+        line_of(text, "# <- blank"), "events[0].title", "is blank: give it a title"
+    )
+
+
 def test_unknown_top_level_key() -> None:
     text = "evnets = []  # <- typo\n" + HEAD
     assert only(text) == expect(1, "evnets", "unknown key 'evnets' (did you mean 'events'?)")

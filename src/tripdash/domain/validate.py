@@ -309,6 +309,7 @@ def _validate(name: str, value: Any, path: PathT, out: Collector) -> Any:
     """
     fast = shape.table(shape.MODELS[name], value)
     if fast is not None:
+        _check_blank(fast, path, out)
         return fast
     from pydantic import ValidationError
 
@@ -316,7 +317,9 @@ def _validate(name: str, value: Any, path: PathT, out: Collector) -> Any:
 
     model: type[BaseModel] = getattr(schema, name)
     try:
-        return model.model_validate(value)
+        valid = model.model_validate(value)
+        _check_blank(valid, path, out)
+        return valid
     except ValidationError as exc:
         if out.full:  # enough is reported: count, don't word or check, the rest
             out.dropped += exc.error_count()
@@ -338,6 +341,18 @@ def _validate(name: str, value: Any, path: PathT, out: Collector) -> Any:
             return None
         good = {k: v for k, v in value.items() if k in model.model_fields and k not in bad_fields}
         return model.model_construct(**good)
+
+
+#: The texts a row, a heading or a list shows as a thing's name: never blank.
+_NAMING = ("title", "name", "text")
+
+
+def _check_blank(raw: Any, path: PathT, out: Collector) -> None:
+    """A title, name or talking point of nothing but spaces: an empty row on the screen."""
+    for field in _NAMING:
+        value = getattr(raw, field, None)
+        if isinstance(value, str) and not value.strip():
+            out.add((*path, field), f"is blank: give it a {'point' if field == 'text' else field}")
 
 
 def _check_section(doc: dict[str, Any], name: str, out: Collector) -> list[Any]:
