@@ -109,6 +109,17 @@ def test_comments_and_notes_only_are_no_change() -> None:
     assert changes(text) == []
 
 
+def test_another_trip_id_is_said_first() -> None:
+    """Two versions of "the same" file that are two trips: marks do not carry over."""
+    text = edit(FS_TEXT, 'id = "fs-north-america-2023-01"', 'id = "fs-canada-2023-02"')
+    said = changes(text)
+    assert said[0] == (
+        "Another trip: id fs-north-america-2023-01 → fs-canada-2023-02 (marks, notes and "
+        "shifts are kept per trip: the old trip's do not carry over)"
+    )
+    assert changes(FS_TEXT) == []
+
+
 # -- moved -----------------------------------------------------------------------------------------
 
 

@@ -57,6 +57,16 @@ def diff_trips(old: Trip, new: Trip, time_format: int = 24) -> list[Change]:
     12- or 24-hour form: ``time_format``)."""
     when = functools.partial(_when, time_format=time_format)
     changes: list[Change] = []
+    if old.id != new.id:
+        # Marks, notes and shifts are kept per trip id: none of the old trip's apply.
+        changes.append(
+            Change(
+                "trip",
+                "",
+                f"Another trip: id {one_line(old.id)} → {one_line(new.id)} (marks, notes "
+                "and shifts are kept per trip: the old trip's do not carry over)",
+            )
+        )
     if old.title != new.title:
         changes.append(
             Change("trip", "", f"Trip renamed: {one_line(old.title)} → {one_line(new.title)}")
