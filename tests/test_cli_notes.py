@@ -246,44 +246,15 @@ def test_a_day_running_late_into_a_fixed_flight(
     assert "[OVERLAPS: Blinken bilateral now overlaps Flight to Toronto]" in plain
 
 
-FALL_BACK = """
-format = 1
-[trip]
-id = "fall-back"
-title = "Fall back"
-home_tz = "Europe/London"
-[[places]]
-id = "ny"
-name = "New York"
-tz = "America/New_York"
-[[events]]
-id = "first"
-title = "First 01:30 (EDT)"
-place = "ny"
-start = 2023-11-05T01:30:00-04:00
-end = 2023-11-05T01:50:00-04:00
-[[events]]
-id = "second"
-title = "Second 01:30 (EST)"
-place = "ny"
-start = 2023-11-05T01:30:00-05:00
-end = 2023-11-05T01:50:00-05:00
-[[events]]
-id = "dinner"
-title = "Dinner"
-place = "ny"
-start = 2023-11-05T21:00:00
-end = 2023-11-05T23:00:00
-"""
+FALL_BACK = Path(__file__).parent / "data" / "fall-back.toml"
 
 
 def test_shifted_times_name_their_zone_across_the_change_and_their_day_past_midnight(
-    run: Runner, state_dir: Path, tmp_path: Path
+    run: Runner, state_dir: Path
 ) -> None:
     """01:30 EDT + 45 min is 01:15 EST: "01:30 -> 01:15 EST" read as early. A dinner at
     21:00 three hours late is at midnight's far side: "21:00 -> 00:00 EST" read as early."""
-    trip = tmp_path / "fall.toml"
-    trip.write_text(FALL_BACK, encoding="utf-8")
+    trip = FALL_BACK  # the 01:30 EDT and 01:30 EST meetings, and a dinner at 21:00
     sd = ("--state-dir", str(state_dir), "--at", "2023-11-05T00:00 America/New_York")
     r = ok(run("late", str(trip), "45", "--from", "first", "--until", "second", *sd))
     assert "first: 01:30 EDT -> 01:15 EST (+45)" in r.out

@@ -12,6 +12,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO, TypeVar
 
@@ -21,6 +22,7 @@ from tripdash.domain.text import escaped, one_line
 
 if TYPE_CHECKING:
     from tripdash.config import Config
+    from tripdash.domain.records import RecordStore, Shift
     from tripdash.domain.sources import TripSource
     from tripdash.domain.store import MarkStore
     from tripdash.domain.sync import SyncConfig
@@ -608,6 +610,13 @@ def _full_screen_terminal() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
 
 
+def _done_and_shifts(
+    store: MarkStore, records: RecordStore, trip_id: str
+) -> tuple[set[str], dict[str, Shift]]:
+    """A trip's done items and the running-late shifts in force (read_marks retries it)."""
+    return store.done_ids(trip_id), records.shifts(trip_id)
+
+
 def _plain_today(
     sources: Sequence[TripSource], args: argparse.Namespace, at: datetime | str | None
 ) -> int:
@@ -647,11 +656,7 @@ def _plain_today(
                 now = TripClock(system_clock, instant).now()
             # The marks and the running-late shifts, as `tripdash agenda` shows them.
             records = RecordStore(store, clock=system_clock)  # reads only
-            ident = trip.id
-            done, shifts = read_marks(
-                store,
-                lambda r=records, i=ident: (store.done_ids(i), r.shifts(i)),  # type: ignore[misc]
-            )
+            done, shifts = read_marks(store, partial(_done_and_shifts, store, records, trip.id))
             late = lateness(trip, shifts)
             # Today where the delegation is (else at home).
             place = Schedule.for_trip(trip).current_place(now)

@@ -293,8 +293,8 @@ def cmd_late(args: argparse.Namespace) -> int:
             continue
         moved = expected[event.id]
         day = event.local_date
-        was = shifted_time_label(event.start, moved.start, day, fmt)
-        will = shifted_time_label(moved.start, event.start, day, fmt, abbrev=True)
+        was = shifted_time_label(event.start, day, fmt, beside=moved.start)
+        will = shifted_time_label(moved.start, day, fmt)
         say(f"  {one_line(event.id)}: {was} -> {will} ({delay.minutes:+d})")
     for overlap in late.overlaps:
         say(f"warning: {overlap}")

@@ -348,35 +348,7 @@ async def test_a_version_saved_elsewhere_while_typing_is_kept_beside_ours(
         assert "⚠ 2 versions of this note" in text
 
 
-FALL_BACK = """
-format = 1
-[trip]
-id = "fall-back"
-title = "Fall back"
-home_tz = "Europe/London"
-[[places]]
-id = "ny"
-name = "New York"
-tz = "America/New_York"
-[[events]]
-id = "first"
-title = "First 01:30 (EDT)"
-place = "ny"
-start = 2023-11-05T01:30:00-04:00
-end = 2023-11-05T01:50:00-04:00
-[[events]]
-id = "second"
-title = "Second 01:30 (EST)"
-place = "ny"
-start = 2023-11-05T01:30:00-05:00
-end = 2023-11-05T01:50:00-05:00
-[[events]]
-id = "dinner"
-title = "Dinner"
-place = "ny"
-start = 2023-11-05T21:00:00
-end = 2023-11-05T23:00:00
-"""
+FALL_BACK = DATA / "fall-back.toml"
 
 
 async def test_planned_times_name_their_zone_across_the_change_and_their_day_past_midnight(
@@ -384,8 +356,7 @@ async def test_planned_times_name_their_zone_across_the_change_and_their_day_pas
 ) -> None:
     """Struck through beside the expected time, a planned 01:30 EDT said as "01:30" before
     "01:15 EST" read as early; a dinner moved past midnight sits under the next day."""
-    path = tmp_path / "fall.toml"
-    path.write_text(FALL_BACK, encoding="utf-8")
+    path = FALL_BACK
     when = "2023-11-05T00:00 America/New_York"
     clock = FakeClock(at(when))
     store = RecordStore(MarkStore(tmp_path / "state", clock=clock), clock=clock)

@@ -178,9 +178,8 @@ def _expected_label(
     """``  [+20: expected 09:35 EST | 14:35 GMT]``, and what it now overlaps."""
     # Listed under the planned day: a time expected on another date says so (+1d).
     day = event.local_date
-    here = shifted_time_label(moved.start, event.start, day, time_format, abbrev=True)
-    home = moved.start.astimezone(trip.home_tz)
-    at_home = shifted_time_label(home, home, day, time_format, abbrev=True)
+    here = shifted_time_label(moved.start, day, time_format)
+    at_home = shifted_time_label(moved.start.astimezone(trip.home_tz), day, time_format)
     text = f"  [{late.minutes(event.id):+d}: expected {here} | {at_home}]"
     for overlap in late.overlapping(event.id):
         text += f"  [OVERLAPS: {overlap}]"

@@ -378,24 +378,23 @@ def home_time_label(
 
 def shifted_time_label(
     when: datetime,
-    other: datetime,
     reference: date,
     time_format: int = 24,
     *,
-    abbrev: bool = False,
+    beside: datetime | None = None,
     pad: bool = False,
 ) -> str:
-    """One of a moved event's two times (planned or expected), shown beside the other.
+    """One of a moved event's two times (planned or expected): ``09:15 EST``.
 
-    ``09:15``; with the zone's abbreviation when ``abbrev`` or when ``other`` (the same
-    event's other time, in the same zone) has another one: a shift across a change of the
-    clocks, where ``01:30 → 01:15 EST`` would read as early for a 01:30 that was EDT; and
-    with ``+1d``/``-1d`` when its date is not ``reference`` (the day it is listed under):
-    a dinner running three hours late ends on the next day.
+    Shown ``beside`` the event's other time (in the same zone), the zone is left to that
+    one unless the two differ: a shift across a change of the clocks, where ``01:30 →
+    01:15 EST`` would read as early for a 01:30 that was EDT. ``+1d``/``-1d`` follows
+    when its date is not ``reference`` (the day it is listed under): a dinner running
+    three hours late ends on the next day.
     """
     clock = clock_time(when, time_format, pad=pad)
     zone = zone_abbrev(when)
-    if abbrev or zone != zone_abbrev(other):
+    if beside is None or zone != zone_abbrev(beside):
         clock += f" {zone}"
     marker = day_marker(when, reference)
     return clock + (f" {marker}" if marker else "")

@@ -100,7 +100,6 @@ class Timeline(TimelineRows, can_focus=True):
         """
         old_id = self.selected.id if keep and self.selected is not None else None
         self.schedule = schedule
-        self._late = late
         self._delays = {k: d.minutes for k, d in late.delays.items()} if late else {}
         self._overlapping = (
             {i for o in late.overlaps for i in (o.moved.id, o.fixed.id)} if late else set()

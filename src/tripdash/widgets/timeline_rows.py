@@ -19,7 +19,6 @@ from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
-from tripdash.domain.late import Lateness
 from tripdash.domain.model import Event
 from tripdash.domain.schedule import (
     Phase,
@@ -115,7 +114,6 @@ class TimelineRows(ScrollView):
     _done: Collection[str]
     _matches: frozenset[int]
     _time_format: int
-    _late: Lateness | None
     _delays: dict[str, int]
     _overlapping: set[str]
     _flags_w: int
@@ -359,10 +357,9 @@ class TimelineRows(ScrollView):
         if planned is None or planned.start == event.start:
             return None
         fmt, day, home = self._time_format, event.local_date, self.schedule.trip.home_tz
-        local = shifted_time_label(planned.start, event.start, day, fmt, pad=True)
-        at_home = planned.start.astimezone(home)
-        expected_home = event.start.astimezone(home)
-        return local, shifted_time_label(at_home, expected_home, day, fmt, pad=True)
+        local = shifted_time_label(planned.start, day, fmt, beside=event.start, pad=True)
+        at_home, expected_home = planned.start.astimezone(home), event.start.astimezone(home)
+        return local, shifted_time_label(at_home, day, fmt, beside=expected_home, pad=True)
 
     def _body(self, event: Event, width: int, muted: Style) -> Text:
         """Title · counterparts · place, cut to ``width``.
