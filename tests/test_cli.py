@@ -146,6 +146,7 @@ def test_check_test_fixtures_are_valid(tripdash: Runner) -> None:
     assert r.code == 0, r.err
     assert r.out.splitlines() == [
         f"ok  {DST}  10 events, 2 counterparts, 2 places",
+        "ok  tests/data/fall-back.toml  3 events, 0 counterparts, 1 place",
         f"ok  {KTM}  6 events, 1 counterpart, 2 places",
         "ok  tests/data/late-day.toml  7 events, 1 counterpart, 2 places",
     ]
