@@ -45,6 +45,8 @@ from tripdash.messages import (
 from tripdash.session import DashboardOptions, Session, SyncOutcome
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
+
     from tripdash.domain.reminders import ReminderSettings
     from tripdash.domain.sync import SyncConfig
     from tripdash.reminding import Alert
@@ -86,6 +88,19 @@ class TripDashApp(App[int]):
         self.painted = False
         #: The thread of the sync round in progress, or of the last one (see _sync_worker).
         self.sync_thread: threading.Thread | None = None
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal; on POSIX one whose input thread sleeps
+        until a key comes (Textual's polls ten times a second: see tripdash.driver)."""
+        from textual import constants
+
+        driver = super().get_driver_class()
+        # Not on Windows, nor when TEXTUAL_DRIVER names a driver (the tests compare).
+        if constants.DRIVER is None and driver.__qualname__ == "LinuxDriver":
+            from tripdash.driver import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver
 
     def notify(
         self,

@@ -63,6 +63,7 @@ def private_env(tmp_path: Path) -> dict[str, str]:
     for name in (
         "NO_COLOR",
         "TEXTUAL_THEME",
+        "TEXTUAL_DRIVER",
         "FORCE_COLOR",
         "TEXTUAL_ANIMATIONS",
         "COLUMNS",
