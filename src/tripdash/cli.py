@@ -591,6 +591,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         config_problems=getattr(args, "_settings_problems", ()),
         sync_warnings=(PASSWORD_IN_URL_WARNING,) if _password_in_sync_option(args) else (),
         time_format=config.time_format,
+        clock_seconds=config.clock_seconds,
     )
     return run_dashboard(options)
 

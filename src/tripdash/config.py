@@ -72,6 +72,13 @@ SETTINGS: tuple[Setting, ...] = (
         "--time-format",
     ),
     Setting(
+        "clock_seconds",
+        "bool",
+        False,
+        "show the seconds on the header's clocks (the screen is then redrawn every second)",
+        "TRIPDASH_CLOCK_SECONDS",
+    ),
+    Setting(
         "trips",
         "path",
         "trips",
@@ -149,6 +156,7 @@ class Config:
 
     theme: str = "textual-dark"
     time_format: int = 24
+    clock_seconds: bool = False
     trips: str = "trips"
     refresh: int = 60
     sync_url: str | None = None

@@ -67,6 +67,8 @@ class DashboardOptions:
     sync_warnings: tuple[str, ...] = ()
     #: 12 or 24: how every screen shows a time of day (the config's ``time_format``).
     time_format: int = 24
+    #: Seconds on the header's clocks (the config's ``clock_seconds``): a frame a second.
+    clock_seconds: bool = False
 
 
 @dataclass(frozen=True)

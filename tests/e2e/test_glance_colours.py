@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 import shlex
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -246,12 +247,31 @@ def test_secondary_text_is_secondary_and_legible(term: ColourTerminal, setting: 
     assert term.wait_exit() == "EXIT:0"
 
 
+def test_an_idle_minute_sends_nothing(term: ColourTerminal) -> None:
+    # The clocks show minutes (clock_seconds is off by default): within a minute the
+    # once-a-second tick finds every line unchanged and sends the terminal nothing.
+    # --at 11:40 starts the rehearsal clock on a whole minute, so the next change is a
+    # minute after the start; these seconds fall well inside it.
+    term.start_with(SETTINGS["dark-256"])
+    wait_for_cursor_on_honda(term)
+    screen = term.capture()
+    assert "11:40 JST" in screen and not re.search(r"11:40:\d\d", screen), screen
+    log = term.tmp_path / "pane.log"
+    time.sleep(1.0)  # the details pane fills in after the first frame
+    term.tmux("pipe-pane", "-o", "-t", term.session, f"cat >> {shlex.quote(str(log))}")
+    time.sleep(3.5)
+    sent = log.stat().st_size if log.exists() else 0
+    assert sent == 0, f"{sent} bytes sent by an idle dashboard in 3.5 s"
+    term.send("q")
+    assert term.wait_exit() == "EXIT:0"
+
+
 def test_the_clock_tick_sends_only_what_changed(term: ColourTerminal) -> None:
     # Item 12: with nothing else changing, a clock tick rewrote all three header lines
     # (954 bytes a tick at 120 columns through pipe-pane). Now one span of the clock line
     # is sent, up to its last changed digit (313 bytes: Textual crops a partial update at
-    # its end, not at its start).
-    term.start_with(SETTINGS["dark-256"])
+    # its end, not at its start). With seconds on the clocks (clock_seconds).
+    term.start_with({**SETTINGS["dark-256"], "TRIPDASH_CLOCK_SECONDS": "true"})
     wait_for_cursor_on_honda(term)
     log = term.tmp_path / "pane.log"
     term.tmux("pipe-pane", "-o", "-t", term.session, f"cat >> {shlex.quote(str(log))}")

@@ -108,6 +108,8 @@ def test_reminder_notice_bell_osc_and_command_once(terminal: ReminderTerminal, t
     terminal.close()
     (tmp_path / "again").mkdir()
     again = ReminderTerminal(tmp_path / "again")
+    # Seconds on the clocks (a user's setting; minutes by default), to see the stage pass.
+    again.env["TRIPDASH_CLOCK_SECONDS"] = "true"
     try:
         again.start(args)
         again.wait_for(

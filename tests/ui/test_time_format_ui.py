@@ -55,7 +55,7 @@ async def test_every_screen_shows_12_hour_times(tmp_path: Path) -> None:
         assert speech.index("Speech") == press.index("Joint")  # the titles line up
         assert any("now 9:09 am EST · 2:09 pm GMT" in line for line in lines)
         header = str(screen.query_one(TripHeader).text())
-        assert "2:09:58 pm GMT UTC+00:00" in header and "9:09:58 am EST UTC-05:00" in header
+        assert "2:09 pm GMT UTC+00:00" in header and "9:09 am EST UTC-05:00" in header
         await pilot.pause(0.2)  # the details pane follows the selection a moment later
         details = screen.query_one(EventDetails).text()
         assert "local  Tue 17 Jan 9:15 am EST (UTC-05:00)" in details
@@ -87,7 +87,7 @@ async def test_24_hours_is_still_the_default(tmp_path: Path) -> None:
         await pilot.pause()
         lines = _lines(app.screen.query_one(Timeline))
         assert next(line for line in lines if "Speech" in line).startswith("→ 09:15 EST  14:15 GMT")
-        assert "14:10:00 GMT" in str(app.screen.query_one(TripHeader).text())
+        assert "14:10 GMT" in str(app.screen.query_one(TripHeader).text())
 
 
 def test_the_changes_screen_at_12_hours() -> None:
@@ -125,19 +125,26 @@ async def test_at_80_columns_no_clock_is_cut(tmp_path: Path) -> None:
     # 12:10:02 pm GMT is 7:10:02 am EST; 10:10 pm GMT is 5:10 pm EST: the longest 12-hour
     # clocks (two-digit hours) leave no room for both offsets at 78 cells. The line gives
     # way by whole parts: each clock stays whole, never "UTC-0…".
+    # With the seconds shown (clock_seconds) the clocks are three cells longer each.
     clock = FakeClock(at("2023-01-17T12:10:02 America/New_York"))
     app = _app(tmp_path, "", clock=clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         header = app.screen.query_one(TripHeader)
-        for when, fmt, home, local in [
+        cases = [
             ("2023-01-17T12:10:02", 12, "5:10:02 pm GMT", "12:10:02 pm EST"),
             ("2023-01-17T07:10:02", 12, "12:10:02 pm GMT", "7:10:02 am EST"),
             ("2023-01-17T10:10:02", 12, "3:10:02 pm GMT", "10:10:02 am EST"),
             ("2023-01-17T09:10:02", 24, "14:10:02 GMT", "09:10:02 EST"),
+        ]
+        minutes = [(w, f, h.replace(":02", ""), c.replace(":02", "")) for w, f, h, c in cases]
+        for seconds, (when, fmt, home, local) in [
+            *((True, case) for case in cases),
+            *((False, case) for case in minutes),
         ]:
             clock.at = at(f"{when} America/New_York")
             header._time_format = fmt
+            header._seconds = seconds
             header.now = clock()
             line = header.lines()[1].plain
             assert len(line) <= 78 and "…" not in line, line

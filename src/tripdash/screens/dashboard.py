@@ -103,7 +103,13 @@ class DashboardScreen(ClockKeys, JumpKeys, SearchKeys, ReminderKeys, TripScreen,
         self._fit_width(self.app.size.width)
         now = self.clock.now()
         fmt = self.time_format
-        yield TripHeader(self.schedule, now, time_format=fmt, id="header")
+        yield TripHeader(
+            self.schedule,
+            now,
+            time_format=fmt,
+            seconds=self.session.options.clock_seconds,
+            id="header",
+        )
         with Horizontal(id="panes"):
             yield Timeline(
                 self.schedule,

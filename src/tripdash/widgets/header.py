@@ -1,9 +1,11 @@
 """The header: the trip's title, live home and local clocks, REHEARSAL, and now/next.
 
 The clocks read the injected clock (never the machine's own time) once a
-second. The header is one widget drawn line by line (Textual's line API): a
-line is redrawn only when its text changes, so the per-second tick repaints one
-line, not three, and the header costs one widget, not four, to start.
+second, and show it to the minute (to the second with the ``clock_seconds``
+setting). The header is one widget drawn line by line (Textual's line API): a
+line is redrawn only when its text changes, so most ticks repaint nothing and a
+new minute repaints one line, not three; and the header costs one widget, not
+four, to start.
 """
 
 from __future__ import annotations
@@ -29,14 +31,20 @@ LINES = 3
 
 
 def _clock(
-    label: str, instant: datetime, wide: bool, time_format: int = 24, offset: bool = True
+    label: str,
+    instant: datetime,
+    wide: bool,
+    time_format: int = 24,
+    offset: bool = True,
+    seconds: bool = False,
 ) -> Text:
-    """``Home Tue 17 Jan 14:31:05 GMT UTC+00:00`` (``Tue 17`` when narrow; the offset
-    left out when ``offset`` is false, the abbreviation still there)."""
+    """``Home Tue 17 Jan 14:31 GMT UTC+00:00`` (``Tue 17`` when narrow; the offset
+    left out when ``offset`` is false, the abbreviation still there; ``14:31:05`` with
+    ``seconds``)."""
     text = Text()
     text.append(f"{label} ", "bold")
     text.append(f"{instant:%a %d %b} " if wide else f"{instant:%a %d} ")
-    text.append(clock_time(instant, time_format, seconds=True), "bold")
+    text.append(clock_time(instant, time_format, seconds=seconds), "bold")
     text.append(f" {zone_abbrev(instant)}")
     if offset:
         text.append(f" {format_offset(instant)}")
@@ -80,11 +88,21 @@ class TripHeader(Widget):
     flash_text: reactive[str] = reactive("", repaint=False)
 
     def __init__(
-        self, schedule: Schedule, now: datetime, *, time_format: int = 24, **kwargs: object
+        self,
+        schedule: Schedule,
+        now: datetime,
+        *,
+        time_format: int = 24,
+        seconds: bool = False,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.schedule = schedule
         self._time_format = time_format  # 12 or 24
+        # To the minute unless asked: the clocks then change once a minute, and a tick
+        # whose lines are unchanged draws nothing (a frame a second costs as much CPU
+        # as the rest of an idle dashboard together).
+        self._seconds = seconds
         self._flash_timer: Timer | None = None
         #: The lines shown, and each one's strip with the width and style it was drawn for.
         self._lines: list[Text] = []
@@ -223,11 +241,11 @@ class TripHeader(Widget):
             (False, True, False),
             (False, False, False),
         ):
-            line = _clock("Home", at_home, wide, fmt, offsets)
+            line = _clock("Home", at_home, wide, fmt, offsets, self._seconds)
             if local is not None:
                 label = name if wide or (short_name and len(name) <= 6) else "Here"
                 line.append("  │  ", "dim")
-                line.append_text(_clock(label, local, wide, fmt, offsets))
+                line.append_text(_clock(label, local, wide, fmt, offsets, self._seconds))
                 if label != name and suffix:
                     line.append(f" {name}", "dim")
             if line.cell_len <= width:
