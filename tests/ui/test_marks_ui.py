@@ -257,3 +257,45 @@ async def test_a_done_tbc_event_of_today_shows_its_tick(build_app, tmp_path) -> 
         await pilot.pause()
         assert "pension-funds-meeting" in stored_done(tmp_path / "state")
         assert row().startswith("✓"), row()
+
+
+async def test_the_event_box_ticks_without_redrawing_what_did_not_change(build_app) -> None:
+    # Its one-second clock gave the text and the point list to their widgets every tick,
+    # and each of those lays out the whole screen: 500 ms of CPU a minute with the box
+    # open, idle. Now only a change is given: a new minute, a ticked point, the start.
+    app = build_app(trip(), "2023-01-17T15:28:10 America/New_York")
+    clock: FakeClock = app.session.clock._base  # type: ignore[assignment]
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, EventScreen)
+        points = screen.query_one(PointList)
+        text = screen.query_one("#event-text")
+        calls: list[str] = []
+
+        def spy(widget: object, method: str, name: str) -> None:
+            real = getattr(widget, method)
+
+            def counted(*args: object, **kwargs: object) -> object:
+                calls.append(name)
+                return real(*args, **kwargs)
+
+            setattr(widget, method, counted)
+
+        spy(text, "update", "text")
+        spy(points, "set_points", "points")
+        for second in (20, 35, 50):
+            clock.at = at(f"2023-01-17T15:28:{second} America/New_York")
+            screen._refresh_body()
+        assert calls == []
+        clock.at = at("2023-01-17T15:29:00 America/New_York")  # "in 2 min" -> "in 1 min"
+        screen._refresh_body()
+        assert calls == ["text"]
+        first = points.highlighted_point
+        await pilot.press("space")  # a ticked point: the list (and the text) follow
+        assert "points" in calls and first.item_id in app.session.marks.done_ids(TRIP_ID)
+        calls.clear()
+        clock.at = at("2023-01-17T15:30:00 America/New_York")  # it starts: open points first
+        screen._refresh_body()
+        assert calls == ["text", "points"]
+        assert "in progress" in text.render().plain  # type: ignore[attr-defined]
