@@ -14,7 +14,7 @@ from tripdash.domain.sources import Loaded, SourceStatus, TripSource
 from tripdash.domain.store import MarkStore
 from tripdash.domain.sync import SyncError, SyncResult
 from tripdash.domain.times import UTC
-from tripdash.live import OpenTrip, describe_sync
+from tripdash.live import OpenTrip, SyncState, describe_sync
 from tripdash.session import DashboardOptions, Session, SyncOutcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,7 +140,7 @@ def test_a_sync_outcome_is_kept_per_trip_and_worded_for_the_header(tmp_path: Pat
     home = session.trip(key).home_tz
     ok = SyncOutcome(SyncResult(pushed=2, pulled=1, skipped=0, waiting=0), None, 0)
     assert session.record_sync({key: ok}) == []
-    assert describe_sync(session.entry(key).sync, NOW, home) == "⇅ synced 0 s ago"
+    assert describe_sync(session.entry(key).sync, NOW, home) == "⇅ synced just now"
     clock.at = NOW + timedelta(minutes=5)
     offline = SyncOutcome(None, SyncError("no connection", offline=True), 3)
     assert session.record_sync({key: offline}) == []  # offline is said in the header only
@@ -183,3 +183,16 @@ def test_trips_are_ordered_in_progress_then_upcoming_then_past(tmp_path: Path) -
         "canada-pm-tokyo-2016-05",
     ]
     session.close()
+
+
+def test_the_sync_text_changes_once_a_minute_at_most() -> None:
+    # A count of seconds redrew the header every second; within the minute it is "just
+    # now", then whole minutes.
+    start = datetime(2023, 1, 17, 14, tzinfo=UTC)
+    state = SyncState().after(start, SyncResult(0, 0, 0, 0), None)
+    texts = {describe_sync(state, start + timedelta(seconds=s), UTC) for s in range(60)}
+    assert texts == {"⇅ synced just now"}
+    assert describe_sync(state, start + timedelta(seconds=61), UTC) == "⇅ synced 1 min ago"
+    assert describe_sync(state, start + timedelta(minutes=3, seconds=59), UTC) == (
+        "⇅ synced 3 min ago"
+    )

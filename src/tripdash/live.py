@@ -158,7 +158,8 @@ def _waiting(state: SyncState) -> str:
 def describe_sync(
     state: SyncState, real_now: datetime, home: ZoneInfo, time_format: int = 24
 ) -> str:
-    """``⇅ synced 12 s ago`` / ``⇅ offline since 14:02, 3 marks waiting`` / the error,
+    """``⇅ synced just now`` / ``⇅ synced 3 min ago`` / ``⇅ offline since 14:02, 3 marks
+    waiting`` / the error,
     after what a clock far from the server's means (:func:`describe_skew`)."""
     text = _sync_text(state, real_now, home, time_format)
     if not state.skew_level:  # NEAR: nothing to say (and nothing to import, each tick)
@@ -182,9 +183,12 @@ def _sync_text(state: SyncState, real_now: datetime, home: ZoneInfo, time_format
         return f"⇅ sync failed: {state.error}"
     if state.last_ok is None:
         return ""
-    seconds = int((real_now - state.last_ok).total_seconds())
-    ago = f"{seconds} s" if seconds < 60 else humanize_delta(real_now - state.last_ok)
-    text = f"⇅ synced {ago} ago"
+    # Within the minute, "just now": a count of seconds changed the header every second,
+    # a frame a second while idle (the clocks show minutes for the same reason).
+    age = real_now - state.last_ok
+    text = (
+        "⇅ synced just now" if age.total_seconds() < 60 else f"⇅ synced {humanize_delta(age)} ago"
+    )
     if state.stopped:
         text += " (in part: more next round)"
     if waiting:

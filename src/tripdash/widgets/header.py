@@ -80,7 +80,7 @@ class TripHeader(Widget):
     rehearsal: reactive[bool] = reactive(False, repaint=False)
     #: A status such as "offline: schedule as of 06:12 London, fetched 3 h ago".
     status: reactive[str] = reactive("", repaint=False)
-    #: Team sync: "⇅ synced 12 s ago", "⇅ offline since 14:02, 3 marks waiting", an error.
+    #: Team sync: "⇅ synced just now", "⇅ offline since 14:02, 3 marks waiting", an error.
     sync_text: reactive[str] = reactive("", repaint=False)
     #: Running late: "running 20 min late since CSIS speech · ⚠ X now overlaps Y".
     late_text: reactive[str] = reactive("", repaint=False)
