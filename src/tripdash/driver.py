@@ -43,8 +43,11 @@ class QuietLinuxDriver(LinuxDriver):
 
         def timeout() -> float | None:
             # The parser holds a deadline only while a sequence is unfinished (a lone
-            # Escape, say): wake for it then, and otherwise only for input.
-            deadline: float | None = getattr(parser, "_timeout_time", 0.0)
+            # Escape, say): wake for it then, and otherwise only for input. A Textual
+            # whose parser keeps it elsewhere gets Textual's own 0.1 s poll back.
+            if not hasattr(parser, "_timeout_time"):
+                return 0.1
+            deadline: float | None = parser._timeout_time
             if deadline is None:
                 return None
             return max(0.0, min(0.1, deadline - get_time()))
